@@ -1,0 +1,44 @@
+# Sourced by bin/palisade and bin/test. Finds a JDK 21+ (the machine's default java may be older) and
+# builds the project when its jar is missing or older than any source.
+
+palisade_java_major() {
+  # Prints the major version of the java at $1, or nothing.
+  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
+}
+
+palisade_find_jdk() {
+  local candidates=() c home major
+  [ -n "${PALISADE_JAVA_HOME:-}" ] && candidates+=("$PALISADE_JAVA_HOME")
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  for c in /usr/lib/jvm/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/*; do
+    [ -d "$c" ] && candidates+=("$c")
+  done
+  if command -v java >/dev/null 2>&1; then
+    candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")")
+  fi
+  local best="" best_major=0
+  for home in "${candidates[@]}"; do
+    [ -x "$home/bin/java" ] && [ -x "$home/bin/javac" ] || continue
+    major=$(palisade_java_major "$home/bin/java")
+    [ -n "$major" ] || continue
+    if [ "$major" -ge 21 ] && [ "$major" -gt "$best_major" ]; then best="$home"; best_major="$major"; fi
+  done
+  if [ -z "$best" ]; then
+    echo "palisade: no JDK 21 or newer found (looked at JAVA_HOME, /usr/lib/jvm, /opt, PATH); set PALISADE_JAVA_HOME" >&2
+    return 1
+  fi
+  export JAVA_HOME="$best"
+  export PATH="$JAVA_HOME/bin:$PATH"
+}
+
+palisade_needs_build() {
+  local jar="$PALISADE_HOME/target/palisade.jar"
+  [ -f "$jar" ] || return 0
+  [ -d "$PALISADE_HOME/target/lib" ] || return 0
+  [ -n "$(find "$PALISADE_HOME/src/main" "$PALISADE_HOME/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]
+}
+
+palisade_build() {
+  echo "palisade: building (first use or sources changed)..." >&2
+  (cd "$PALISADE_HOME" && mvn -B -q -DskipTests -Dmaven.test.skip=true package) >&2
+}

@@ -1,0 +1,13 @@
+package io.palisade.config;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * @param id             {@code name} if written, else {@code routes[i]}; the route label in metrics and logs
+ * @param requestTimeout overrides the cluster's {@code timeouts.request}
+ * @param idleTimeout    overrides the cluster's {@code timeouts.idle} for this route's exchanges
+ */
+public record RouteConfig(String id, RouteMatch match, String cluster, boolean stripPrefix,
+                          Optional<Duration> requestTimeout, Optional<Duration> idleTimeout,
+                          RequestPolicy request) {}
