@@ -1,0 +1,387 @@
+package io.palisade.upstream;
+
+import io.palisade.config.ClusterConfig;
+import io.palisade.config.HealthCheckConfig;
+import io.palisade.config.OutlierConfig;
+import io.palisade.error.ErrorKind;
+import io.palisade.upstream.balance.Balancer;
+import io.palisade.upstream.health.HealthTransition;
+import io.palisade.upstream.health.OutlierDetector;
+import io.palisade.upstream.health.ProbeResult;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A named group of interchangeable endpoints: picks an endpoint for each attempt, fails over to the next cluster when
+ * none is available, and guards the cluster with circuit limits and a retry budget.
+ *
+ * <pre>{@code
+ * Cluster cluster = manager.cluster("orders").orElseThrow();
+ * if (!cluster.tryAcquireRequest()) {
+ *     return GatewayException.of(ErrorKind.UPSTREAM_OVERLOADED);
+ * }
+ * Optional<Pick> pick = cluster.pick(hashKey);
+ * if (pick.isEmpty()) { ... 503 no_healthy_upstream ... }
+ * // use pick.get().cluster() (maybe a failover cluster) for timeouts; release the request on the cluster that
+ * // granted it
+ * }</pre>
+ *
+ * <p><b>Threading.</b> Everything here is lock-free and may be called from any event loop. A {@code Cluster} is an
+ * immutable generation of the config; {@link ClusterManager#apply} makes a new one and the old one keeps working for
+ * requests that hold it: limits, health and ejection state are shared between generations of the same name.
+ *
+ * <p><b>Picking.</b> The endpoints available right now (active check not UNHEALTHY, not ejected) are kept as an
+ * immutable list rebuilt only when some endpoint's state changes; a pick reads it with one volatile load, asks the
+ * {@link Balancer}, and returns the endpoint's cached {@code Optional<Pick>}: no allocation. An expired ejection is
+ * noticed on the next pick (one ticker read, only while some endpoint is ejected).
+ *
+ * <p><b>Retry budget.</b> Retries in flight may be at most {@code max(3, retries.budget × requests in flight)},
+ * requests in flight being those holding {@link #tryAcquireRequest()} (Envoy's retry budget with its minimum retry
+ * concurrency): a cluster that fails everything gets at most a small share of extra load, never a retry storm, while
+ * a quiet cluster can still retry a few requests.
+ */
+public final class Cluster {
+    /** Retries always allowed in flight, however few requests are: the floor of the retry budget. */
+    public static final int MIN_RETRY_CONCURRENCY = 3;
+
+    /** Why a limit refused an acquire; each refusal is counted. */
+    public enum Reason {
+        MAX_REQUESTS, MAX_PENDING, MAX_CONNECTIONS, RETRY_BUDGET;
+
+        /** The lower-case name used in metric labels. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** What the client sees when this limit turns a request away (a refused retry returns the last failure). */
+        public ErrorKind errorKind() {
+            return ErrorKind.UPSTREAM_OVERLOADED;
+        }
+    }
+
+    private record View(long version, List<Endpoint> available, boolean anyEjected, long earliestRecovery) {}
+
+    private final ClusterConfig config;
+    private final List<Endpoint> endpoints;
+    private final Balancer balancer;
+    private final ClusterCounters counters;
+    private final ClusterContext context;
+    private final int maxEjections;
+    private final Optional<Cluster> self = Optional.of(this);
+    private final AtomicLong stateVersion = new AtomicLong();
+    private final AtomicReference<View> view;
+
+    Cluster(ClusterConfig config, List<EndpointCore> cores, List<Integer> weights, ClusterCounters counters,
+            ClusterContext context) {
+        this.config = config;
+        this.counters = counters;
+        this.context = context;
+        this.balancer = Balancer.of(config.balancer());
+        List<Endpoint> list = new ArrayList<>(cores.size());
+        for (int i = 0; i < cores.size(); i++) {
+            list.add(new Endpoint(cores.get(i), Math.max(1, weights.get(i)), this));
+        }
+        this.endpoints = List.copyOf(list);
+        int percent = config.outlier().maxEjectionPercent();
+        // At least one: a percentage of a small cluster rounds to zero, which would silently disable ejection there.
+        this.maxEjections = percent <= 0 ? 0 : Math.max(1, endpoints.size() * Math.min(100, percent) / 100);
+        this.view = new AtomicReference<>(buildView(0));
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public ClusterConfig config() {
+        return config;
+    }
+
+    /** All endpoints of this generation, available or not, in config order. */
+    public List<Endpoint> endpoints() {
+        return endpoints;
+    }
+
+    /** Endpoints that may receive traffic now. */
+    public List<Endpoint> availableEndpoints() {
+        return currentView().available();
+    }
+
+    /**
+     * Picks an endpoint for a first attempt.
+     *
+     * @param hashKey what a consistent-hash balancer hashes; {@code ""} when the balancer does not hash (or the request
+     *                has no key: it then goes to a random endpoint)
+     * @return an endpoint of this cluster, or when none is available, of the first cluster down the {@code failover}
+     *         chain that has one; empty when no cluster in the chain has
+     */
+    public Optional<Pick> pick(String hashKey) {
+        return select(Objects.requireNonNull(hashKey, "hashKey"), null);
+    }
+
+    /**
+     * Picks an endpoint for a retry: like {@link #pick(String)}, but an endpoint other than {@code avoid} whenever
+     * the cluster has another one available.
+     */
+    public Optional<Pick> pick(String hashKey, Endpoint avoid) {
+        return select(Objects.requireNonNull(hashKey, "hashKey"), Objects.requireNonNull(avoid, "avoid"));
+    }
+
+    private Optional<Pick> select(String hashKey, Endpoint avoid) {
+        Cluster cluster = this;
+        // Config validation forbids failover cycles; the bound keeps a bad config from looping anyway.
+        int hopsLeft = context.clusters.size();
+        for (;;) {
+            Endpoint endpoint = cluster.pickHere(hashKey, avoid);
+            if (endpoint != null) {
+                return endpoint.cachedPick();
+            }
+            Optional<String> failover = cluster.config.failover();
+            if (failover.isEmpty() || hopsLeft-- <= 0) {
+                return Optional.empty();
+            }
+            Cluster next = context.clusters.get(failover.get());
+            if (next == null) {
+                return Optional.empty();
+            }
+            cluster = next;
+        }
+    }
+
+    private Endpoint pickHere(String hashKey, Endpoint avoid) {
+        List<Endpoint> available = currentView().available();
+        int n = available.size();
+        if (n == 0) {
+            return null;
+        }
+        if (n == 1) {
+            return available.get(0);
+        }
+        return avoid == null ? balancer.pick(available, hashKey) : balancer.pickOther(available, hashKey, avoid);
+    }
+
+    private View currentView() {
+        View v = view.get();
+        if (v.anyEjected() && context.ticker.read() - v.earliestRecovery() >= 0) {
+            sweep();
+            v = view.get();
+        }
+        return v;
+    }
+
+    /** Ends ejections whose time has passed. */
+    void sweep() {
+        long now = context.ticker.read();
+        for (Endpoint endpoint : endpoints) {
+            EndpointCore core = endpoint.core();
+            if (core.outlier.tryRecover(now)) {
+                core.counters.releaseEjection();
+                stateChanged(core);
+                context.publish(new EndpointEvent(core.cluster, core.address,
+                        new EndpointStatus(core.health.state(), true), core.status(), EndpointEvent.Reason.RECOVERED,
+                        "ejection ended"));
+            }
+        }
+    }
+
+    void sweepIfDue() {
+        currentView();
+    }
+
+    /** Called on the core's newest generation ({@link EndpointCore#owner}). */
+    void endpointFailed(EndpointCore core, Endpoint.FailureKind kind) {
+        int failures = core.outlier.onFailure();
+        OutlierConfig outlier = config.outlier();
+        if (!OutlierDetector.reachesThreshold(failures, outlier) || core.outlier.isEjected() || core.retired) {
+            return;
+        }
+        if (!core.counters.tryReserveEjection(maxEjections)) {
+            return; // max_ejection_percent reached: keep the endpoint, it may still be the best we have
+        }
+        long now = context.ticker.read();
+        if (!core.outlier.tryEject(now, outlier)) {
+            core.counters.releaseEjection(); // another thread ejected it first
+            return;
+        }
+        if (core.retired) { // removed from the config meanwhile: nobody would ever end this ejection
+            if (core.outlier.forceRecover(now)) {
+                core.counters.releaseEjection();
+            }
+            return;
+        }
+        stateChanged(core);
+        long millis = (core.outlier.ejectedUntilNanos() - now) / 1_000_000;
+        context.publish(new EndpointEvent(core.cluster, core.address,
+                new EndpointStatus(core.health.state(), false), core.status(), EndpointEvent.Reason.OUTLIER,
+                failures + " consecutive failures (last: " + kind + "), ejected for " + millis + " ms"));
+    }
+
+    /** Called on the core's newest generation with each active check result. */
+    void probed(EndpointCore core, ProbeResult result) {
+        Optional<HealthCheckConfig> check = config.healthCheck();
+        if (core.retired || check.isEmpty()) {
+            return;
+        }
+        HealthCheckConfig hc = check.get();
+        Optional<HealthTransition> transition = core.health.record(result.passed(), hc.healthyAfter(),
+                hc.unhealthyAfter());
+        if (transition.isPresent()) {
+            stateChanged(core);
+            boolean ejected = core.outlier.isEjected();
+            context.publish(new EndpointEvent(core.cluster, core.address,
+                    new EndpointStatus(transition.get().from(), ejected),
+                    new EndpointStatus(transition.get().to(), ejected), EndpointEvent.Reason.ACTIVE_CHECK,
+                    result.detail()));
+        }
+    }
+
+    private void stateChanged(EndpointCore core) {
+        Cluster owner = core.owner;
+        if (owner != null && owner != this) {
+            owner.refresh();
+        }
+        refresh();
+    }
+
+    /**
+     * Rebuilds the available list after a state change. Lock-free: every change bumps the version before reading
+     * states, and a view only replaces an older one, so the newest published view has seen every change.
+     */
+    void refresh() {
+        long version = stateVersion.incrementAndGet();
+        View built = buildView(version);
+        for (;;) {
+            View current = view.get();
+            if (current.version() >= version || view.compareAndSet(current, built)) {
+                return;
+            }
+        }
+    }
+
+    private View buildView(long version) {
+        List<Endpoint> available = new ArrayList<>(endpoints.size());
+        boolean anyEjected = false;
+        long earliest = 0;
+        for (Endpoint endpoint : endpoints) {
+            EndpointCore core = endpoint.core();
+            if (core.outlier.isEjected()) {
+                long until = core.outlier.ejectedUntilNanos();
+                if (!anyEjected || until - earliest < 0) {
+                    earliest = until;
+                }
+                anyEjected = true;
+            } else if (core.health.state().allowsTraffic()) {
+                available.add(endpoint);
+            }
+        }
+        return new View(version, List.copyOf(available), anyEjected, earliest);
+    }
+
+    // ---- circuit limits ------------------------------------------------------------------------------------------
+
+    /** Takes a slot of {@code max_requests}; false (and counted) when the cluster is full. */
+    public boolean tryAcquireRequest() {
+        return acquire(counters.requests, config.limits().maxRequests(), Reason.MAX_REQUESTS);
+    }
+
+    public void releaseRequest() {
+        ClusterCounters.decrementToZero(counters.requests);
+    }
+
+    /** Takes a slot of {@code max_pending}: a request waiting for a connection. */
+    public boolean tryAcquirePending() {
+        return acquire(counters.pending, config.limits().maxPending(), Reason.MAX_PENDING);
+    }
+
+    public void releasePending() {
+        ClusterCounters.decrementToZero(counters.pending);
+    }
+
+    /** Takes a slot of {@code max_connections}, before opening an upstream connection. */
+    public boolean tryAcquireConnection() {
+        return acquire(counters.connections, config.limits().maxConnections(), Reason.MAX_CONNECTIONS);
+    }
+
+    public void releaseConnection() {
+        ClusterCounters.decrementToZero(counters.connections);
+    }
+
+    /** Takes a slot of the retry budget (see the class comment); false (and counted) when it is spent. */
+    public boolean tryAcquireRetry() {
+        int allowed = Math.max(MIN_RETRY_CONCURRENCY, (int) (config.retries().budget() * counters.requests.get()));
+        return acquire(counters.retries, allowed, Reason.RETRY_BUDGET);
+    }
+
+    public void releaseRetry() {
+        ClusterCounters.decrementToZero(counters.retries);
+    }
+
+    /** Acquires refused for {@code reason} since this cluster name was first configured. */
+    public long rejected(Reason reason) {
+        return counters.rejected[reason.ordinal()].sum();
+    }
+
+    public int activeRequests() {
+        return counters.requests.get();
+    }
+
+    public int pendingRequests() {
+        return counters.pending.get();
+    }
+
+    public int connections() {
+        return counters.connections.get();
+    }
+
+    public int retriesInFlight() {
+        return counters.retries.get();
+    }
+
+    private boolean acquire(AtomicInteger counter, int limit, Reason reason) {
+        if (ClusterCounters.tryIncrement(counter, limit)) {
+            return true;
+        }
+        counters.rejected[reason.ordinal()].increment();
+        return false;
+    }
+
+    // ---- status --------------------------------------------------------------------------------------------------
+
+    /** The cluster for the admin API; ends expired ejections first so it never shows a stale one. */
+    public ClusterSnapshot snapshot() {
+        sweepIfDue();
+        long now = context.ticker.read();
+        List<EndpointSnapshot> list = new ArrayList<>(endpoints.size());
+        for (Endpoint endpoint : endpoints) {
+            list.add(endpoint.snapshot(now));
+        }
+        Map<Reason, Long> rejected = new EnumMap<>(Reason.class);
+        for (Reason reason : Reason.values()) {
+            rejected.put(reason, rejected(reason));
+        }
+        return new ClusterSnapshot(name(), config.balancer(), config.failover(), view.get().available().size(),
+                counters.requests.get(), counters.pending.get(), counters.connections.get(), counters.retries.get(),
+                Collections.unmodifiableMap(rejected), List.copyOf(list));
+    }
+
+    ClusterContext context() {
+        return context;
+    }
+
+    Optional<Cluster> asOptional() {
+        return self;
+    }
+
+    @Override
+    public String toString() {
+        return "Cluster[" + name() + ", " + endpoints.size() + " endpoints]";
+    }
+}

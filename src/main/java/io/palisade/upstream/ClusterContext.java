@@ -1,0 +1,47 @@
+package io.palisade.upstream;
+
+import io.palisade.time.Ticker;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What every cluster generation of one manager shares: time, the live cluster map (for failover) and listeners. */
+final class ClusterContext {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterManager.class);
+
+    final Ticker ticker;
+    private final List<Consumer<EndpointEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final RateLimitedLog listenerFailures;
+    /** Immutable; replaced whole by {@link ClusterManager#apply}. */
+    volatile Map<String, Cluster> clusters = Map.of();
+
+    ClusterContext(Ticker ticker) {
+        this.ticker = ticker;
+        this.listenerFailures = new RateLimitedLog(LOG, ticker, Duration.ofSeconds(10).toNanos());
+    }
+
+    void addListener(Consumer<EndpointEvent> listener) {
+        listeners.add(listener);
+    }
+
+    void publish(EndpointEvent event) {
+        if (event.to().available()) {
+            LOG.info("endpoint {}/{}: {} -> {} ({}: {})", event.cluster(), event.address(), event.from(), event.to(),
+                    event.reason().label(), event.detail());
+        } else {
+            LOG.warn("endpoint {}/{}: {} -> {} ({}: {})", event.cluster(), event.address(), event.from(), event.to(),
+                    event.reason().label(), event.detail());
+        }
+        for (Consumer<EndpointEvent> listener : listeners) {
+            try {
+                listener.accept(event);
+            } catch (RuntimeException e) {
+                listenerFailures.warn("endpoint state listener failed", e);
+            }
+        }
+    }
+}

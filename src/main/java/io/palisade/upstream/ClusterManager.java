@@ -1,0 +1,279 @@
+package io.palisade.upstream;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.resolver.AddressResolverGroup;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.palisade.config.Address;
+import io.palisade.config.ClusterConfig;
+import io.palisade.config.EndpointConfig;
+import io.palisade.config.HealthCheckConfig;
+import io.palisade.time.Ticker;
+import io.palisade.upstream.health.ActiveHealthChecker;
+import io.palisade.upstream.health.HealthState;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live set of upstream clusters of one gateway process, with their active health checks.
+ *
+ * <pre>{@code
+ * ClusterManager clusters = ClusterManager.create(workerGroup, Ticker.system());
+ * clusters.onEndpointStateChange(metrics::endpointChanged);
+ * clusters.apply(config.clusters());          // at start and on every reload
+ * ...
+ * Optional<Cluster> orders = clusters.cluster("orders");   // per request
+ * ...
+ * clusters.close();
+ * }</pre>
+ *
+ * <p><b>Reloads.</b> {@link #apply} builds the whole new set and publishes it with one volatile write, so a request
+ * sees either the old set or the new one, never a mix. Endpoints whose (cluster name, address) is unchanged keep their
+ * health verdict, ejection and requests in flight, and a cluster name that stays keeps its circuit-limit counters;
+ * active checks start for new endpoints, stop for removed ones and restart when the check config changed. A cluster
+ * or endpoint that was removed still works for requests that already hold it.
+ *
+ * <p><b>Threading.</b> {@link #cluster}, {@link #clusters} and everything on {@link Cluster} and {@link Endpoint} are
+ * lock-free and meant for event loops. {@link #apply} and {@link #close} are serialized with each other and do no
+ * I/O (checks are scheduled on the checker group), so any thread may call them. Listeners run on the thread that
+ * observed the change (often an event loop): they must be quick and must not block; one that throws is logged
+ * (rate-limited) and the others still run.
+ */
+public final class ClusterManager implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterManager.class);
+    /** How often expired ejections are ended when no traffic does it. */
+    private static final Duration SWEEP_INTERVAL = Duration.ofSeconds(1);
+
+    private record EndpointKey(String cluster, Address address) {}
+
+    private final ClusterContext context;
+    private final ActiveHealthChecker checker;
+    private final ScheduledFuture<?> sweeper;
+    // Guarded by this.
+    private final Map<String, ClusterCounters> counters = new HashMap<>();
+    private Map<EndpointKey, EndpointCore> cores = new HashMap<>();
+    private boolean closed;
+
+    private ClusterManager(EventLoopGroup group, Ticker ticker, ActiveHealthChecker checker) {
+        this.context = new ClusterContext(ticker);
+        this.checker = checker;
+        this.sweeper = group.next().scheduleAtFixedRate(this::sweepAll, SWEEP_INTERVAL.toNanos(),
+                SWEEP_INTERVAL.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * A manager whose active checks run on {@code checkerGroup} (an NIO group; see {@link Builder#transport} for
+     * others) and whose time decisions (ejections) use {@code ticker}.
+     */
+    public static ClusterManager create(EventLoopGroup checkerGroup, Ticker ticker) {
+        return builder(checkerGroup).ticker(ticker).build();
+    }
+
+    public static Builder builder(EventLoopGroup checkerGroup) {
+        return new Builder(checkerGroup);
+    }
+
+    /** Options of a {@link ClusterManager}. */
+    public static final class Builder {
+        private final EventLoopGroup group;
+        private Ticker ticker = Ticker.system();
+        private Class<? extends SocketChannel> channelType;
+        private AddressResolverGroup<? extends SocketAddress> resolver;
+
+        private Builder(EventLoopGroup group) {
+            this.group = Objects.requireNonNull(group, "checkerGroup");
+        }
+
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * The socket channel type matching the checker group (for example {@code EpollSocketChannel}) and the
+         * asynchronous resolver to share with the connection pool; the caller closes the resolver. Without this the
+         * group must be NIO and the manager makes (and closes) its own DNS resolver.
+         */
+        public Builder transport(Class<? extends SocketChannel> channelType,
+                                 AddressResolverGroup<? extends SocketAddress> resolver) {
+            this.channelType = Objects.requireNonNull(channelType, "channelType");
+            this.resolver = Objects.requireNonNull(resolver, "resolver");
+            return this;
+        }
+
+        public ClusterManager build() {
+            ActiveHealthChecker checker = channelType == null
+                    ? ActiveHealthChecker.create(group)
+                    : ActiveHealthChecker.create(group, channelType, resolver);
+            return new ClusterManager(group, ticker, checker);
+        }
+    }
+
+    /**
+     * Replaces the set of clusters (see the class comment).
+     *
+     * @param clusters by name; each key must equal its config's name
+     * @throws IllegalArgumentException when a key differs from its config's name
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public synchronized void apply(Map<String, ClusterConfig> clusters) {
+        if (closed) {
+            throw new IllegalStateException("cluster manager is closed");
+        }
+        for (Map.Entry<String, ClusterConfig> entry : clusters.entrySet()) {
+            if (!entry.getKey().equals(entry.getValue().name())) {
+                throw new IllegalArgumentException("cluster key " + entry.getKey() + " differs from its name "
+                        + entry.getValue().name());
+            }
+        }
+        Map<String, Cluster> next = new LinkedHashMap<>();
+        Map<String, ClusterCounters> nextCounters = new HashMap<>();
+        Map<EndpointKey, EndpointCore> nextCores = new HashMap<>();
+        for (ClusterConfig config : clusters.values()) {
+            String name = config.name();
+            ClusterCounters clusterCounters = counters.getOrDefault(name, new ClusterCounters());
+            nextCounters.put(name, clusterCounters);
+            Map<Address, Integer> weights = new LinkedHashMap<>();
+            for (EndpointConfig endpoint : config.endpoints()) {
+                // A repeated address is one endpoint; its weights add up.
+                weights.merge(endpoint.address(), Math.max(1, endpoint.weight()), Integer::sum);
+            }
+            List<EndpointCore> clusterCores = new ArrayList<>(weights.size());
+            for (Address address : weights.keySet()) {
+                EndpointKey key = new EndpointKey(name, address);
+                EndpointCore core = cores.get(key);
+                if (core == null) {
+                    core = new EndpointCore(name, address, clusterCounters);
+                }
+                nextCores.put(key, core);
+                clusterCores.add(core);
+            }
+            next.put(name, new Cluster(config, clusterCores, List.copyOf(weights.values()), clusterCounters,
+                    context));
+        }
+
+        for (Cluster cluster : next.values()) {
+            for (Endpoint endpoint : cluster.endpoints()) {
+                endpoint.core().owner = cluster;
+            }
+        }
+        for (Cluster cluster : next.values()) {
+            for (Endpoint endpoint : cluster.endpoints()) {
+                reconcileCheck(endpoint.core(), cluster.config().healthCheck());
+            }
+        }
+        context.clusters = Collections.unmodifiableMap(next);
+        // States may have changed between building a view and switching owners; rebuild against the final owners.
+        for (Cluster cluster : next.values()) {
+            cluster.refresh();
+        }
+
+        long now = context.ticker.read();
+        for (Map.Entry<EndpointKey, EndpointCore> entry : cores.entrySet()) {
+            if (!nextCores.containsKey(entry.getKey())) {
+                retire(entry.getValue(), now);
+            }
+        }
+        cores = nextCores;
+        counters.clear();
+        counters.putAll(nextCounters);
+    }
+
+    private void reconcileCheck(EndpointCore core, Optional<HealthCheckConfig> wanted) {
+        if (Objects.equals(core.checkConfig, wanted.orElse(null))) {
+            return;
+        }
+        stopCheck(core);
+        if (wanted.isPresent()) {
+            core.checkConfig = wanted.get();
+            core.check = checker.start(core.address, wanted.get(), result -> core.owner.probed(core, result));
+            return;
+        }
+        boolean ejected = core.outlier.isEjected();
+        HealthState before = core.health.reset();
+        if (before != HealthState.UNKNOWN) {
+            context.publish(new EndpointEvent(core.cluster, core.address, new EndpointStatus(before, ejected),
+                    new EndpointStatus(HealthState.UNKNOWN, ejected), EndpointEvent.Reason.CONFIG,
+                    "active health check removed"));
+        }
+    }
+
+    private static void stopCheck(EndpointCore core) {
+        if (core.check != null) {
+            core.check.close();
+            core.check = null;
+            core.checkConfig = null;
+        }
+    }
+
+    private static void retire(EndpointCore core, long now) {
+        core.retired = true;
+        stopCheck(core);
+        if (core.outlier.forceRecover(now)) {
+            core.counters.releaseEjection();
+        }
+    }
+
+    /** The cluster named {@code name}; a map lookup that allocates nothing. */
+    public Optional<Cluster> cluster(String name) {
+        Cluster cluster = context.clusters.get(name);
+        return cluster == null ? Optional.empty() : cluster.asOptional();
+    }
+
+    /** The current clusters, in config order; an immutable view of one generation. */
+    public Collection<Cluster> clusters() {
+        return context.clusters.values();
+    }
+
+    /** Snapshots of all current clusters, for the admin API. */
+    public List<ClusterSnapshot> snapshot() {
+        List<ClusterSnapshot> out = new ArrayList<>();
+        for (Cluster cluster : context.clusters.values()) {
+            out.add(cluster.snapshot());
+        }
+        return List.copyOf(out);
+    }
+
+    /** Calls {@code listener} on every endpoint status change from now on (see the class comment for threading). */
+    public void onEndpointStateChange(Consumer<EndpointEvent> listener) {
+        context.addListener(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Stops all active checks and the ejection sweep. Clusters already handed out keep answering picks. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        sweeper.cancel(false);
+        for (EndpointCore core : cores.values()) {
+            stopCheck(core);
+        }
+        checker.close();
+    }
+
+    private void sweepAll() {
+        try {
+            for (Cluster cluster : context.clusters.values()) {
+                cluster.sweepIfDue();
+            }
+        } catch (RuntimeException e) {
+            // A periodic task that throws is never run again; log and keep sweeping.
+            LOG.warn("ejection sweep failed", e);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package io.palisade.upstream.balance;
+
+import io.palisade.upstream.Endpoint;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * nginx's smooth weighted round robin, computed once per available list into a schedule of one full cycle, so a pick
+ * is an atomic increment and an array read instead of a locked pass over every endpoint.
+ */
+final class SmoothWeightedBalancer implements Balancer {
+    /**
+     * The longest schedule kept; larger weights are scaled down to fit (ratios then hold to about one part in this
+     * many), so a config with huge weights cannot make a rebuild allocate without bound.
+     */
+    static final int MAX_CYCLE = 1 << 16;
+
+    private record Schedule(List<Endpoint> list, Endpoint[] order) {}
+
+    private final AtomicLong next = new AtomicLong();
+    private volatile Schedule schedule = new Schedule(List.of(), new Endpoint[0]);
+
+    @Override
+    public Endpoint pick(List<Endpoint> available, String hashKey) {
+        Endpoint[] order = scheduleFor(available);
+        return order[index(order.length)];
+    }
+
+    @Override
+    public Endpoint pickOther(List<Endpoint> available, String hashKey, Endpoint avoid) {
+        Endpoint[] order = scheduleFor(available);
+        int start = index(order.length);
+        // Every endpoint appears in each cycle, so walking on finds another one if there is one.
+        for (int k = 0; k < order.length; k++) {
+            Endpoint e = order[(start + k) % order.length];
+            if (!e.equals(avoid)) {
+                return e;
+            }
+        }
+        return order[start];
+    }
+
+    private int index(int n) {
+        return (int) Math.floorMod(next.getAndIncrement(), (long) n);
+    }
+
+    private Endpoint[] scheduleFor(List<Endpoint> available) {
+        Schedule s = schedule;
+        if (s.list() != available) {
+            s = new Schedule(available, build(available));
+            schedule = s;
+        }
+        return s.order();
+    }
+
+    static Endpoint[] build(List<Endpoint> endpoints) {
+        int n = endpoints.size();
+        long[] weights = new long[n];
+        long gcd = 0;
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            weights[i] = Math.max(1, endpoints.get(i).weight());
+            gcd = gcd(gcd, weights[i]);
+            total += weights[i];
+        }
+        for (int i = 0; i < n; i++) {
+            weights[i] /= gcd;
+        }
+        total /= gcd;
+        if (total > MAX_CYCLE) {
+            long scaled = 0;
+            for (int i = 0; i < n; i++) {
+                weights[i] = Math.max(1, weights[i] * (MAX_CYCLE - n) / total);
+                scaled += weights[i];
+            }
+            total = scaled;
+        }
+        Endpoint[] order = new Endpoint[(int) total];
+        long[] current = new long[n];
+        for (int slot = 0; slot < order.length; slot++) {
+            int best = 0;
+            for (int i = 0; i < n; i++) {
+                current[i] += weights[i];
+                if (current[i] > current[best]) {
+                    best = i;
+                }
+            }
+            current[best] -= total;
+            order[slot] = endpoints.get(best);
+        }
+        return order;
+    }
+
+    private static long gcd(long a, long b) {
+        while (b != 0) {
+            long t = a % b;
+            a = b;
+            b = t;
+        }
+        return a;
+    }
+}
