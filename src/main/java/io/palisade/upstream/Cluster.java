@@ -62,7 +62,10 @@ public final class Cluster {
             return name().toLowerCase(Locale.ROOT);
         }
 
-        /** What the client sees when this limit turns a request away (a refused retry returns the last failure). */
+        /**
+         * What the client sees when this limit turns a request away. A retry the budget refuses is simply not made,
+         * so the client gets the failure of the last attempt instead.
+         */
         public ErrorKind errorKind() {
             return ErrorKind.UPSTREAM_OVERLOADED;
         }

@@ -6,6 +6,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.palisade.config.Address;
+import io.palisade.config.BalancerKind;
 import io.palisade.config.ClusterConfig;
 import io.palisade.config.HealthCheckConfig;
 import io.palisade.testing.FakeTicker;
@@ -227,6 +228,27 @@ class ClusterTest {
         Cluster a = apply(checked("a", 9).failover("gone").build());
         markUnhealthy(a.endpoints().get(0));
         assertThat(a.pick("")).isEmpty();
+    }
+
+    @Test
+    void consistentHash_ejectingAnEndpoint_movesOnlyItsKeysAndTheyReturnAfterwards() {
+        Cluster cluster = apply(four("ring").balancer(BalancerKind.CONSISTENT_HASH).build());
+        Map<String, Endpoint> before = new LinkedHashMap<>();
+        for (int k = 0; k < 2000; k++) {
+            before.put("tenant-" + k, cluster.pick("tenant-" + k).orElseThrow().endpoint());
+        }
+        Endpoint ejected = cluster.endpoints().get(2);
+        fail(ejected, 3);
+        before.forEach((key, owner) -> {
+            Endpoint now = cluster.pick(key).orElseThrow().endpoint();
+            if (owner.equals(ejected)) {
+                assertThat(now).isNotEqualTo(ejected);
+            } else {
+                assertThat(now).as(key).isEqualTo(owner);
+            }
+        });
+        ticker.advance(Duration.ofSeconds(10));
+        before.forEach((key, owner) -> assertThat(cluster.pick(key).orElseThrow().endpoint()).isEqualTo(owner));
     }
 
     @Test

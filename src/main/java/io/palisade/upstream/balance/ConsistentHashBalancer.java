@@ -2,6 +2,7 @@ package io.palisade.upstream.balance;
 
 import io.palisade.upstream.Endpoint;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -71,38 +72,63 @@ final class ConsistentHashBalancer implements Balancer {
         return r;
     }
 
+    /**
+     * Runs on the picking thread after an availability change, so it avoids boxing: the points are sorted as primitives
+     * and each endpoint then finds its own points by binary search.
+     */
     private Ring build(List<Endpoint> available) {
         int total = 0;
         for (Endpoint e : available) {
             total += pointsOf(e);
         }
-        long[] keys = new long[total];
-        Endpoint[] owners = new Endpoint[total];
-        Integer[] order = new Integer[total];
+        long[] points = new long[total];
         int k = 0;
         for (Endpoint e : available) {
-            String id = e.address().toString();
-            int points = pointsOf(e);
-            for (int p = 0; p < points; p++) {
-                keys[k] = Hashing.hash(id, p);
-                owners[k] = e;
-                order[k] = k;
-                k++;
+            long seed = Hashing.seed(e.address().toString());
+            for (int p = 0, n = pointsOf(e); p < n; p++) {
+                points[k++] = Hashing.point(seed, p);
             }
         }
-        // Ties between endpoints (a 64-bit collision) are broken by address, never by list order, so the ring is the
-        // same whatever order the endpoints come in.
-        Arrays.sort(order, (a, b) -> {
-            int c = Long.compare(keys[a], keys[b]);
-            return c != 0 ? c : owners[a].address().toString().compareTo(owners[b].address().toString());
-        });
-        long[] sortedKeys = new long[total];
-        Endpoint[] sortedOwners = new Endpoint[total];
-        for (int i = 0; i < total; i++) {
-            sortedKeys[i] = keys[order[i]];
-            sortedOwners[i] = owners[order[i]];
+        Arrays.sort(points);
+        Endpoint[] owners = new Endpoint[total];
+        boolean collided = false;
+        for (Endpoint e : available) {
+            long seed = Hashing.seed(e.address().toString());
+            for (int p = 0, n = pointsOf(e); p < n; p++) {
+                long point = Hashing.point(seed, p);
+                int i = Arrays.binarySearch(points, point);
+                while (i > 0 && points[i - 1] == point) {
+                    i--;
+                }
+                while (owners[i] != null) { // equal points: the next free slot of the run
+                    i++;
+                    collided = true;
+                }
+                owners[i] = e;
+            }
         }
-        return new Ring(available, sortedKeys, sortedOwners);
+        if (collided) {
+            orderCollisions(points, owners);
+        }
+        return new Ring(available, points, owners);
+    }
+
+    /**
+     * Owners of equal points (a 64-bit collision) are ordered by address, never by list order, so the ring is the same
+     * whatever order the endpoints come in.
+     */
+    private static void orderCollisions(long[] points, Endpoint[] owners) {
+        int i = 0;
+        while (i < points.length) {
+            int j = i + 1;
+            while (j < points.length && points[j] == points[i]) {
+                j++;
+            }
+            if (j - i > 1) {
+                Arrays.sort(owners, i, j, Comparator.comparing(e -> e.address().toString()));
+            }
+            i = j;
+        }
     }
 
     private int pointsOf(Endpoint e) {

@@ -15,9 +15,14 @@ final class Hashing {
         return mix(fnv(s));
     }
 
-    /** The {@code index}-th ring point of {@code s}. */
-    static long hash(CharSequence s, int index) {
-        return mix(fnv(s) + (index + 1L) * GOLDEN);
+    /** The part of a ring point that depends on the endpoint only; computed once per endpoint. */
+    static long seed(CharSequence s) {
+        return fnv(s);
+    }
+
+    /** The {@code index}-th ring point of the endpoint with this {@link #seed}. */
+    static long point(long seed, int index) {
+        return mix(seed + (index + 1L) * GOLDEN);
     }
 
     private static long fnv(CharSequence s) {

@@ -11,9 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
 final class SmoothWeightedBalancer implements Balancer {
     /**
      * The longest schedule kept; larger weights are scaled down to fit (ratios then hold to about one part in this
-     * many), so a config with huge weights cannot make a rebuild allocate without bound.
+     * many), so a config with huge weights cannot make a rebuild, which runs on the picking thread, take long.
      */
-    static final int MAX_CYCLE = 1 << 16;
+    static final int MAX_CYCLE = 1 << 13;
 
     private record Schedule(List<Endpoint> list, Endpoint[] order) {}
 

@@ -71,7 +71,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
     private final Bootstrap template;
     private final Optional<AddressResolverGroup<?>> ownedResolver;
     private final Set<Check> checks = ConcurrentHashMap.newKeySet();
-    private volatile boolean closed;
+    private boolean closed; // guarded by this
 
     private ActiveHealthChecker(EventLoopGroup group, Class<? extends SocketChannel> channelType,
                                 AddressResolverGroup<? extends SocketAddress> resolver, boolean ownsResolver) {
@@ -116,7 +116,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
      * @param listener gets every result, on the check's event loop; keep it short and non-blocking
      * @throws IllegalStateException when this checker is closed
      */
-    public Check start(Address address, HealthCheckConfig config, Consumer<ProbeResult> listener) {
+    public synchronized Check start(Address address, HealthCheckConfig config, Consumer<ProbeResult> listener) {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(listener, "listener");
@@ -133,7 +133,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
 
     /** Stops every check and closes the resolver if this checker created it. Does not touch the event loop group. */
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
         for (Check check : checks) {
             check.close();
