@@ -127,7 +127,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
         Check check = new Check(loop, template.clone(loop), address, config, listener);
         checks.add(check);
         long interval = Math.max(1, config.interval().toNanos());
-        check.scheduleNext(ThreadLocalRandom.current().nextLong(interval / 10 + 1));
+        check.begin(ThreadLocalRandom.current().nextLong(interval / 10 + 1));
         return check;
     }
 
@@ -193,6 +193,14 @@ public final class ActiveHealthChecker implements AutoCloseable {
             }
             if (current != null) {
                 current.abandon();
+            }
+        }
+
+        private void begin(long delayNanos) {
+            try {
+                loop.execute(() -> scheduleNext(delayNanos));
+            } catch (RejectedExecutionException e) {
+                stopped = true; // the event loop is shutting down: nothing to check with
             }
         }
 
