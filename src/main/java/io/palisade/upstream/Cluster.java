@@ -183,15 +183,21 @@ public final class Cluster {
     /** Ends ejections whose time has passed. */
     void sweep() {
         long now = context.ticker.read();
+        boolean recovered = false;
         for (Endpoint endpoint : endpoints) {
             EndpointCore core = endpoint.core();
             if (core.outlier.tryRecover(now)) {
+                recovered = true;
                 core.counters.releaseEjection();
                 stateChanged(core);
                 context.publish(new EndpointEvent(core.cluster, core.address,
                         new EndpointStatus(core.health.state(), true), core.status(), EndpointEvent.Reason.RECOVERED,
                         "ejection ended"));
             }
+        }
+        if (!recovered) {
+            // Another generation (or thread) ended them; this view is stale and would otherwise sweep on every pick.
+            refresh();
         }
     }
 

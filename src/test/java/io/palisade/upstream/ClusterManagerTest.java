@@ -146,6 +146,22 @@ class ClusterManagerTest {
     }
 
     @Test
+    void heldOldGeneration_seesARecoveryEndedThroughTheNewOne() {
+        apply(TestClusters.config("a").endpoint("10.0.0.1", 80).endpoint("10.0.0.2", 80).build());
+        Cluster old = cluster("a");
+        Endpoint e = old.endpoints().get(0);
+        for (int i = 0; i < 3; i++) {
+            e.onFailure(FailureKind.TIMEOUT);
+        }
+        apply(TestClusters.config("a").endpoint("10.0.0.1", 80).endpoint("10.0.0.2", 80).endpoint("10.0.0.3", 80)
+                .build());
+        ticker.advance(Duration.ofSeconds(10));
+        assertThat(cluster("a").availableEndpoints()).hasSize(3);
+        assertThat(old.availableEndpoints()).hasSize(2);
+        assertThat(old.snapshot().endpoints()).noneMatch(EndpointSnapshot::ejected);
+    }
+
+    @Test
     void concurrentPicksDuringApply_neverSeeAHalfBuiltView() throws Exception {
         ClusterConfig[] odd = {
                 TestClusters.config("x").endpoint("10.0.0.1", 80).endpoint("10.0.0.2", 80).failover("y").build(),
