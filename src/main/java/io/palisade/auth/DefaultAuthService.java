@@ -81,21 +81,19 @@ final class DefaultAuthService implements AuthService {
         if (closed) {
             return CompletableFuture.completedFuture(new AuthDecision.Unavailable("auth", "auth service closed"));
         }
-        List<Provider.Attempt> attempts = new ArrayList<>(policy.anyOf().size());
+        List<Prepared> attempts = new ArrayList<>(policy.anyOf().size());
         for (String id : policy.anyOf()) {
             Provider p = v.providers().get(id);
             if (p == null) {
                 // A route from a config whose providers are not (or no longer) loaded: cannot decide, so not a 403.
-                AuthDecision d = new AuthDecision.Unavailable(id, "provider not configured");
-                attempts.add(() -> CompletableFuture.completedFuture(d));
+                attempts.add(Prepared.of(id, new AuthDecision.Unavailable(id, "provider not configured")));
                 continue;
             }
             try {
-                p.prepare(request, v).ifPresent(attempts::add);
+                p.prepare(request, v).ifPresent(a -> attempts.add(new Prepared(id, a)));
             } catch (RuntimeException e) {
                 logLimiter.warn("prepare:" + id, id + ": reading credentials failed", e);
-                AuthDecision d = new AuthDecision.Unavailable(id, "internal error");
-                attempts.add(() -> CompletableFuture.completedFuture(d));
+                attempts.add(Prepared.of(id, new AuthDecision.Unavailable(id, "internal error")));
             }
         }
         if (attempts.isEmpty()) {
@@ -107,24 +105,30 @@ final class DefaultAuthService implements AuthService {
         return next(attempts, 0, policy, request.method(), new Tally());
     }
 
+    /** A provider with its credentials read, ready to be asked. */
+    private record Prepared(String id, Provider.Attempt attempt) {
+        static Prepared of(String id, AuthDecision d) {
+            return new Prepared(id, () -> CompletableFuture.completedFuture(d));
+        }
+    }
+
     /** Tries attempts in order; the first allowed decision that passes the route's checks wins. */
-    private CompletionStage<AuthDecision> next(List<Provider.Attempt> attempts, int i, RoutePolicy policy,
-                                               String method, Tally tally) {
+    private CompletionStage<AuthDecision> next(List<Prepared> attempts, int i, RoutePolicy policy, String method,
+                                               Tally tally) {
         if (i == attempts.size()) {
             return CompletableFuture.completedFuture(tally.verdict());
         }
+        String id = attempts.get(i).id();
         CompletionStage<AuthDecision> stage;
         try {
-            stage = attempts.get(i).call();
+            stage = attempts.get(i).attempt().call();
         } catch (RuntimeException e) {
-            logLimiter.warn("call", "auth provider failed unexpectedly", e);
-            stage = CompletableFuture.completedFuture(new AuthDecision.Unavailable(policy.anyOf().get(0),
-                    "internal error"));
+            stage = CompletableFuture.failedFuture(e);
         }
         return stage.handle((d, e) -> {
-            if (e != null) {
-                logLimiter.warn("call", "auth provider failed unexpectedly", e);
-                return (AuthDecision) new AuthDecision.Unavailable("auth", "internal error");
+            if (e != null || d == null) {
+                logLimiter.warn("call:" + id, id + ": failed unexpectedly", e);
+                return (AuthDecision) new AuthDecision.Unavailable(id, "internal error");
             }
             return d instanceof AuthDecision.Allowed a ? authorize(a, policy, method) : d;
         }).thenCompose(d -> {

@@ -188,7 +188,7 @@ final class ExternalProvider implements Provider {
             return running;
         }
         call(body).whenComplete((answer, error) -> {
-            Answer a = error != null ? new Answer.Failed(JwksSource.describe(error)) : answer;
+            Answer a = error != null ? new Answer.Failed(HttpCalls.describe(error)) : answer;
             if (!(a instanceof Answer.Failed)) {
                 cache.ifPresent(c -> c.put(key, cached(a)));
             }
@@ -228,7 +228,7 @@ final class ExternalProvider implements Provider {
             bulkhead.release();
             Answer a;
             try {
-                a = error != null ? new Answer.Failed(JwksSource.describe(error)) : interpret(response);
+                a = error != null ? new Answer.Failed(HttpCalls.describe(error)) : interpret(response);
             } catch (RuntimeException e) {
                 a = new Answer.Failed("bad response: " + e);
             }

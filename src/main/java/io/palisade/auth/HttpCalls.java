@@ -66,6 +66,20 @@ final class HttpCalls implements AutoCloseable {
         return bounded;
     }
 
+    /** A short reason for a failed exchange, for logs and {@link AuthDecision.Unavailable#reason()}. */
+    static String describe(Throwable error) {
+        Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        if (t instanceof java.util.concurrent.TimeoutException || t instanceof java.net.http.HttpTimeoutException) {
+            return "timed out";
+        }
+        if (t instanceof java.net.ConnectException) {
+            return "connection failed";
+        }
+        String msg = t.getMessage();
+        return t.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+    }
+
     @Override
     public void close() {
         client.shutdownNow();

@@ -134,7 +134,7 @@ final class JwksSource implements AutoCloseable {
         http.send(request, settings.fetchTimeout(), MAX_JWKS_BYTES).handle((response, error) -> {
             Fetch result;
             try {
-                result = error != null ? failed(describe(error)) : loaded(response);
+                result = error != null ? failed(HttpCalls.describe(error)) : loaded(response);
             } catch (RuntimeException e) {
                 result = failed(e.toString());
             }
@@ -174,19 +174,6 @@ final class JwksSource implements AutoCloseable {
         logLimiter.warn("fetch", "jwt:" + settings.name() + ": key set fetch from " + url + " failed: " + why
                 + (keys.isPresent() ? "; keeping the last good key set" : "; no key set loaded yet"), null);
         return new Fetch(keys, false, why);
-    }
-
-    static String describe(Throwable error) {
-        Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                ? error.getCause() : error;
-        if (t instanceof java.util.concurrent.TimeoutException || t instanceof java.net.http.HttpTimeoutException) {
-            return "timed out";
-        }
-        if (t instanceof java.net.ConnectException) {
-            return "connection failed";
-        }
-        String msg = t.getMessage();
-        return t.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
     }
 
     private void scheduledRefresh() {

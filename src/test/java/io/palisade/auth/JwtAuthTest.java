@@ -40,7 +40,6 @@ import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,11 +72,6 @@ class JwtAuthTest {
         byte[] spki = ed.getPublic().getEncoded();
         edPublic = new OctetKeyPair.Builder(Curve.Ed25519,
                 Base64URL.encode(Arrays.copyOfRange(spki, spki.length - 32, spki.length))).keyID("ed-1").build();
-    }
-
-    @AfterAll
-    static void noop() {
-        // keys are plain objects
     }
 
     @AfterEach
@@ -245,6 +239,21 @@ class JwtAuthTest {
         ticker.advance(Duration.ofSeconds(1));
         assertThat(withToken(rotated)).isInstanceOf(AuthDecision.Allowed.class);
         assertThat(jwks.requests.get()).isEqualTo(3);
+    }
+
+    @Test
+    void burstOfMadeUpKids_fetchesTheKeySetOnce() throws Exception {
+        startAndLoad(rsa);
+        List<java.util.concurrent.CompletableFuture<AuthDecision>> all = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            RSAKey forged = new RSAKey.Builder(rsaImpostor).keyID("made-up-" + i).build();
+            all.add(auth.authenticate(route, get("/o", "Authorization", "Bearer " + rs256(forged, claims().build())))
+                    .toCompletableFuture());
+        }
+        for (var f : all) {
+            assertThat(decision(f).error()).contains(ErrorKind.UNAUTHENTICATED);
+        }
+        assertThat(jwks.requests.get()).isEqualTo(2);
     }
 
     @Test
