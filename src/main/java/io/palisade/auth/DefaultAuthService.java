@@ -1,0 +1,289 @@
+package io.palisade.auth;
+
+import io.palisade.error.ErrorKind;
+import io.palisade.time.Ticker;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** See {@link AuthService}. */
+final class DefaultAuthService implements AuthService {
+    private static final Logger LOG = LoggerFactory.getLogger(DefaultAuthService.class);
+
+    private final Ticker ticker;
+    private final Clock clock;
+    private final ScheduledExecutorService scheduler;
+    private final boolean ownsScheduler;
+    private final HttpCalls http = new HttpCalls();
+    private final LogLimiter logLimiter;
+    private final LongAdder allowed = new LongAdder();
+    private final LongAdder unauthenticated = new LongAdder();
+    private final LongAdder forbidden = new LongAdder();
+    private final LongAdder unavailable = new LongAdder();
+
+    private final Object updateLock = new Object();
+    private volatile AuthView view;
+    private volatile boolean closed;
+
+    DefaultAuthService(AuthSettings settings, Ticker ticker, Clock clock,
+                       Optional<ScheduledExecutorService> scheduler) {
+        this.ticker = ticker;
+        this.clock = clock;
+        this.ownsScheduler = scheduler.isEmpty();
+        this.scheduler = scheduler.orElseGet(DefaultAuthService::ownScheduler);
+        this.logLimiter = new LogLimiter(LOG, ticker, Duration.ofSeconds(10));
+        update(settings);
+    }
+
+    private static ScheduledExecutorService ownScheduler() {
+        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "palisade-auth-refresh");
+            t.setDaemon(true);
+            return t;
+        });
+        s.setRemoveOnCancelPolicy(true);
+        return s;
+    }
+
+    // ------------------------------------------------------------------------------------------ authenticate
+
+    @Override
+    public CompletionStage<AuthDecision> authenticate(RoutePolicy policy, AuthRequest request) {
+        CompletionStage<AuthDecision> result;
+        try {
+            result = decide(policy, request);
+        } catch (RuntimeException e) {
+            logLimiter.warn("internal", "auth failed unexpectedly for " + request.method() + " " + request.path(), e);
+            result = CompletableFuture.completedFuture(new AuthDecision.Unavailable("auth", "internal error"));
+        }
+        return result.whenComplete((d, e) -> count(d));
+    }
+
+    private CompletionStage<AuthDecision> decide(RoutePolicy policy, AuthRequest request) {
+        if (!policy.requiresAuth()) {
+            return CompletableFuture.completedFuture(new AuthDecision.Allowed(Identity.anonymous(), Map.of()));
+        }
+        AuthView v = view;
+        if (closed) {
+            return CompletableFuture.completedFuture(new AuthDecision.Unavailable("auth", "auth service closed"));
+        }
+        List<Prepared> attempts = new ArrayList<>(policy.anyOf().size());
+        for (String id : policy.anyOf()) {
+            Provider p = v.providers().get(id);
+            if (p == null) {
+                // A route from a config whose providers are not (or no longer) loaded: cannot decide, so not a 403.
+                attempts.add(Prepared.of(id, new AuthDecision.Unavailable(id, "provider not configured")));
+                continue;
+            }
+            try {
+                p.prepare(request, v).ifPresent(a -> attempts.add(new Prepared(id, a)));
+            } catch (RuntimeException e) {
+                logLimiter.warn("prepare:" + id, id + ": reading credentials failed", e);
+                attempts.add(Prepared.of(id, new AuthDecision.Unavailable(id, "internal error")));
+            }
+        }
+        if (attempts.isEmpty()) {
+            AuthDecision d = policy.anonymous()
+                    ? authorize(new AuthDecision.Allowed(Identity.anonymous(), Map.of()), policy, request.method())
+                    : new AuthDecision.Denied(ErrorKind.UNAUTHENTICATED, "no credentials");
+            return CompletableFuture.completedFuture(d);
+        }
+        return next(attempts, 0, policy, request.method(), new Tally());
+    }
+
+    /** A provider with its credentials read, ready to be asked. */
+    private record Prepared(String id, Provider.Attempt attempt) {
+        static Prepared of(String id, AuthDecision d) {
+            return new Prepared(id, () -> CompletableFuture.completedFuture(d));
+        }
+    }
+
+    /** Tries attempts in order; the first allowed decision that passes the route's checks wins. */
+    private CompletionStage<AuthDecision> next(List<Prepared> attempts, int i, RoutePolicy policy, String method,
+                                               Tally tally) {
+        if (i == attempts.size()) {
+            return CompletableFuture.completedFuture(tally.verdict());
+        }
+        String id = attempts.get(i).id();
+        CompletionStage<AuthDecision> stage;
+        try {
+            stage = attempts.get(i).attempt().call();
+        } catch (RuntimeException e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        return stage.handle((d, e) -> {
+            if (e != null || d == null) {
+                logLimiter.warn("call:" + id, id + ": failed unexpectedly", e);
+                return (AuthDecision) new AuthDecision.Unavailable(id, "internal error");
+            }
+            return d instanceof AuthDecision.Allowed a ? authorize(a, policy, method) : d;
+        }).thenCompose(d -> {
+            if (d instanceof AuthDecision.Allowed) {
+                return CompletableFuture.completedFuture(d);
+            }
+            tally.add(d);
+            return next(attempts, i + 1, policy, method, tally);
+        });
+    }
+
+    /** The route's own checks on an identity a provider vouched for. */
+    static AuthDecision authorize(AuthDecision.Allowed a, RoutePolicy policy, String method) {
+        Identity who = a.identity();
+        if (!policy.methods().isEmpty() && !policy.methods().contains(method)) {
+            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, "method " + method + " not permitted");
+        }
+        if (!policy.groups().isEmpty() && Collections.disjoint(policy.groups(), who.groups())) {
+            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, who.consumerId() + " holds none of the route's groups");
+        }
+        if (!who.scopes().containsAll(policy.scopes())) {
+            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, who.consumerId() + " lacks a required scope");
+        }
+        return a;
+    }
+
+    /**
+     * The answer when no provider allowed: unavailable if any provider could not answer (a dependency failure must
+     * not turn into a 403), else forbidden if any identified the caller, else unauthenticated.
+     */
+    private static final class Tally {
+        private AuthDecision.Unavailable unavailable;
+        private AuthDecision.Denied forbidden;
+        private AuthDecision.Denied unauthenticated;
+
+        void add(AuthDecision d) {
+            switch (d) {
+                case AuthDecision.Unavailable u -> unavailable = unavailable == null ? u : unavailable;
+                case AuthDecision.Denied x when x.kind() == ErrorKind.FORBIDDEN ->
+                        forbidden = forbidden == null ? x : forbidden;
+                case AuthDecision.Denied x -> unauthenticated = unauthenticated == null ? x : unauthenticated;
+                case AuthDecision.Allowed x -> throw new IllegalArgumentException("allowed decisions end the search");
+            }
+        }
+
+        AuthDecision verdict() {
+            if (unavailable != null) {
+                return unavailable;
+            }
+            if (forbidden != null) {
+                return forbidden;
+            }
+            return unauthenticated != null ? unauthenticated
+                    : new AuthDecision.Denied(ErrorKind.UNAUTHENTICATED, "no credentials");
+        }
+    }
+
+    private void count(AuthDecision d) {
+        switch (d) {
+            case AuthDecision.Allowed a -> allowed.increment();
+            case AuthDecision.Denied x when x.kind() == ErrorKind.FORBIDDEN -> forbidden.increment();
+            case AuthDecision.Denied x -> unauthenticated.increment();
+            case AuthDecision.Unavailable u -> unavailable.increment();
+            case null -> unavailable.increment();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ update
+
+    @Override
+    public void update(AuthSettings next) {
+        synchronized (updateLock) {
+            if (closed) {
+                throw new IllegalStateException("auth service closed");
+            }
+            AuthView old = view;
+            Map<String, Provider> providers = new LinkedHashMap<>();
+            List<Provider> created = new ArrayList<>();
+            providers.put(AuthSettings.API_KEY, ApiKeyProvider.INSTANCE);
+            for (AuthSettings.Jwt jwt : next.jwt().values()) {
+                providers.put(jwt.providerId(), reuseOr(old, jwt.providerId(), jwt, created,
+                        () -> new JwtProvider(jwt, http, ticker, clock, scheduler)));
+            }
+            for (AuthSettings.External ext : next.external().values()) {
+                providers.put(ext.providerId(), reuseOr(old, ext.providerId(), ext, created,
+                        () -> new ExternalProvider(ext, http, ticker)));
+            }
+            view = new AuthView(next, ApiKeyIndex.build(next.consumers()), providers);
+            created.forEach(Provider::start);
+            if (old != null) {
+                Set<Provider> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+                kept.addAll(providers.values());
+                for (Provider p : old.providers().values()) {
+                    if (!kept.contains(p)) {
+                        p.close();
+                    }
+                }
+            }
+        }
+    }
+
+    private static Provider reuseOr(AuthView old, String id, Object settings, List<Provider> created,
+                                    java.util.function.Supplier<Provider> factory) {
+        Provider existing = old == null ? null : old.providers().get(id);
+        if (existing != null && existing.settings().equals(settings)) {
+            return existing;
+        }
+        Provider p = factory.get();
+        created.add(p);
+        return p;
+    }
+
+    @Override
+    public CompletionStage<Void> refreshKeys() {
+        List<CompletableFuture<Void>> fetches = new ArrayList<>();
+        for (Provider p : view.providers().values()) {
+            if (p instanceof JwtProvider jwt) {
+                fetches.add(jwt.refresh());
+            }
+        }
+        return CompletableFuture.allOf(fetches.toArray(CompletableFuture[]::new));
+    }
+
+    // ------------------------------------------------------------------------------------------ stats, close
+
+    @Override
+    public AuthStats stats() {
+        AuthView v = view;
+        AuthStats.Builder b = new AuthStats.Builder();
+        v.providers().values().forEach(p -> p.contribute(b));
+        Map<String, Long> outcomes = Map.of(
+                AuthStats.ALLOWED, allowed.sum(),
+                AuthStats.UNAUTHENTICATED, unauthenticated.sum(),
+                AuthStats.FORBIDDEN, forbidden.sum(),
+                AuthStats.UNAVAILABLE, unavailable.sum());
+        return b.build(outcomes, v.settings().consumers().size(), v.apiKeys().size());
+    }
+
+    /** The provider currently serving {@code id}; for tests that look at breaker state. */
+    Optional<Provider> provider(String id) {
+        return Optional.ofNullable(view.providers().get(id));
+    }
+
+    @Override
+    public void close() {
+        synchronized (updateLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            view.providers().values().forEach(Provider::close);
+        }
+        if (ownsScheduler) {
+            scheduler.shutdownNow();
+        }
+        http.close();
+    }
+}
