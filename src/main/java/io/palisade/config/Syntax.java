@@ -87,13 +87,20 @@ final class Syntax {
             if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#' || c == '\\') {
                 return false;
             }
-            if (c == '%' && (i + 2 >= p.length() || !isHex(p.charAt(i + 1)) || !isHex(p.charAt(i + 2)))) {
-                return false;
+            if (c == '%') {
+                if (i + 2 >= p.length() || !isHex(p.charAt(i + 1)) || !isHex(p.charAt(i + 2))) {
+                    return false;
+                }
+                int decoded = Character.digit(p.charAt(i + 1), 16) * 16 + Character.digit(p.charAt(i + 2), 16);
+                if (decoded < 0x20 || decoded == 0x7f) {
+                    return false;
+                }
             }
         }
         return true;
     }
 
+    /** {@code .} or {@code ..}, dots possibly written {@code %2e}, possibly followed by {@code ;params}. */
     private static boolean isDotSegment(String p, int from, int to) {
         int dots = 0;
         int i = from;
@@ -103,11 +110,11 @@ final class Syntax {
             } else if (i + 3 <= to && p.regionMatches(true, i, "%2e", 0, 3)) {
                 i += 3;
             } else {
-                return false;
+                break;
             }
             dots++;
         }
-        return dots == 1 || dots == 2;
+        return (dots == 1 || dots == 2) && (i == to || p.charAt(i) == ';');
     }
 
     static boolean isHex(char c) {
