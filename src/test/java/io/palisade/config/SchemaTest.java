@@ -74,6 +74,17 @@ class SchemaTest {
     }
 
     @Test
+    void docsExample_loadsAndValidates() throws Exception {
+        String docs = Files.readString(Path.of("docs/configuration.md"));
+        String section = docs.substring(docs.indexOf("## Example"));
+        int start = section.indexOf("```yaml\n") + "```yaml\n".length();
+        String yaml = section.substring(start, section.indexOf("```", start));
+
+        assertThat(schemaErrors(yaml)).isEmpty();
+        assertThat(ConfigLoader.parse(yaml, "configuration.md").clusters()).containsOnlyKeys("orders", "orders-eu");
+    }
+
+    @Test
     void loaderTestsFullExample_validatesAgainstTheSchema() throws Exception {
         assertThat(schemaErrors(ConfigLoaderTest.FULL)).isEmpty();
         assertThat(schemaErrors(ConfigLoaderTest.MINIMAL)).isEmpty();
