@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigNode {
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d)");
+    private static final Pattern RATIO = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(%)?");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|KiB|MB|MiB|GB|GiB|k|K|M|G)?");
 
     private final JsonNode node;
@@ -86,7 +87,11 @@ public final class ConfigNode {
         if (node.isMissingNode()) {
             return "missing";
         }
-        return node.isTextual() ? node.asText() : node.toString();
+        if (node.isTextual()) {
+            // An empty or blank string would otherwise vanish from the message.
+            return node.asText().isBlank() ? node.toString() : node.asText();
+        }
+        return node.toString();
     }
 
     /** Reports keys of this object other than {@code allowed}. */
@@ -251,7 +256,13 @@ public final class ConfigNode {
         if (!isPresent()) {
             return Optional.empty();
         }
-        Optional<Long> parsed = node.isIntegralNumber() ? Optional.of(node.longValue()) : parseSize(node.asText());
+        Optional<Long> parsed;
+        if (node.isIntegralNumber()) {
+            // longValue() of a number past Long.MAX_VALUE silently wraps.
+            parsed = node.canConvertToLong() ? Optional.of(node.longValue()) : Optional.empty();
+        } else {
+            parsed = node.isTextual() ? parseSize(node.asText()) : Optional.empty();
+        }
         if (parsed.isEmpty()) {
             invalid("a size like 512, 16KiB, 1MiB");
             return Optional.empty();
@@ -273,19 +284,22 @@ public final class ConfigNode {
         if (!isPresent()) {
             return defaultValue;
         }
-        String text = node.asText().trim();
-        try {
-            double v = text.endsWith("%") ? Double.parseDouble(text.substring(0, text.length() - 1).trim()) / 100.0
-                    : Double.parseDouble(text);
-            if (v < 0 || v > 1 || Double.isNaN(v)) {
-                invalid("between 0% and 100%");
-                return defaultValue;
-            }
-            return v;
-        } catch (NumberFormatException e) {
+        String text = node.isValueNode() && !node.isBoolean() ? node.asText().trim() : "";
+        // Strict on purpose: Double.parseDouble also takes "NaN", "Infinity", "0x1p-2" and "0.2d".
+        Matcher m = RATIO.matcher(text);
+        if (!m.matches()) {
             invalid("a percentage like 20%");
             return defaultValue;
         }
+        double v = Double.parseDouble(m.group(1));
+        if (m.group(2) != null) {
+            v /= 100.0;
+        }
+        if (v > 1) {
+            invalid("between 0% and 100%");
+            return defaultValue;
+        }
+        return v;
     }
 
     /** One of {@code allowed} (case-insensitive), returned in lower case. */
@@ -365,6 +379,10 @@ public final class ConfigNode {
 
     /** Formats a duration the way a user writes one: 250ms, 5s, 2m. */
     public static String format(Duration d) {
+        if (d.getNano() % 1_000_000 != 0 && d.getSeconds() < 1_000_000) {
+            long nanos = d.toNanos();
+            return nanos % 1000 == 0 ? nanos / 1000 + "us" : nanos + "ns";
+        }
         long ms = d.toMillis();
         if (ms % 86_400_000 == 0 && ms > 0) {
             return ms / 86_400_000 + "d";

@@ -1,0 +1,161 @@
+package io.palisade.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The shipped schema (for editors) and the loader (authoritative) agree on the example and on common mistakes. */
+class SchemaTest {
+    private static final Path SCHEMA = Path.of("schema/palisade.schema.json");
+    private static final Path EXAMPLE = Path.of("examples/palisade.yaml");
+    private static final YAMLMapper YAML = new YAMLMapper();
+
+    private static JsonNode schemaNode;
+    private static JsonSchema schema;
+
+    @BeforeAll
+    static void readSchema() throws Exception {
+        schemaNode = new ObjectMapper().readTree(Files.readString(SCHEMA));
+        schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(schemaNode);
+    }
+
+    private static Set<ValidationMessage> schemaErrors(String yaml) throws Exception {
+        return schema.validate(YAML.readTree(yaml));
+    }
+
+    @Test
+    void schema_isAValidDraft202012Schema() {
+        JsonSchema meta = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+                .getSchema(SchemaLocation.of("https://json-schema.org/draft/2020-12/schema"));
+        assertThat(meta.validate(schemaNode)).isEmpty();
+    }
+
+    @Test
+    void example_validatesAgainstTheSchema() throws Exception {
+        assertThat(schemaErrors(Files.readString(EXAMPLE))).isEmpty();
+    }
+
+    @Test
+    void example_loads() {
+        GatewayConfig config = ConfigLoader.load(EXAMPLE);
+
+        assertThat(config.listeners()).containsExactly(new ListenerConfig("http", new Address("127.0.0.1", 8080)));
+        assertThat(config.admin().address()).isEqualTo(new Address("127.0.0.1", 9901));
+        ClusterConfig demo = config.clusters().get("demo");
+        assertThat(demo.endpoints()).containsExactly(new EndpointConfig(new Address("127.0.0.1", 9001), 1));
+        assertThat(demo.healthCheck()).contains(new HealthCheckConfig("/healthz", Duration.ofSeconds(2),
+                Duration.ofMillis(500), 3, 2));
+        assertThat(demo.failover()).contains("demo-backup");
+        assertThat(config.clusters().get("demo-backup").endpoints())
+                .containsExactly(new EndpointConfig(new Address("127.0.0.1", 9002), 1));
+        assertThat(config.routes()).singleElement().satisfies(r -> {
+            assertThat(r.id()).isEqualTo("api");
+            assertThat(r.match().pathPrefix()).contains("/api");
+            assertThat(r.cluster()).isEqualTo("demo");
+        });
+    }
+
+    @Test
+    void docsExample_loadsAndValidates() throws Exception {
+        String docs = Files.readString(Path.of("docs/configuration.md"));
+        String section = docs.substring(docs.indexOf("## Example"));
+        int start = section.indexOf("```yaml\n") + "```yaml\n".length();
+        String yaml = section.substring(start, section.indexOf("```", start));
+
+        assertThat(schemaErrors(yaml)).isEmpty();
+        assertThat(ConfigLoader.parse(yaml, "configuration.md").clusters()).containsOnlyKeys("orders", "orders-eu");
+    }
+
+    @Test
+    void loaderTestsFullExample_validatesAgainstTheSchema() throws Exception {
+        assertThat(schemaErrors(ConfigLoaderTest.FULL)).isEmpty();
+        assertThat(schemaErrors(ConfigLoaderTest.MINIMAL)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            // unknown key
+            "listner: {}\n" + ConfigLoaderTest.MINIMAL,
+            // zero and unitless durations
+            "server: { drain_timeout: 0s }\n" + ConfigLoaderTest.MINIMAL,
+            "server: { drain_timeout: 30 }\n" + ConfigLoaderTest.MINIMAL,
+            // bad addresses
+            "admin: { address: \"127.0.0.1:70000\" }\n" + ConfigLoaderTest.MINIMAL,
+            "listeners: { http: { address: \"::1:80\" } }\n" + ConfigLoaderTest.MINIMAL,
+            "clusters: { c: { endpoints: [ \"127.0.0.1:0\" ] } }\nroutes: [ { match: { path: /a }, cluster: c } ]\n",
+            // no endpoints, bad weight, bad balancer
+            "clusters: { c: { endpoints: [] } }\nroutes: [ { match: { path: /a }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ { address: \"127.0.0.1:1\", weight: 0 } ] } }\n"
+                    + "routes: [ { match: { path: /a }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ], balancer: random } }\n"
+                    + "routes: [ { match: { path: /a }, cluster: c } ]\n",
+            // consistent_hash and hash_on go together
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ], balancer: consistent_hash } }\n"
+                    + "routes: [ { match: { path: /a }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ], hash_on: client_ip } }\n"
+                    + "routes: [ { match: { path: /a }, cluster: c } ]\n",
+            // health check and outlier ranges
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ], health_check: { interval: 2s } } }\n"
+                    + "routes: [ { match: { path: /a }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ], outlier: { max_ejection_percent: 101 } } }\n"
+                    + "routes: [ { match: { path: /a }, cluster: c } ]\n",
+            // routes
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ] } }\nroutes: []\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ] } }\nroutes: [ { match: { path: /a } } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ] } }\nroutes: [ { match: { methods: [GET] }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ] } }\n"
+                    + "routes: [ { match: { path: /a, path_prefix: /a }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ] } }\nroutes: [ { match: { path: a }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ] } }\n"
+                    + "routes: [ { match: { path_prefix: /a/../b }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ] } }\n"
+                    + "routes: [ { match: { path: /a, methods: [] }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ] } }\n"
+                    + "routes: [ { match: { path: /a, host: \"a.com:80\" }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ] } }\n"
+                    + "routes: [ { match: { path: /a }, cluster: c, timeouts: { request: never } } ]\n",
+            "clusters: { \"bad name\": { endpoints: [ \"127.0.0.1:1\" ] } }\n"
+                    + "routes: [ { match: { path: /a }, cluster: \"bad name\" } ]\n"})
+    void invalidConfig_failsBothSchemaAndLoader(String yaml) throws Exception {
+        assertThat(schemaErrors(yaml)).as("schema errors for:\n%s", yaml).isNotEmpty();
+        assertThatThrownBy(() -> ConfigLoader.parse(yaml, "t.yaml")).isInstanceOf(ConfigException.class);
+    }
+
+    @Test
+    void schemaKeys_matchTheKeysTheLoaderKnows() {
+        assertThat(names(schemaNode.get("properties")))
+                .containsExactlyInAnyOrderElementsOf(union(ConfigLoader.ROOT_KEYS, ConfigLoader.ROOT_KEYS_ELSEWHERE));
+        assertThat(names(schemaNode.at("/$defs/cluster/properties")))
+                .containsExactlyInAnyOrderElementsOf(union(ClusterReader.KEYS, ClusterReader.KEYS_ELSEWHERE));
+        assertThat(names(schemaNode.at("/$defs/route/properties")))
+                .containsExactlyInAnyOrderElementsOf(union(RouteReader.KEYS, RouteReader.KEYS_ELSEWHERE));
+    }
+
+    private static List<String> names(JsonNode object) {
+        List<String> out = new ArrayList<>();
+        object.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        return ClusterReader.union(a, b);
+    }
+}
