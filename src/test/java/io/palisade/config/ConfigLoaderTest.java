@@ -251,6 +251,23 @@ class ConfigLoaderTest {
                 .hasMessageStartingWith(dir + ": ");
     }
 
+    @Test
+    void invalidUtf8_isAConfigException(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        Files.write(file, new byte[] {'a', ':', ' ', (byte) 0xC3, (byte) 0x28, '\n'});
+        assertThat(errorsOfLoad(file)).singleElement().asString().startsWith(file + ": ");
+    }
+
+    @Test
+    void hugeFile_isAConfigException(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("huge.yaml");
+        Files.writeString(file, "a: \"" + "x".repeat(4 * 1024 * 1024) + "\"\n");
+        assertThat(errorsOfLoad(file)).singleElement().asString().startsWith(file + ": ");
+        Path larger = dir.resolve("larger.yaml");
+        Files.write(larger, new byte[17 * 1024 * 1024]);
+        assertThat(errorsOfLoad(larger)).containsExactly(larger + ": 17825792 bytes (expected: at most 16MiB)");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "   \n", "# only a comment\n", "---\n", "~\n"})
     void emptyDocument_isRefusedClearly(String yaml) {
