@@ -212,4 +212,34 @@ class RedisRateLimiterTest {
         assertThat((Long) redis.command("DBSIZE")).isZero();
         assertThat(node1.stats().fallbackActive()).isFalse();
     }
+
+    @Test
+    void reload_movesGlobalRulesOntoRedisAndBack_withoutLosingLocalState() throws Exception {
+        node1 = RateLimiter.create(RateLimitSettings.defaults(), ticker, WALL);
+        RouteLimits limits = Limits.of("""
+                rate_limits:
+                  - { key: consumer, rate: 10/s, burst: 3, name: g }
+                  - { key: ip, rate: 10/s, burst: 2, scope: local, name: l }
+                """);
+        LimitKeys keys = Limits.keys("10.0.0.1", "acme");
+        assertThat(check(node1, limits, keys).allowed()).isTrue();
+
+        node1.update(Limits.settings("""
+                store: redis
+                redis: { address: %s, timeout: 5s }
+                """.formatted(redis.address())));
+        await().atMost(Duration.ofSeconds(20)).until(() -> !node1.stats().fallbackActive());
+        assertThat(node1.checkNow("orders", limits, Phase.AFTER_AUTH, keys)).isEmpty();
+        LimitDecision onRedis = check(node1, limits, keys);
+        assertThat(onRedis.allowed()).isTrue();
+        assertThat(onRedis.decidedByFallback()).isFalse();
+        assertThat((Long) redis.command("DBSIZE")).isEqualTo(1);
+        // The local rule kept its state across the reload: its burst of 2 is now spent.
+        assertThat(check(node1, limits, keys).rejectedBy()).contains("l");
+
+        node1.update(RateLimitSettings.defaults().withMaxKeys(1_000));
+        assertThat(node1.checkNow("orders", limits, Phase.AFTER_AUTH, keys)).isPresent();
+        assertThat(node1.stats().fallbackActive()).isFalse();
+        assertThat(node1.stats().maxKeys()).isEqualTo(1_000);
+    }
 }
