@@ -2,7 +2,9 @@ package io.palisade.server;
 
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
 import io.palisade.config.ServerLimits;
+import java.util.Optional;
 
 /**
  * Factories for the protocol handlers of a client connection, and their pipeline names.
@@ -10,6 +12,8 @@ import io.palisade.config.ServerLimits;
 public final class ProtocolHandlers {
     /** The name of the HTTP codec in the pipeline. */
     public static final String CODEC = "palisade-http-codec";
+    /** The name of the request validator in the pipeline. */
+    public static final String REQUEST_VALIDATOR = "palisade-request-validator";
 
     /**
      * Room on the request line besides the target: a method (long custom ones included), two spaces and
@@ -26,6 +30,21 @@ public final class ProtocolHandlers {
      */
     public static ChannelHandler codec(ServerLimits limits) {
         return new ServerCodec(decoderConfig(limits));
+    }
+
+    /** The request validator: right after the codec (and the header read timeout), right before the proxy. */
+    public static ChannelHandler requestValidator(ServerLimits limits) {
+        return new RequestValidator(limits);
+    }
+
+    /**
+     * The id of a request that went through the validator: the client's {@code X-Request-Id} when it matched
+     * {@code [A-Za-z0-9._:-]{1,128}}, else one the validator generated and set on the request. Error responses built
+     * with {@code ErrorResponses.build(kind, id, alloc)} should use it.
+     */
+    public static Optional<String> requestId(HttpMessage message) {
+        String id = message.headers().get(RequestIds.HEADER);
+        return id != null && RequestIds.isValid(id) ? Optional.of(id) : Optional.empty();
     }
 
     static HttpDecoderConfig decoderConfig(ServerLimits limits) {
