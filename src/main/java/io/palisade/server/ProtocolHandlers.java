@@ -12,6 +12,8 @@ import java.util.Optional;
 public final class ProtocolHandlers {
     /** The name of the HTTP codec in the pipeline. */
     public static final String CODEC = "palisade-http-codec";
+    /** The name of the header read and idle timeout handler in the pipeline. */
+    public static final String HEADER_READ_TIMEOUT = "palisade-header-read-timeout";
     /** The name of the request validator in the pipeline. */
     public static final String REQUEST_VALIDATOR = "palisade-request-validator";
 
@@ -30,6 +32,14 @@ public final class ProtocolHandlers {
      */
     public static ChannelHandler codec(ServerLimits limits) {
         return new ServerCodec(decoderConfig(limits));
+    }
+
+    /**
+     * The header read deadline ({@code headerReadTimeout}, answered 408) and the idle keep-alive close
+     * ({@code clientIdle}, silent): right after the codec. One per channel.
+     */
+    public static ChannelHandler headerReadTimeout(ServerLimits limits) {
+        return new HeaderReadTimeoutHandler(limits);
     }
 
     /** The request validator: right after the codec (and the header read timeout), right before the proxy. */
