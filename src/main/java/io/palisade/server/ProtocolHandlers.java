@@ -10,6 +10,8 @@ import java.util.Optional;
  * Factories for the protocol handlers of a client connection, and their pipeline names.
  */
 public final class ProtocolHandlers {
+    /** The name of the connection limiter in the pipeline. */
+    public static final String CONNECTION_LIMITER = "palisade-connection-limiter";
     /** The name of the HTTP codec in the pipeline. */
     public static final String CODEC = "palisade-http-codec";
     /** The name of the header read and idle timeout handler in the pipeline. */
@@ -25,6 +27,11 @@ public final class ProtocolHandlers {
     static final int REQUEST_LINE_ALLOWANCE = 64;
 
     private ProtocolHandlers() {}
+
+    /** A connection limiter for one listener, capped at {@code maxConnections}; share it across that listener's channels. */
+    public static ConnectionLimiter connectionLimiter(ServerLimits limits) {
+        return ConnectionLimiter.create(limits.maxConnections());
+    }
 
     /**
      * The HTTP/1.1 codec: decodes requests (with the checks documented on {@link RequestDecoder}) and encodes
