@@ -26,7 +26,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class TerminalHandler extends ChannelInboundHandlerAdapter {
     final List<String> seen = new CopyOnWriteArrayList<>();
     final List<Object> events = new CopyOnWriteArrayList<>();
-    final List<Throwable> errors = new CopyOnWriteArrayList<>();
+    final List<Throwable> errors;
     final List<ChannelFuture> writes = new CopyOnWriteArrayList<>();
     private final boolean deferred;
     private final List<String> pending = new CopyOnWriteArrayList<>();
@@ -39,7 +39,13 @@ final class TerminalHandler extends ChannelInboundHandlerAdapter {
     }
 
     TerminalHandler(boolean deferred) {
+        this(deferred, new CopyOnWriteArrayList<>());
+    }
+
+    /** Reports exceptions that reach it, other than I/O errors of a client going away, to {@code errors}. */
+    TerminalHandler(boolean deferred, List<Throwable> errors) {
         this.deferred = deferred;
+        this.errors = errors;
     }
 
     @Override
