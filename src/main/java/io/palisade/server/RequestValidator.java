@@ -1,5 +1,6 @@
 package io.palisade.server;
 
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -92,7 +93,10 @@ final class RequestValidator extends ChannelDuplexHandler {
     /** The connection is done for: everything inbound is dropped, and it closes after the pending response. */
     private boolean closing;
     private boolean closeArranged;
+    /** A {@code read()} was held back while requests were held (for a proxy that reads with autoRead off). */
     private boolean readSuppressed;
+    /** This handler turned autoRead off while holding requests, and must turn it back on. */
+    private boolean autoReadPaused;
     private boolean drainScheduled;
 
     RequestValidator(ServerLimits limits) {
@@ -113,6 +117,9 @@ final class RequestValidator extends ChannelDuplexHandler {
             return;
         }
         if (!held.isEmpty() || (msg instanceof HttpRequest && current != null)) {
+            if (held.isEmpty()) {
+                pauseReads(ctx);
+            }
             held.add(msg);
             return;
         }
@@ -372,11 +379,8 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         closing = true;
         releaseHeld();
-        if (readSuppressed) {
-            // Keep reading (and dropping) until the close, so the client is not reset while still sending.
-            readSuppressed = false;
-            ctx.read();
-        }
+        // Keep reading (and dropping) until the close, so the client is not reset while still sending.
+        resumeReads(ctx);
     }
 
     private void maybeFinish(ChannelHandlerContext ctx, Exchange ex) {
@@ -386,9 +390,8 @@ final class RequestValidator extends ChannelDuplexHandler {
         current = null;
         if (!held.isEmpty()) {
             scheduleDrain(ctx);
-        } else if (readSuppressed) {
-            readSuppressed = false;
-            ctx.read();
+        } else {
+            resumeReads(ctx);
         }
     }
 
@@ -411,7 +414,29 @@ final class RequestValidator extends ChannelDuplexHandler {
             }
             process(ctx, held.poll());
         }
-        if (held.isEmpty() && readSuppressed && !closing) {
+        if (held.isEmpty() && !closing) {
+            resumeReads(ctx);
+        }
+    }
+
+    /**
+     * Bounds what pipelining can buffer here to what was already read: with autoRead on (the default) by turning it
+     * off, with autoRead off by holding back {@code read()} calls (see {@link #read}).
+     */
+    private void pauseReads(ChannelHandlerContext ctx) {
+        ChannelConfig config = ctx.channel().config();
+        if (config.isAutoRead()) {
+            config.setAutoRead(false);
+            autoReadPaused = true;
+        }
+    }
+
+    private void resumeReads(ChannelHandlerContext ctx) {
+        if (autoReadPaused) {
+            autoReadPaused = false;
+            readSuppressed = false;
+            ctx.channel().config().setAutoRead(true); // which also reads
+        } else if (readSuppressed) {
             readSuppressed = false;
             ctx.read();
         }

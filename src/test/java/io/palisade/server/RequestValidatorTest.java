@@ -308,6 +308,7 @@ class RequestValidatorTest {
         ch.writeInbound(bytes("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\n\r\n" + GOOD));
         // The second request waits until the first is answered, though all bytes were read at once.
         assertThat(proxy.seen).hasSize(2).allMatch(s -> s.contains("/1"));
+        assertThat(ch.config().isAutoRead()).as("reads paused while requests are held").isFalse();
         proxy.answerPending();
         ch.runPendingTasks();
         assertThat(responses(ch)).extracting(ParsedResponse::status).containsExactly(200, 400);
@@ -327,6 +328,7 @@ class RequestValidatorTest {
         }
         assertThat(responses(ch)).extracting(ParsedResponse::body).containsExactly("ok /1 0", "ok /2 0", "ok /next 0");
         assertThat(ch.isOpen()).isTrue();
+        assertThat(ch.config().isAutoRead()).as("reads resumed").isTrue();
         ch.finishAndReleaseAll();
     }
 
