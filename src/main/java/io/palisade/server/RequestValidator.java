@@ -59,6 +59,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         final String requestId;
         final boolean keepAlive;
         final boolean http10;
+        final boolean head;
         /** The head went to the proxy, so the proxy owns the request until it ends or is aborted. */
         boolean forwarded;
         /** No more of this request will arrive: its last content, or a failure that ends the stream. */
@@ -70,10 +71,19 @@ final class RequestValidator extends ChannelDuplexHandler {
         long bodyBytes;
         ChannelFuture lastWrite;
 
-        Exchange(String requestId, boolean keepAlive, boolean http10) {
+        Exchange(String requestId, HttpRequest request) {
             this.requestId = requestId;
-            this.keepAlive = keepAlive;
-            this.http10 = http10;
+            this.keepAlive = HttpUtil.isKeepAlive(request);
+            this.http10 = HttpVersion.HTTP_1_0.equals(request.protocolVersion());
+            this.head = HttpMethod.HEAD.equals(request.method());
+        }
+
+        /** For a failure outside any request: not keep-alive, so answering it closes the connection. */
+        Exchange(String requestId) {
+            this.requestId = requestId;
+            this.keepAlive = false;
+            this.http10 = false;
+            this.head = false;
         }
 
         boolean responseStarted() {
@@ -144,8 +154,7 @@ final class RequestValidator extends ChannelDuplexHandler {
             beginClosing(ctx);
             return;
         }
-        Exchange ex = new Exchange(requestId(request), HttpUtil.isKeepAlive(request),
-                HttpVersion.HTTP_1_0.equals(request.protocolVersion()));
+        Exchange ex = new Exchange(requestId(request), request);
         current = ex;
         ErrorKind kind = result.isFailure() ? headFailure(result.cause()) : check(request);
         if (kind == null) {
@@ -217,7 +226,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         Exchange ex = current;
         if (ex == null) {
-            ex = new Exchange(RequestIds.generate(), false, false);
+            ex = new Exchange(RequestIds.generate());
             ex.inboundDone = true;
             current = ex;
             respond(ctx, ex, ErrorKind.MALFORMED_REQUEST);
@@ -302,20 +311,20 @@ final class RequestValidator extends ChannelDuplexHandler {
     /** Keeps the connection's framing right whatever the proxy wrote: close semantics and HTTP/1.0 delimiting. */
     private void prepareFinalResponse(Exchange ex, HttpResponse response) {
         HttpHeaders headers = response.headers();
-        if (!ex.keepAlive || closing) {
+        int code = response.status().code();
+        boolean bodyless = ex.head || code == 204 || code == 304;
+        boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+        if (ex.http10 && chunked) {
+            // An HTTP/1.0 client knows no chunked coding: the body goes out as is, delimited by the close.
+            headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        }
+        boolean delimitedByClose = !bodyless && !HttpUtil.isContentLengthSet(response) && (!chunked || ex.http10);
+        if (delimitedByClose || !ex.keepAlive || closing
+                || headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ex.closeAfterResponse = true;
-        } else if (headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)) {
-            ex.closeAfterResponse = true;
         } else if (ex.http10) {
-            if (HttpUtil.isTransferEncodingChunked(response) || !HttpUtil.isContentLengthSet(response)) {
-                // An HTTP/1.0 client knows no chunked coding: the body is delimited by closing the connection.
-                headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-                ex.closeAfterResponse = true;
-            } else {
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            }
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
     }
 

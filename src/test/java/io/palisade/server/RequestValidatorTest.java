@@ -9,9 +9,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -182,6 +184,33 @@ class RequestValidatorTest {
         assertThat(rs.get(0).headers().get("connection")).isEqualTo("keep-alive");
         assertThat(ch.isOpen()).isTrue();
         ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void responseWithoutLength_isDelimitedByClosing_andChunkingIsDroppedForHttp10() {
+        for (String version : new String[] {"HTTP/1.1", "HTTP/1.0"}) {
+            proxy = null;
+            EmbeddedChannel ch = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS),
+                    ProtocolHandlers.requestValidator(LIMITS), new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            if (msg instanceof LastHttpContent) {
+                                DefaultHttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                                        HttpResponseStatus.OK);
+                                HttpUtil.setTransferEncodingChunked(res, version.equals("HTTP/1.0"));
+                                ctx.write(res);
+                                ctx.writeAndFlush(new DefaultLastHttpContent(bytes("streamed")));
+                            }
+                            ReferenceCountUtil.release(msg);
+                        }
+                    });
+            ch.writeInbound(bytes("GET / " + version + "\r\nHost: a\r\nConnection: keep-alive\r\n\r\n"));
+            String out = Wire.outbound(ch);
+            assertThat(out).as(version).contains("connection: close").doesNotContain("transfer-encoding")
+                    .endsWith("\r\n\r\nstreamed");
+            assertThat(ch.isOpen()).as(version).isFalse();
+            ch.finishAndReleaseAll();
+        }
     }
 
     @Test
