@@ -485,7 +485,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
         if (!codings.isEmpty()) {
-            // RFC 9112 §6.1: Transfer-Encoding on HTTP/1.0 means the framing is faulty; with Content-Length, smuggling.
+            // RFC 9112 §6.1: Transfer-Encoding on HTTP/1.0 means faulty framing; with Content-Length, smuggling.
             if (!http11 || hasLength) {
                 return ErrorKind.AMBIGUOUS_FRAMING;
             }

@@ -159,7 +159,8 @@ class RequestDecoderTest {
         for (String version : new String[] {"HTTP/1.1", "HTTP/1.0"}) {
             seen.clear();
             EmbeddedChannel ch = channel();
-            ch.writeInbound(bytes("POST / " + version + "\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc"));
+            ch.writeInbound(bytes("POST / " + version + "\r\nHost: a\r\nContent-Length: 3\r\n"
+                    + "Content-Length: 3\r\n\r\nabc"));
             assertThat(seen).as(version).last().asString().endsWith("FAILED AMBIGUOUS_FRAMING");
             ch.finishAndReleaseAll();
         }
