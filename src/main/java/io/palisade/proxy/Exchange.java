@@ -91,7 +91,8 @@ final class Exchange implements RequestContext {
     private boolean requestStarted;
     private int retriesLeft;
     private int attempts;
-    private boolean retryPermit;
+    /** The cluster whose retry budget this request holds a place in (retries may fail over to another). */
+    private Cluster retryBudgetHolder;
     private List<Endpoint> triedEndpoints;
     private ScheduledFuture<?> deadline;
     private long upstreamStartNanos;
@@ -529,10 +530,12 @@ final class Exchange implements RequestContext {
         if (retriesLeft <= 0 || bodySent || !(nothingSent || idempotent) || responseStarted) {
             return false;
         }
-        if (!retryPermit && !cluster.tryAcquireRetry()) {
-            return false;
+        if (retryBudgetHolder == null) {
+            if (!cluster.tryAcquireRetry()) {
+                return false;
+            }
+            retryBudgetHolder = cluster;
         }
-        retryPermit = true;
         retriesLeft--;
         Endpoint failed = endpoint;
         if (triedEndpoints == null) {
@@ -888,9 +891,9 @@ final class Exchange implements RequestContext {
     private void complete(int finalStatus) {
         runtime.exchangeEnded();
         releaseRequestPermit();
-        if (retryPermit) {
-            retryPermit = false;
-            cluster.releaseRetry();
+        if (retryBudgetHolder != null) {
+            retryBudgetHolder.releaseRetry();
+            retryBudgetHolder = null;
         }
         long now = System.nanoTime();
         String clusterName = cluster == null ? "" : cluster.name();

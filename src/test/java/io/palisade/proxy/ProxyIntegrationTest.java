@@ -328,6 +328,31 @@ class ProxyIntegrationTest {
     }
 
     @Test
+    void refusedPrimaryEndpoints_retryOnTheFailoverCluster_withoutLeakingTheRetryBudget() {
+        TestUpstream backup = upstream("backup");
+        GatewayFixture gw = gateway("""
+                clusters:
+                  primary:
+                    endpoints: [ "127.0.0.1:%d", "127.0.0.1:%d" ]
+                    retries: { attempts: 2, budget: 20%% }
+                    outlier: { consecutive_failures: 1000000, ejection: 1s }
+                    failover: backup
+                  backup:
+                    endpoints: [ "%s" ]
+                routes:
+                  - match: { path_prefix: / }
+                    cluster: primary
+                """.formatted(closedPort(), closedPort(), backup.address()));
+
+        // More requests than the retry budget's floor: a leaked place in the budget would start failing them.
+        for (int i = 0; i < 50; i++) {
+            HttpResponse<String> r = gw.get("/r" + i);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("x-upstream")).contains("backup");
+        }
+    }
+
+    @Test
     void noHealthyEndpointAnywhere_is503WithRetryAfter() {
         int closedPort = closedPort();
         GatewayFixture gw = gateway("""
