@@ -36,7 +36,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -252,23 +251,24 @@ final class Exchange implements RequestContext {
             if (state == State.DONE) {
                 return;
             }
-            CompletionStage<FilterResult> stage;
+            CompletableFuture<FilterResult> stage;
             try {
-                stage = filters[i].filter(this);
-            } catch (RuntimeException e) {
-                runtime.logFailure("filter threw", e);
-                respondError(ErrorKind.INTERNAL);
-                return;
-            }
-            if (stage instanceof CompletableFuture<FilterResult> cf && cf.isDone()) {
-                if (!applyResult(cf.getNow(null), null, cf)) {
-                    return;
+                // A CompletableFuture returns itself here; only other stage types are copied.
+                stage = filters[i].filter(this).toCompletableFuture();
+                if (stage.isDone()) {
+                    // Decided synchronously (the common case: local limits, cached keys): no hop, no allocation.
+                    if (!applyResult(stage.join(), null)) {
+                        return;
+                    }
+                    continue;
                 }
-                continue;
+            } catch (RuntimeException e) {
+                applyResult(null, e);
+                return;
             }
             int next = i + 1;
             stage.whenComplete((r, e) -> ctx.executor().execute(() -> {
-                if (applyResult(r, e, null)) {
+                if (applyResult(r, e)) {
                     runFilters(next);
                 }
             }));
@@ -280,16 +280,9 @@ final class Exchange implements RequestContext {
     }
 
     /** @return true when the chain goes on */
-    private boolean applyResult(FilterResult r, Throwable error, CompletableFuture<FilterResult> done) {
+    private boolean applyResult(FilterResult r, Throwable error) {
         if (state != State.FILTERING) {
             return false;
-        }
-        if (done != null && done.isCompletedExceptionally()) {
-            try {
-                done.join();
-            } catch (RuntimeException e) {
-                error = e;
-            }
         }
         if (error != null || r == null) {
             runtime.logFailure("filter failed", error);
@@ -896,6 +889,9 @@ final class Exchange implements RequestContext {
             retryBudgetHolder = null;
         }
         long now = System.nanoTime();
+        if (upstreamNanos == 0 && upstreamStartNanos != 0) {
+            upstreamNanos = now - upstreamStartNanos; // no response head: the time until it failed
+        }
         String clusterName = cluster == null ? "" : cluster.name();
         if (finalStatus > 0) {
             route.metrics().record(clusterName, finalStatus, now - startNanos);
