@@ -475,6 +475,9 @@ final class Exchange implements RequestContext {
         }
         upstream = c;
         c.exchange = this;
+        if (route.idleTimeout().isPresent()) {
+            c.overrideIdle(route.idleTimeout().get());
+        }
         state = State.FORWARDING;
         upstreamStartNanos = System.nanoTime();
         endpoint.onRequestStart();

@@ -43,11 +43,11 @@ public final class GatewaySnapshot {
             RouteConfig r = rs.get(i);
             routeRuntimes[i] = new RouteRuntime(i, r, metrics.route(r.id()),
                     Math.min(serverMax, r.request().maxBody().orElse(serverMax)), r.request().requireBody(),
-                    r.requestTimeout());
+                    r.requestTimeout(), r.idleTimeout());
             byConfig.put(r, routeRuntimes[i]);
         }
         this.unmatched = new RouteRuntime(-1, UNMATCHED, metrics.route(UNMATCHED.id()), serverMax, false,
-                Optional.empty());
+                Optional.empty(), Optional.empty());
         this.filters = filters.toArray(GatewayFilter[]::new);
     }
 
@@ -85,5 +85,5 @@ public final class GatewaySnapshot {
 
     /** A route with what the hot path needs resolved. */
     record RouteRuntime(int index, RouteConfig config, GatewayMetrics.RouteMetrics metrics, long maxBody,
-                        boolean requireBody, Optional<Duration> requestTimeout) {}
+                        boolean requireBody, Optional<Duration> requestTimeout, Optional<Duration> idleTimeout) {}
 }

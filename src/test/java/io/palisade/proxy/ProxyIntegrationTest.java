@@ -245,6 +245,76 @@ class ProxyIntegrationTest {
     }
 
     @Test
+    void routeIdleTimeout_overridesTheClusters_andThePooledConnectionGetsTheClusterOneBack() throws Exception {
+        SilentServer silent = new SilentServer();
+        resources.add(silent);
+        TestUpstream fast = upstream("fast");
+        GatewayFixture gw = gateway("""
+                clusters:
+                  slow:
+                    endpoints: [ "%s" ]
+                    timeouts: { connect: 500ms, request: 30s, idle: 30s }
+                    retries: { attempts: 0 }
+                  fast:
+                    endpoints: [ "%s" ]
+                    timeouts: { connect: 500ms, request: 30s, idle: 30s }
+                routes:
+                  - match: { path_prefix: /slow }
+                    cluster: slow
+                    timeouts: { idle: 200ms }
+                  - match: { path_prefix: /fast }
+                    cluster: fast
+                    timeouts: { idle: 5s }
+                """.formatted(silent.address(), fast.address()));
+
+        HttpResponse<String> r = gw.get("/slow");
+        assertThat(r.statusCode()).isEqualTo(504);
+        assertThat(r.body()).contains("upstream_timeout");
+        for (int i = 0; i < 3; i++) {
+            assertThat(gw.get("/fast").statusCode()).isEqualTo(200);
+        }
+        assertThat(fast.connectionCount()).isEqualTo(1);
+    }
+
+    @Test
+    void clusterAtMaxRequests_answers503Fast_andOthersKeepServing() throws Exception {
+        SilentServer silent = new SilentServer();
+        resources.add(silent);
+        TestUpstream fast = upstream("fast");
+        GatewayFixture gw = gateway("""
+                clusters:
+                  small:
+                    endpoints: [ "%s" ]
+                    timeouts: { connect: 500ms, request: 3s, idle: 30s }
+                    limits: { max_connections: 100, max_pending: 100, max_requests: 2 }
+                    retries: { attempts: 0 }
+                  fast: { endpoints: [ "%s" ] }
+                routes:
+                  - match: { path_prefix: /small }
+                    cluster: small
+                  - match: { path_prefix: /fast }
+                    cluster: fast
+                """.formatted(silent.address(), fast.address()));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                held.add(CompletableFuture.supplyAsync(() -> gw.get("/small"), pool));
+            }
+            await().until(() -> silent.acceptedCount() == 2);
+
+            HttpResponse<String> over = gw.get("/small");
+            assertThat(over.statusCode()).isEqualTo(503);
+            assertThat(over.body()).contains("upstream_overloaded");
+            assertThat(over.headers().firstValue("retry-after")).isPresent();
+            assertThat(gw.get("/fast").statusCode()).isEqualTo(200);
+            held.forEach(f -> assertThat(f.join().statusCode()).isEqualTo(504));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void refusedConnection_is502_afterRetryingAnotherEndpoint() {
         TestUpstream good = upstream("good");
         int closedPort = closedPort();
