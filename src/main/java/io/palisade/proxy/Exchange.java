@@ -776,10 +776,7 @@ final class Exchange implements RequestContext {
             abort();
             return;
         }
-        state = State.DONE;
-        cancelDeadline();
-        detachUpstream(false);
-        releaseQueued();
+        stopUnfinished();
         runtime.metrics().rejected(kind.code());
         complete(kind.status().code());
     }
@@ -789,10 +786,7 @@ final class Exchange implements RequestContext {
         if (state == State.DONE) {
             return;
         }
-        state = State.DONE;
-        cancelDeadline();
-        detachUpstream(false);
-        releaseQueued();
+        stopUnfinished();
         complete(0);
     }
 
@@ -806,12 +800,17 @@ final class Exchange implements RequestContext {
     }
 
     private void abort() {
+        stopUnfinished();
+        complete(status == 0 ? 502 : status);
+        owner.exchangeAborted(this);
+    }
+
+    /** Ends the exchange before its response completed: no deadline, no upstream (not reusable), no queued body. */
+    private void stopUnfinished() {
         state = State.DONE;
         cancelDeadline();
         detachUpstream(false);
         releaseQueued();
-        complete(status == 0 ? 502 : status);
-        owner.exchangeAborted(this);
     }
 
     void respondError(ErrorKind kind) {
@@ -822,10 +821,7 @@ final class Exchange implements RequestContext {
         if (state == State.DONE) {
             return;
         }
-        state = State.DONE;
-        cancelDeadline();
-        detachUpstream(false);
-        releaseQueued();
+        stopUnfinished();
         runtime.metrics().rejected(kind.code());
         FullHttpResponse response = ErrorResponses.build(kind, requestId, ctx.alloc(), retryAfterSeconds);
         if (extra != null && !extra.isEmpty()) {
