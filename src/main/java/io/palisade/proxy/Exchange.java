@@ -777,8 +777,7 @@ final class Exchange implements RequestContext {
             return;
         }
         stopUnfinished();
-        runtime.metrics().rejected(kind.code());
-        complete(kind.status().code());
+        complete(kind.status().code()); // the validator answers, and counts the rejection
     }
 
     /** The client went away: stop everything and free what the exchange holds. */
