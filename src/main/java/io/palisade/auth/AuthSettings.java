@@ -323,7 +323,12 @@ public final class AuthSettings {
         if (urlNode.isPresent() || !hmacOnly) {
             jwksUrl = parseHttpUrl(urlNode);
         }
-        String issuer = node.get("issuer").requiredString();
+        ConfigNode issuerNode = node.get("issuer");
+        String issuer = issuerNode.requiredString();
+        if (issuerNode.isPresent() && issuer.isEmpty()) {
+            // Every token would be refused as "wrong issuer": a silent wall of 401s.
+            issuerNode.invalid("the issuer's exact iss, not empty");
+        }
         ConfigNode audNode = node.get("audiences");
         Set<String> audiences = new LinkedHashSet<>(audNode.stringList());
         if (audiences.isEmpty() || audiences.contains("")) {
