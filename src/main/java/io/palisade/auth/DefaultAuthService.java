@@ -211,8 +211,13 @@ final class DefaultAuthService implements AuthService {
             List<Provider> created = new ArrayList<>();
             providers.put(AuthSettings.API_KEY, ApiKeyProvider.INSTANCE);
             for (AuthSettings.Jwt jwt : next.jwt().values()) {
-                providers.put(jwt.providerId(), reuseOr(old, jwt.providerId(), jwt, created,
-                        () -> new JwtProvider(jwt, http, ticker, clock, scheduler)));
+                providers.put(jwt.providerId(), reuseOr(old, jwt.providerId(), jwt, created, () -> {
+                    JwtProvider p = new JwtProvider(jwt, http, ticker, clock, scheduler);
+                    if (old != null && old.providers().get(jwt.providerId()) instanceof JwtProvider previous) {
+                        p.inheritKeys(previous);
+                    }
+                    return p;
+                }));
             }
             for (AuthSettings.External ext : next.external().values()) {
                 providers.put(ext.providerId(), reuseOr(old, ext.providerId(), ext, created,

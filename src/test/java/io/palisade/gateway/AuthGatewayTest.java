@@ -122,7 +122,11 @@ class AuthGatewayTest {
 
     private void start() {
         upstream = keep(TestUpstream.start("orders"));
-        gw = GatewayFixture.start("""
+        gw = GatewayFixture.start(config());
+    }
+
+    private String config() {
+        return """
                 consumers:
                   acme: { groups: [orders-read], api_keys: [ { sha256: "%s" } ] }
                   other: { groups: [billing], api_keys: [ { sha256: "%s" } ] }
@@ -174,7 +178,7 @@ class AuthGatewayTest {
                     match: { path_prefix: /public }
                     cluster: orders
                 """.formatted(acmeKey.sha256Hex(), otherKey.sha256Hex(), jwksUrl, ISSUER, AUDIENCE, policyUrl,
-                policyExtra, hungUrl, upstream.address()));
+                policyExtra, hungUrl, upstream.address());
     }
 
     // ------------------------------------------------------------------------------------------------ JWT
@@ -244,6 +248,40 @@ class AuthGatewayTest {
         assertThat(bearer("/jwt/bad", rs256(rsa, claims(c -> c.audience("billing-api")))).statusCode())
                 .isEqualTo(401);
         assertThat(bearer("/jwt/rs", rs256(rsa, claims())).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void reloadChangingTheIssuersSettings_whileTheKeyServerIsDown_keepsTheLastGoodKeys() throws Exception {
+        KeyServer keys = new KeyServer(rsa, ec, edPublic);
+        jwksUrl = keys.url();
+        start();
+        assertThat(bearer("/jwt/1", rs256(rsa, claims())).statusCode()).isEqualTo(200);
+        keys.close();
+
+        // Same key server, other settings: the provider is rebuilt, and must not forget the keys it had.
+        String changed = config().replace("min_interval: 1s }", "min_interval: 1s }\n      clock_skew: 10s");
+        assertThat(changed).isNotEqualTo(config());
+        assertThat(gw.reload(changed).applied()).isTrue();
+        for (int i = 0; i < 5; i++) {
+            assertThat(bearer("/jwt/rs", rs256(rsa, claims())).statusCode()).as("RS256 after the reload")
+                    .isEqualTo(200);
+            assertThat(bearer("/jwt/es", es256(claims())).statusCode()).as("ES256 after the reload")
+                    .isEqualTo(200);
+            assertThat(bearer("/jwt/ed", eddsa(claims())).statusCode()).as("EdDSA after the reload")
+                    .isEqualTo(200);
+        }
+        assertThat(bearer("/jwt/bad", rs256(impostor, claims())).statusCode()).isEqualTo(401);
+
+        // Narrowing the algorithms applies to the keys kept, too.
+        String esOnly = changed.replace("audiences: [orders-api]",
+                "audiences: [orders-api]\n      algorithms: [ES256]");
+        assertThat(gw.reload(esOnly).applied()).isTrue();
+        assertThat(bearer("/jwt/rs", rs256(rsa, claims())).statusCode()).isEqualTo(401);
+        assertThat(bearer("/jwt/es", es256(claims())).statusCode()).isEqualTo(200);
+
+        // A different key server is a different key set: nothing is carried over to it.
+        assertThat(gw.reload(changed.replace(jwksUrl, closedUrl("/jwks.json"))).applied()).isTrue();
+        assertThat(bearer("/jwt/es", es256(claims())).statusCode()).isEqualTo(503);
     }
 
     @Test
