@@ -138,14 +138,16 @@ class Seed000AuthRefreshDrill {
             report.line("latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; %d requests over 500 ms, %d of them overlapping"
                             + " a reload; event-loop lag max %.2f s; machine load average %s (2 shared cores)",
                     Load.percentileMs(samples, 0.5), Load.percentileMs(samples, 0.99),
-                    Load.percentileMs(samples, 1.0), slow.size(), slowInReload, maxLag(gw.metrics()), Report.loadAverage());
+                    Load.percentileMs(samples, 1.0), slow.size(), slowInReload, maxLag(gw.metrics()),
+                    Report.loadAverage());
 
             assertThat(statuses).as("valid keys never get 401/403 (or anything but 200)").containsOnlyKeys(200);
 
             // Seed 000's missing alert: a burst of bad credentials must show in the 4xx counter.
             String metricsBefore = gw.metrics();
             double fourxxBefore = sum(REQUESTS, metricsBefore, Map.of("code_class", "4xx"));
-            double unauthBefore = sum(DECISIONS, metricsBefore, Map.of("outcome", "unauthenticated", "route", "orders"));
+            double unauthBefore = sum(DECISIONS, metricsBefore,
+                    Map.of("outcome", "unauthenticated", "route", "orders"));
             for (int i = 0; i < BAD_BURST; i++) {
                 assertThat(status(gw.url("/orders/bad"), "pk_forged_" + i)).isEqualTo(401);
             }

@@ -147,7 +147,8 @@ class Seed004HungAuthDrill {
             List<Callers.Call> after = recovery.stream().filter(c -> c.sentAt() > recoveredAt).toList();
             double recoverySeconds = (recoveredAt - switchAt) / 1e9;
             report.line("service back on the same port: first 200 after %.2f s (circuit open_for %d ms, deadline"
-                            + " %d ms; it depends on where in its open/half-open cycle the circuit was); meanwhile %d calls %s; after it %d calls %s; the service answered %d checks",
+                            + " %d ms; it depends on where in its open/half-open cycle the circuit was); meanwhile"
+                            + " %d calls %s; after it %d calls %s; the service answered %d checks",
                     recoverySeconds, OPEN_FOR_MS, DEADLINE_MS, between.size(), statusCounts(between), after.size(),
                     statusCounts(after), answering.checks());
             String metrics = gw.metrics();

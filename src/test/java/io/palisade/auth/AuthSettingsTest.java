@@ -183,7 +183,8 @@ class AuthSettingsTest {
                   jwt:
                     idp: { jwks_url: "http://127.0.0.1:1/jwks", issuer: "", audiences: [api] }
                 """);
-        assertThat(y.errors()).containsExactly("auth.jwt.idp.issuer: \"\" (expected: the issuer's exact iss, not empty)");
+        assertThat(y.errors())
+                .containsExactly("auth.jwt.idp.issuer: \"\" (expected: the issuer's exact iss, not empty)");
     }
 
     @Test
