@@ -207,23 +207,8 @@ class Seed000AuthRefreshDrill {
         String jwksUrl = "http://127.0.0.1:" + jwks.getAddress().getPort() + "/jwks.json";
 
         try (TestUpstream orders = TestUpstream.start("orders");
-             GatewayProcess gw = GatewayProcess.start("seed000-jwks", """
-                     access_log: { enabled: false }
-                     auth:
-                       jwt:
-                         idp:
-                           jwks_url: "%s"
-                           issuer: "%s"
-                           audiences: [orders-api]
-                           fetch: { timeout: 500ms, refresh: 1s, min_interval: 1s }
-                     clusters:
-                       orders: { endpoints: [ "%s" ] }
-                     routes:
-                       - name: orders
-                         match: { path_prefix: /orders }
-                         cluster: orders
-                         auth: { any_of: ["jwt:idp"] }
-                     """.formatted(jwksUrl, ISSUER, orders.address()), Ports.free(), Ports.free());
+             GatewayProcess gw = GatewayProcess.start("seed000-jwks", jwtConfig(jwksUrl, "30s", orders.address()),
+                     Ports.free(), Ports.free());
              Load load = new Load(WORKERS, Duration.ofSeconds(300), n -> Load.get(gw.url("/orders/" + n),
                      Duration.ofSeconds(10), "Authorization", "Bearer "
                              + tokens.get(ThreadLocalRandom.current().nextInt(tokens.size()))))) {
@@ -237,14 +222,22 @@ class Seed000AuthRefreshDrill {
             // The gateway has noticed: a background refresh failed and it kept the last good key set.
             await().atMost(Duration.ofSeconds(30)).until(() -> gw.logText().contains("keeping the last good key set"));
             long noticedAt = load.elapsedMs();
+            // An operator changes the issuer's settings during the outage: the provider is rebuilt, and must keep
+            // the keys it had.
+            long t0 = System.nanoTime();
+            HttpResponse<String> reloaded = gw.reload(jwtConfig(jwksUrl, "20s", orders.address()));
+            long reloadMs = (System.nanoTime() - t0) / 1_000_000;
+            long reloadedAt = load.elapsedMs();
+            assertThat(reloaded.statusCode()).as(reloaded.body()).isEqualTo(200);
             // Then several more refresh periods of load with the key server gone.
-            long until = noticedAt + 5_000;
+            long until = reloadedAt + 5_000;
             await().atMost(Duration.ofSeconds(60)).until(() -> load.elapsedMs() >= until && load.sent() > 0);
             awaitSent(load, load.sent() + 3_000);
             load.stop();
             List<Load.Sample> all = load.samples();
             List<Load.Sample> before = all.stream().filter(s -> s.sentAtMs() < stoppedAt).toList();
             List<Load.Sample> during = all.stream().filter(s -> s.sentAtMs() >= stoppedAt).toList();
+            List<Load.Sample> afterReload = all.stream().filter(s -> s.sentAtMs() >= reloadedAt).toList();
             long failedRefreshLines = gw.logText().lines().filter(l -> l.contains("key set fetch from")).count();
             String metrics = gw.metrics();
 
@@ -254,6 +247,8 @@ class Seed000AuthRefreshDrill {
                     Load.statusCounts(before), during.size(),
                     (all.stream().mapToLong(Load.Sample::sentAtMs).max().orElse(0) - stoppedAt) / 1000.0,
                     Load.statusCounts(during));
+            report.line("during the outage, a reload changed the issuer's clock_skew (the provider is rebuilt): applied in"
+                    + " %d ms; %d requests after it %s", reloadMs, afterReload.size(), Load.statusCounts(afterReload));
             report.line("failed refresh noticed %.1f s after the stop (log lines about failed fetches: %d, rate"
                     + " limited to one per 10 s); p99 before %.2f ms, during %.2f ms", (noticedAt - stoppedAt) / 1000.0,
                     failedRefreshLines, Load.percentileMs(before, 0.99), Load.percentileMs(during, 0.99));
@@ -264,6 +259,7 @@ class Seed000AuthRefreshDrill {
 
             assertThat(before).isNotEmpty();
             assertThat(during.size()).isGreaterThan(3_000);
+            assertThat(afterReload.size()).isGreaterThan(3_000);
             assertThat(Load.statusCounts(all)).as("tokens of known keys pass while the key server is down")
                     .containsOnlyKeys(200);
             assertThat(gw.stop()).isIn(0, 143);
@@ -276,6 +272,27 @@ class Seed000AuthRefreshDrill {
     }
 
     // ------------------------------------------------------------------------------------------------ config
+
+    private static String jwtConfig(String jwksUrl, String clockSkew, String upstream) {
+        return """
+                access_log: { enabled: false }
+                auth:
+                  jwt:
+                    idp:
+                      jwks_url: "%s"
+                      issuer: "%s"
+                      audiences: [orders-api]
+                      clock_skew: %s
+                      fetch: { timeout: 500ms, refresh: 1s, min_interval: 1s }
+                clusters:
+                  orders: { endpoints: [ "%s" ] }
+                routes:
+                  - name: orders
+                    match: { path_prefix: /orders }
+                    cluster: orders
+                    auth: { any_of: ["jwt:idp"] }
+                """.formatted(jwksUrl, ISSUER, clockSkew, upstream);
+    }
 
     private static String apiKeyConfig(List<ApiKeys.GeneratedKey> keys, List<Integer> order,
                                        List<ApiKeys.GeneratedKey> churn, Set<Integer> churnIn, int generation,
