@@ -21,13 +21,15 @@ final class GatewayProcess implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final Process process;
+    private final Path config;
     private final Path log;
     private final int port;
     private final int adminPort;
     private final long pid;
 
-    private GatewayProcess(Process process, Path log, int port, int adminPort) {
+    private GatewayProcess(Process process, Path config, Path log, int port, int adminPort) {
         this.process = process;
+        this.config = config;
         this.log = log;
         this.port = port;
         this.adminPort = adminPort;
@@ -47,9 +49,25 @@ final class GatewayProcess implements AutoCloseable {
                 "-Dio.netty.leakDetection.level=paranoid", "-jar",
                 System.getProperty("palisade.jar", "target/palisade.jar"), "run", "--config", config.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        GatewayProcess gp = new GatewayProcess(p, log, port, adminPort);
+        GatewayProcess gp = new GatewayProcess(p, config, log, port, adminPort);
         gp.awaitReady();
         return gp;
+    }
+
+    /**
+     * Rewrites the config file with {@code yaml} (listener and admin on the same ports, as a reload requires) and
+     * asks the running gateway to reload it, as an operator would: {@code POST /config/reload}. The answer is 200
+     * when the new config is live, 422 with the errors when it was refused.
+     */
+    HttpResponse<String> reload(String yaml) throws IOException, InterruptedException {
+        // Written beside and moved over, so a reload triggered by anyone else never reads half a file.
+        Path next = config.resolveSibling(config.getFileName() + ".next");
+        Files.writeString(next, "listeners:\n  http: { address: 127.0.0.1:" + port + " }\nadmin:\n  address: "
+                + "127.0.0.1:" + adminPort + "\n" + yaml);
+        Files.move(next, config, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return HTTP.send(HttpRequest.newBuilder(URI.create(admin("/config/reload"))).timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private void awaitReady() throws IOException, InterruptedException {

@@ -28,6 +28,15 @@ final class Report {
         return this;
     }
 
+    /** The machine's 1-minute load average, so slow figures can be read against how busy the shared host was. */
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
     String text() {
         return text.toString();
     }

@@ -41,16 +41,24 @@ public sealed interface AuthDecision {
     }
 
     /**
-     * @param kind   {@link ErrorKind#UNAUTHENTICATED} (no or bad credentials) or {@link ErrorKind#FORBIDDEN} (known
-     *               caller, not allowed here)
-     * @param reason for logs and metrics only; never sent to the client
+     * @param kind     {@link ErrorKind#UNAUTHENTICATED} (no or bad credentials) or {@link ErrorKind#FORBIDDEN} (known
+     *                 caller, not allowed here)
+     * @param reason   for logs and metrics only; never sent to the client
+     * @param consumer who was refused, when a provider identified the caller and the route's own checks refused it;
+     *                 so a 403 can be counted per consumer (seed 000: intermittent 403s of known customers)
      */
-    record Denied(ErrorKind kind, String reason) implements AuthDecision {
+    record Denied(ErrorKind kind, String reason, Optional<String> consumer) implements AuthDecision {
         public Denied {
             if (kind != ErrorKind.UNAUTHENTICATED && kind != ErrorKind.FORBIDDEN) {
                 throw new IllegalArgumentException("Denied is UNAUTHENTICATED or FORBIDDEN, not " + kind);
             }
             Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(consumer, "consumer");
+        }
+
+        /** A denial that names no caller. */
+        public Denied(ErrorKind kind, String reason) {
+            this(kind, reason, Optional.empty());
         }
 
         @Override

@@ -59,7 +59,7 @@ public final class AuthFilter implements GatewayFilter {
             }
             case AuthDecision.Denied denied -> {
                 metrics.authDecision(route, denied.kind() == ErrorKind.FORBIDDEN ? AuthStats.FORBIDDEN
-                        : AuthStats.UNAUTHENTICATED, "-");
+                        : AuthStats.UNAUTHENTICATED, denied.consumer().map(this::consumerLabel).orElse("-"));
                 yield FilterResult.reject(denied.kind());
             }
             case AuthDecision.Unavailable unavailable -> {

@@ -45,6 +45,21 @@ public final class AuthSettings {
     static final String HS256 = "HS256";
     private static final List<String> ALGORITHMS = List.of(RS256, ES256, EDDSA, HS256);
 
+    // The keys of each mapping, in one place so a test can hold the JSON Schema to them.
+    static final Set<String> AUTH_KEYS = Set.of("api_key", "jwt", "external");
+    static final Set<String> CONSUMER_KEYS = Set.of("groups", "api_keys");
+    static final Set<String> API_KEY_HASH_KEYS = Set.of("sha256");
+    static final Set<String> API_KEY_KEYS = Set.of("header", "query");
+    static final Set<String> JWT_KEYS = Set.of("jwks_url", "issuer", "audiences", "clock_skew", "fetch",
+            "consumer_claim", "groups_claim", "scopes_claim", "algorithms", "hs256_secret");
+    static final Set<String> FETCH_KEYS = Set.of("timeout", "refresh", "min_interval");
+    static final Set<String> EXTERNAL_KEYS = Set.of("url", "timeout", "max_in_flight", "cache", "forward_headers",
+            "breaker");
+    static final Set<String> CACHE_KEYS = Set.of("allow_ttl", "deny_ttl", "serve_stale_for", "max_entries");
+    static final Set<String> BREAKER_KEYS = Set.of("consecutive_failures", "failure_ratio", "window", "open_for");
+    static final Set<String> ROUTE_KEYS = Set.of("any_of", "groups", "scopes", "methods", "anonymous",
+            "forward_credentials");
+
     private static final Pattern HEX64 = Pattern.compile("[0-9a-fA-F]{64}");
     private static final Duration MAX_TIMEOUT = Duration.ofSeconds(30);
     private static final int MIN_HS256_SECRET_BYTES = 32;
@@ -214,7 +229,7 @@ public final class AuthSettings {
         if (!auth.expectObject()) {
             return new AuthSettings(consumers, EMPTY.apiKey, Map.of(), Map.of());
         }
-        auth.rejectUnknown(Set.of("api_key", "jwt", "external"));
+        auth.rejectUnknown(AUTH_KEYS);
         ApiKey apiKey = parseApiKey(auth.get("api_key"));
         Map<String, Jwt> jwt = new LinkedHashMap<>();
         for (Map.Entry<String, ConfigNode> e : auth.get("jwt").entries().entrySet()) {
@@ -248,7 +263,7 @@ public final class AuthSettings {
             if (!checkName(id, c) || !c.expectObject()) {
                 continue;
             }
-            c.rejectUnknown(Set.of("groups", "api_keys"));
+            c.rejectUnknown(CONSUMER_KEYS);
             Set<String> groups = new LinkedHashSet<>(names(c.get("groups"), Names.GROUP,
                     "a group name of letters, digits, '_', '.', ':', '/', '@', '-'"));
             List<String> hashes = new ArrayList<>();
@@ -257,7 +272,7 @@ public final class AuthSettings {
                     k.invalid("a mapping like { sha256: <hex> }");
                     continue;
                 }
-                k.rejectUnknown(Set.of("sha256"));
+                k.rejectUnknown(API_KEY_HASH_KEYS);
                 ConfigNode h = k.get("sha256");
                 String hex = h.requiredString();
                 if (hex.isEmpty()) {
@@ -284,7 +299,7 @@ public final class AuthSettings {
         if (!node.expectObject()) {
             return EMPTY.apiKey;
         }
-        node.rejectUnknown(Set.of("header", "query"));
+        node.rejectUnknown(API_KEY_KEYS);
         String header = node.get("header").string("X-Api-Key");
         if (!Names.HEADER_NAME.matcher(header).matches()) {
             node.get("header").invalid("a header name");
@@ -300,8 +315,7 @@ public final class AuthSettings {
 
     private static Jwt parseJwt(String name, ConfigNode node) {
         node.expectObject();
-        node.rejectUnknown(Set.of("jwks_url", "issuer", "audiences", "clock_skew", "fetch", "consumer_claim",
-                "groups_claim", "scopes_claim", "algorithms", "hs256_secret"));
+        node.rejectUnknown(JWT_KEYS);
         Optional<Secret> secret = Optional.empty();
         ConfigNode secretNode = node.get("hs256_secret");
         Optional<String> secretText = secretNode.optString();
@@ -323,7 +337,12 @@ public final class AuthSettings {
         if (urlNode.isPresent() || !hmacOnly) {
             jwksUrl = parseHttpUrl(urlNode);
         }
-        String issuer = node.get("issuer").requiredString();
+        ConfigNode issuerNode = node.get("issuer");
+        String issuer = issuerNode.requiredString();
+        if (issuerNode.isPresent() && issuer.isEmpty()) {
+            // Every token would be refused as "wrong issuer": a silent wall of 401s.
+            issuerNode.invalid("the issuer's exact iss, not empty");
+        }
         ConfigNode audNode = node.get("audiences");
         Set<String> audiences = new LinkedHashSet<>(audNode.stringList());
         if (audiences.isEmpty() || audiences.contains("")) {
@@ -333,7 +352,7 @@ public final class AuthSettings {
 
         ConfigNode fetch = node.get("fetch");
         fetch.expectObject();
-        fetch.rejectUnknown(Set.of("timeout", "refresh", "min_interval"));
+        fetch.rejectUnknown(FETCH_KEYS);
         Duration timeout = fetch.get("timeout").duration(Duration.ofSeconds(2), MAX_TIMEOUT);
         Duration refresh = fetch.get("refresh").duration(Duration.ofMinutes(5), Duration.ofDays(1));
         Duration minInterval = fetch.get("min_interval").duration(Duration.ofSeconds(10), Duration.ofHours(1));
@@ -403,14 +422,14 @@ public final class AuthSettings {
 
     private static External parseExternal(String name, ConfigNode node) {
         node.expectObject();
-        node.rejectUnknown(Set.of("url", "timeout", "max_in_flight", "cache", "forward_headers", "breaker"));
+        node.rejectUnknown(EXTERNAL_KEYS);
         URI url = parseHttpUrl(node.get("url")).orElse(URI.create("http://127.0.0.1/"));
         Duration timeout = node.get("timeout").requiredDuration(MAX_TIMEOUT);
         int maxInFlight = node.get("max_in_flight").intValue(64, 1, 100_000);
 
         ConfigNode cache = node.get("cache");
         cache.expectObject();
-        cache.rejectUnknown(Set.of("allow_ttl", "deny_ttl", "serve_stale_for", "max_entries"));
+        cache.rejectUnknown(CACHE_KEYS);
         DecisionCache decisionCache = new DecisionCache(
                 cache.get("allow_ttl").duration(Duration.ofSeconds(30), Duration.ofDays(1)),
                 cache.get("deny_ttl").duration(Duration.ofSeconds(5), Duration.ofDays(1)),
@@ -421,7 +440,7 @@ public final class AuthSettings {
 
         ConfigNode breaker = node.get("breaker");
         breaker.expectObject();
-        breaker.rejectUnknown(Set.of("consecutive_failures", "failure_ratio", "window", "open_for"));
+        breaker.rejectUnknown(BREAKER_KEYS);
         Breaker b = new Breaker(
                 breaker.get("consecutive_failures").intValue(5, 1, 10_000),
                 breaker.get("failure_ratio").ratio(0.5),
@@ -470,7 +489,7 @@ public final class AuthSettings {
         if (!node.expectObject()) {
             return RoutePolicy.none();
         }
-        node.rejectUnknown(Set.of("any_of", "groups", "scopes", "methods", "anonymous", "forward_credentials"));
+        node.rejectUnknown(ROUTE_KEYS);
         List<String> known = settings.providerIds();
         ConfigNode anyOfNode = node.get("any_of");
         List<String> anyOf = new ArrayList<>();

@@ -143,14 +143,16 @@ final class DefaultAuthService implements AuthService {
     /** The route's own checks on an identity a provider vouched for. */
     static AuthDecision authorize(AuthDecision.Allowed a, RoutePolicy policy, String method) {
         Identity who = a.identity();
+        Optional<String> refused = who.isAnonymous() ? Optional.empty() : Optional.of(who.consumerId());
         if (!policy.methods().isEmpty() && !policy.methods().contains(method)) {
-            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, "method " + method + " not permitted");
+            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, "method " + method + " not permitted", refused);
         }
         if (!policy.groups().isEmpty() && Collections.disjoint(policy.groups(), who.groups())) {
-            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, who.consumerId() + " holds none of the route's groups");
+            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, who.consumerId() + " holds none of the route's groups",
+                    refused);
         }
         if (!who.scopes().containsAll(policy.scopes())) {
-            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, who.consumerId() + " lacks a required scope");
+            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, who.consumerId() + " lacks a required scope", refused);
         }
         return a;
     }
@@ -209,8 +211,13 @@ final class DefaultAuthService implements AuthService {
             List<Provider> created = new ArrayList<>();
             providers.put(AuthSettings.API_KEY, ApiKeyProvider.INSTANCE);
             for (AuthSettings.Jwt jwt : next.jwt().values()) {
-                providers.put(jwt.providerId(), reuseOr(old, jwt.providerId(), jwt, created,
-                        () -> new JwtProvider(jwt, http, ticker, clock, scheduler)));
+                providers.put(jwt.providerId(), reuseOr(old, jwt.providerId(), jwt, created, () -> {
+                    JwtProvider p = new JwtProvider(jwt, http, ticker, clock, scheduler);
+                    if (old != null && old.providers().get(jwt.providerId()) instanceof JwtProvider previous) {
+                        p.inheritKeys(previous);
+                    }
+                    return p;
+                }));
             }
             for (AuthSettings.External ext : next.external().values()) {
                 providers.put(ext.providerId(), reuseOr(old, ext.providerId(), ext, created,

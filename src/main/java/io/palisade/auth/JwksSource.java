@@ -67,6 +67,21 @@ final class JwksSource implements AutoCloseable {
         this.logLimiter = new LogLimiter(LOG, ticker, Duration.ofSeconds(10));
     }
 
+    URI url() {
+        return url;
+    }
+
+    /**
+     * Starts from the last good key set of the source this one replaces (same URL, other settings), so a reload
+     * that rebuilds the provider while the key server is down does not forget the keys (seed 000). Call before
+     * {@link #start()}; a successful fetch replaces them as usual.
+     */
+    void inherit(JwtKeys previous) {
+        if (keys.isEmpty()) {
+            keys = Optional.of(previous.forAlgorithms(settings.algorithms()));
+        }
+    }
+
     /** Starts the first fetch and the background refresh. */
     void start() {
         scheduledRefresh();

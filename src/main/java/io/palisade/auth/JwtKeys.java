@@ -44,11 +44,13 @@ final class JwtKeys {
 
     record Key(String kid, JWSAlgorithm alg, Check check) {}
 
+    private final JWKSet source;
     private final List<Key> all;
     private final Map<String, List<Key>> byKid;
     private final List<String> skipped;
 
-    private JwtKeys(List<Key> all, List<String> skipped) {
+    private JwtKeys(JWKSet source, List<Key> all, List<String> skipped) {
+        this.source = source;
         this.all = List.copyOf(all);
         Map<String, List<Key>> index = new HashMap<>();
         for (Key k : all) {
@@ -82,7 +84,12 @@ final class JwtKeys {
                 skipped.add(kid + ": " + e.getMessage());
             }
         }
-        return new JwtKeys(keys, skipped);
+        return new JwtKeys(set, keys, skipped);
+    }
+
+    /** The same fetched key set, with the keys {@code algorithms} allows: for a provider rebuilt on reload. */
+    JwtKeys forAlgorithms(Set<String> algorithms) {
+        return from(source, algorithms);
     }
 
     private static Key toKey(JWK jwk, String kid) throws JOSEException, GeneralSecurityException {

@@ -70,6 +70,17 @@ final class JwtProvider implements Provider {
         return settings;
     }
 
+    /**
+     * Takes over the key set of the provider this one replaces when both fetch it from the same URL: a failed
+     * refresh keeps the last good key set, and so must a reload that only changed other settings.
+     */
+    void inheritKeys(JwtProvider previous) {
+        if (source.isPresent() && previous.source.isPresent()
+                && source.get().url().equals(previous.source.get().url())) {
+            previous.source.get().current().ifPresent(source.get()::inherit);
+        }
+    }
+
     @Override
     public void start() {
         source.ifPresent(JwksSource::start);

@@ -83,6 +83,10 @@ class ApiKeyAuthTest {
     void consumerOutsideTheRouteGroups_isForbidden() {
         AuthDecision d = decide(orders, get("/orders", "X-Api-Key", bobKey.key()));
         assertThat(d.error()).contains(ErrorKind.FORBIDDEN);
+        assertThat(((AuthDecision.Denied) d).consumer()).as("who was refused, for per-consumer 403 metrics")
+                .contains("bob");
+        assertThat(((AuthDecision.Denied) decide(orders, get("/orders", "X-Api-Key", "pk_wrong"))).consumer())
+                .isEmpty();
     }
 
     @Test

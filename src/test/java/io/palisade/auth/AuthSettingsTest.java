@@ -177,6 +177,17 @@ class AuthSettingsTest {
     }
 
     @Test
+    void emptyIssuer_isRefused() {
+        Yaml y = Yaml.of("""
+                auth:
+                  jwt:
+                    idp: { jwks_url: "http://127.0.0.1:1/jwks", issuer: "", audiences: [api] }
+                """);
+        assertThat(y.errors())
+                .containsExactly("auth.jwt.idp.issuer: \"\" (expected: the issuer's exact iss, not empty)");
+    }
+
+    @Test
     void hmacOnlyIssuer_needsNoKeySetUrl() {
         AuthSettings s = Yaml.valid("""
                 auth:

@@ -270,6 +270,28 @@ class JwtAuthTest {
     }
 
     @Test
+    void updateThatRebuildsTheProvider_whileTheKeyServerIsDown_keepsTheLastGoodKeys() throws Exception {
+        startAndLoad(rsa, ec);
+        String url = jwks.url("/.well-known/jwks.json");
+        jwks.close();
+        auth.update(Yaml.valid("""
+                auth:
+                  jwt:
+                    idp:
+                      jwks_url: %s
+                      issuer: %s
+                      audiences: [orders-api]
+                      clock_skew: 10s
+                      algorithms: [ES256, EdDSA]
+                """.formatted(url, ISSUER)));
+
+        assertThat(withToken(es256(claims().build()))).isInstanceOf(AuthDecision.Allowed.class);
+        assertThat(withToken(rs256(rsa, claims().build()))).as("RS256 is no longer allowed")
+                .isEqualTo(new AuthDecision.Denied(ErrorKind.UNAUTHENTICATED, "algorithm RS256 not allowed"));
+        assertThat(auth.stats().jwks().get("jwt:idp").keys()).as("only the EC key is usable now").isEqualTo(1);
+    }
+
+    @Test
     void keyServerThatNeverAnswers_isUnavailable_notUnauthenticated() throws Exception {
         try (SilentServer silent = new SilentServer()) {
             start(silent.url("/jwks"), "");

@@ -1,0 +1,303 @@
+package io.palisade.drills;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import io.palisade.testing.SilentServer;
+import io.palisade.testing.TestUpstream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Seed 004: a config change pointed the auth library at a wrong address; calls to it hung with no timeout and took
+ * every serving thread, and monitoring hung with them. Here the external auth service accepts connections and never
+ * answers. Its routes must get 503 + Retry-After within their deadline (never 403), routes without auth must keep
+ * their latency, the admin port must keep answering, and when the service comes back the gateway must recover by
+ * itself (the circuit breaker's half-open probe), with no restart and no config change.
+ */
+class Seed004HungAuthDrill {
+    /** Monitoring's view of the admin port: HTTP/1.1, as Prometheus scrapes. */
+    private static final HttpClient ADMIN = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private static final long DEADLINE_MS = 500;
+    private static final long OPEN_FOR_MS = 2_000;
+    private static final Pattern LAG = Pattern.compile("^palisade_event_loop_lag_max_seconds (\\S+)$",
+            Pattern.MULTILINE);
+    private static final Pattern DECISIONS = Pattern.compile(
+            "^palisade_auth_decisions_total\\{([^}]*)} (\\S+)$", Pattern.MULTILINE);
+
+    @Test
+    void hungAuthService_503WithinDeadline_openRoutesUnaffected_recoversByItself() throws Exception {
+        Report report = new Report("seed004-hung-auth");
+        int authPort = Ports.free();
+        SilentServer silent = new SilentServer(authPort);
+        AnsweringAuth answering = null;
+        try (TestUpstream app = TestUpstream.start("app");
+             GatewayProcess gw = GatewayProcess.start("seed004-auth", """
+                     access_log: { enabled: false }
+                     auth:
+                       external:
+                         policy:
+                           url: "http://127.0.0.1:%d/check"
+                           timeout: %dms
+                           breaker: { open_for: %dms }
+                     clusters:
+                       app: { endpoints: [ "%s" ] }
+                     routes:
+                       - name: secure
+                         match: { path_prefix: /secure }
+                         cluster: app
+                         auth: { any_of: ["external:policy"] }
+                       - name: open
+                         match: { path_prefix: /open }
+                         cluster: app
+                     """.formatted(authPort, DEADLINE_MS, OPEN_FOR_MS, app.address()), Ports.free(), Ports.free())) {
+            List<Load.Sample> before;
+            try (Load open = new Load(4, Duration.ofSeconds(60), n -> Load.get(gw.url("/open/" + n),
+                    Duration.ofSeconds(5)))) {
+                before = open.runUntil(4_000).samples();
+            }
+
+            // The auth service hangs: 16 callers keep the auth route busy while the open route serves a baseline's
+            // worth of requests, and the admin port is scraped as monitoring would.
+            List<Load.Sample> during;
+            List<Callers.Call> hung;
+            List<Long> scrapeMs = new ArrayList<>();
+            Map<String, Integer> scrapeStatuses = new TreeMap<>();
+            try (Callers secure = new Callers(16, gw.url("/secure/")); Load open = new Load(4, Duration.ofSeconds(120),
+                    n -> Load.get(gw.url("/open/" + n), Duration.ofSeconds(5)))) {
+                while (open.sent() < 4_000 && open.elapsedMs() < 110_000) {
+                    long t0 = System.nanoTime();
+                    scrapeStatuses.merge(scrape(gw.admin("/metrics")), 1, Integer::sum);
+                    scrapeMs.add((System.nanoTime() - t0) / 1_000_000);
+                    Thread.sleep(200); // monitoring scrapes at its own pace
+                }
+                open.runUntil(4_000);
+                secure.stop();
+                during = open.samples();
+                hung = secure.calls();
+            }
+            long atDeadline = hung.stream().filter(c -> c.latencyMs() >= DEADLINE_MS).count();
+            long slowest = hung.stream().mapToLong(Callers.Call::latencyMs).max().orElse(0);
+            report.line("auth service silent: %d calls on the auth route, statuses %s, all with Retry-After: %s;"
+                            + " %d answered at the deadline (%d ms), %d at once by the open circuit or the bulkhead;"
+                            + " slowest %d ms", hung.size(), statusCounts(hung),
+                    hung.stream().allMatch(Callers.Call::retryAfter), atDeadline, DEADLINE_MS,
+                    hung.size() - atDeadline, slowest);
+            report.line("silent service accepted %d connections for those %d requests", silent.acceptedCount(),
+                    hung.size());
+            report.line("route without auth: p50 %.2f ms / p99 %.2f ms before, p50 %.2f ms / p99 %.2f ms during"
+                            + " (%d and %d requests, statuses %s)", Load.percentileMs(before, 0.5),
+                    Load.percentileMs(before, 0.99), Load.percentileMs(during, 0.5), Load.percentileMs(during, 0.99),
+                    before.size(), during.size(), Load.statusCounts(during));
+            report.line("admin /metrics during the hang: %d scrapes %s, slowest %d ms; event-loop lag max %.1f ms;"
+                    + " machine load average %s", scrapeMs.size(), scrapeStatuses, scrapeMs.stream()
+                    .mapToLong(x -> x).max().orElse(0), maxLag(gw.metrics()) * 1000, Report.loadAverage());
+
+            assertThat(scrapeStatuses).as("monitoring keeps answering").containsOnlyKeys("200");
+            assertThat(hung).isNotEmpty();
+            assertThat(statusCounts(hung)).as("a hung auth service is 503, never 403 or 401").containsOnlyKeys(503);
+            assertThat(hung).as("every 503 says when to retry").allMatch(Callers.Call::retryAfter);
+            assertThat(slowest).as("answered within the deadline plus a generous bound")
+                    .isLessThan(DEADLINE_MS + 1_000);
+            assertThat(during).isNotEmpty().allMatch(s -> s.status() == 200);
+            assertThat(Load.percentileMs(during, 0.99)).as("the open route never waits behind auth")
+                    .isLessThan(DEADLINE_MS);
+
+            // The service comes back on the same address; nobody touches the gateway.
+            long switchAt;
+            long recoveredAt;
+            List<Callers.Call> recovery;
+            try (Callers secure = new Callers(8, gw.url("/secure/"))) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> secure.calls().size() >= 100);
+                switchAt = System.nanoTime();
+                silent.close();
+                answering = new AnsweringAuth(authPort);
+                await().atMost(Duration.ofSeconds(60)).until(() -> secure.calls().stream()
+                        .anyMatch(c -> c.status() == 200 && c.sentAt() > switchAt));
+                recoveredAt = secure.calls().stream().filter(c -> c.status() == 200 && c.sentAt() > switchAt)
+                        .mapToLong(Callers.Call::answeredAt).min().orElseThrow();
+                int atRecovery = secure.calls().size();
+                await().atMost(Duration.ofSeconds(60)).until(() -> secure.calls().size() >= atRecovery + 2_000);
+                secure.stop();
+                recovery = secure.calls();
+            }
+            List<Callers.Call> between = recovery.stream()
+                    .filter(c -> c.sentAt() > switchAt && c.answeredAt() < recoveredAt).toList();
+            List<Callers.Call> after = recovery.stream().filter(c -> c.sentAt() > recoveredAt).toList();
+            double recoverySeconds = (recoveredAt - switchAt) / 1e9;
+            report.line("service back on the same port: first 200 after %.2f s (circuit open_for %d ms, deadline"
+                            + " %d ms; it depends on where in its open/half-open cycle the circuit was); meanwhile"
+                            + " %d calls %s; after it %d calls %s; the service answered %d checks",
+                    recoverySeconds, OPEN_FOR_MS, DEADLINE_MS, between.size(), statusCounts(between), after.size(),
+                    statusCounts(after), answering.checks());
+            String metrics = gw.metrics();
+            report.line("auth decisions on the auth route: allowed %.0f, unavailable %.0f, forbidden %.0f",
+                    sum(metrics, "secure", "allowed"), sum(metrics, "secure", "unavailable"),
+                    sum(metrics, "secure", "forbidden"));
+
+            assertThat(recoverySeconds).as("recovers by itself within open_for + deadline + a generous bound")
+                    .isLessThan((OPEN_FOR_MS + DEADLINE_MS) / 1000.0 + 5);
+            assertThat(between).as("until then, still 503 and never 403").allMatch(c -> c.status() == 503);
+            assertThat(after).isNotEmpty().allMatch(c -> c.status() == 200);
+            assertThat(sum(metrics, "secure", "forbidden")).isZero();
+            assertThat(gw.stop()).isIn(0, 143);
+            assertThat(gw.logText()).doesNotContain("LEAK");
+        } finally {
+            silent.close();
+            if (answering != null) {
+                answering.close();
+            }
+        }
+    }
+
+    /** The status of one scrape, or what went wrong instead. */
+    private static String scrape(String url) throws InterruptedException {
+        try {
+            return Integer.toString(ADMIN.send(HttpRequest.newBuilder(URI.create(url))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+        } catch (IOException e) {
+            return e.getClass().getSimpleName();
+        }
+    }
+
+    private static Map<Integer, Long> statusCounts(List<Callers.Call> calls) {
+        Map<Integer, Long> m = new TreeMap<>();
+        calls.forEach(c -> m.merge(c.status(), 1L, Long::sum));
+        return m;
+    }
+
+    private static double maxLag(String metrics) {
+        Matcher m = LAG.matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+    }
+
+    private static double sum(String metrics, String route, String outcome) {
+        double total = 0;
+        Matcher m = DECISIONS.matcher(metrics);
+        while (m.find()) {
+            if (m.group(1).contains("route=\"" + route + "\"") && m.group(1).contains("outcome=\"" + outcome + "\"")) {
+                total += Double.parseDouble(m.group(2));
+            }
+        }
+        return total;
+    }
+
+    /**
+     * Closed-loop callers of an auth route that keep what {@link Load} does not: whether each answer carried
+     * Retry-After, and absolute send and answer times to measure recovery against. Each call asks about a different
+     * path, as distinct clients would, so calls are not folded into one by the decision cache or single-flight.
+     */
+    private static final class Callers implements AutoCloseable {
+        record Call(long sentAt, long answeredAt, int status, boolean retryAfter) {
+            long latencyMs() {
+                return (answeredAt - sentAt) / 1_000_000;
+            }
+        }
+
+        private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        private final ConcurrentLinkedQueue<Call> calls = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final List<Thread> threads = new ArrayList<>();
+
+        Callers(int workers, String urlPrefix) {
+            for (int w = 0; w < workers; w++) {
+                int worker = w;
+                threads.add(Thread.ofVirtual().start(() -> {
+                    for (long n = 0; !stop.get(); n++) {
+                        HttpRequest req = HttpRequest.newBuilder(URI.create(urlPrefix + worker + "/" + n))
+                                .timeout(Duration.ofSeconds(10)).build();
+                        long t0 = System.nanoTime();
+                        int status;
+                        boolean retryAfter = false;
+                        try {
+                            HttpResponse<Void> r = client.send(req, HttpResponse.BodyHandlers.discarding());
+                            status = r.statusCode();
+                            retryAfter = r.headers().firstValue("retry-after").isPresent();
+                        } catch (IOException e) {
+                            status = 0;
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        calls.add(new Call(t0, System.nanoTime(), status, retryAfter));
+                    }
+                }));
+            }
+        }
+
+        List<Call> calls() {
+            return List.copyOf(calls);
+        }
+
+        void stop() {
+            stop.set(true);
+            try {
+                for (Thread t : threads) {
+                    t.join(Duration.ofSeconds(30));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void close() {
+            stop();
+        }
+    }
+
+    /** The auth service once it is back: allows every request as one consumer. */
+    private static final class AnsweringAuth implements AutoCloseable {
+        private final ExecutorService executor = Executors.newFixedThreadPool(4);
+        private final HttpServer server;
+        private final AtomicInteger checks = new AtomicInteger();
+
+        AnsweringAuth(int port) throws IOException {
+            // The JDK binds server sockets with SO_REUSEADDR, so the silent server's closed connections do not block
+            // the port.
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
+            server.setExecutor(executor);
+            byte[] body = "{\"allow\": true, \"consumer\": \"app-user\"}".getBytes(StandardCharsets.UTF_8);
+            server.createContext("/check", exchange -> {
+                exchange.getRequestBody().readAllBytes();
+                checks.incrementAndGet();
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+                exchange.close();
+            });
+            server.start();
+        }
+
+        int checks() {
+            return checks.get();
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+            executor.shutdownNow();
+        }
+    }
+}
