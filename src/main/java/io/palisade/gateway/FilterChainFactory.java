@@ -2,6 +2,7 @@ package io.palisade.gateway;
 
 import io.palisade.auth.AuthFilter;
 import io.palisade.auth.AuthService;
+import io.palisade.auth.BreakerState;
 import io.palisade.config.ClusterConfig;
 import io.palisade.config.GatewayConfig;
 import io.palisade.config.RouteConfig;
@@ -132,6 +133,36 @@ final class FilterChainFactory implements AutoCloseable {
                 cb.call(rateLimiter.stats().redisErrors());
             }
         });
+        metrics.gauge("palisade_auth_breaker_open", "1 while an external auth service's circuit is open or half-open.",
+                cb -> {
+                    if (auth != null) {
+                        auth.stats().external().forEach((provider, e) ->
+                                cb.call(e.breaker() == BreakerState.CLOSED ? 0 : 1, provider));
+                    }
+                }, "provider");
+        metrics.gauge("palisade_auth_external_inflight", "Calls in flight to an external auth service (bulkhead).",
+                cb -> {
+                    if (auth != null) {
+                        auth.stats().external().forEach((provider, e) -> cb.call(e.inFlight(), provider));
+                    }
+                }, "provider");
+        metrics.counter("palisade_auth_external_stale_served", "Cached decisions served past their TTL while an"
+                + " external auth service could not answer.", cb -> {
+                    if (auth != null) {
+                        auth.stats().external().forEach((provider, e) -> cb.call(e.staleServed(), provider));
+                    }
+                }, "provider");
+        metrics.gauge("palisade_auth_jwks_keys", "Keys in the last good key set of each JWT issuer.", cb -> {
+            if (auth != null) {
+                auth.stats().jwks().forEach((provider, j) -> cb.call(j.keys(), provider));
+            }
+        }, "provider");
+        metrics.counter("palisade_auth_jwks_fetch_failures", "Key-set fetches that failed or missed their deadline"
+                + " (the last good set stays in use).", cb -> {
+                    if (auth != null) {
+                        auth.stats().jwks().forEach((provider, j) -> cb.call(j.failures(), provider));
+                    }
+                }, "provider");
         metrics.gauge("palisade_adaptive_concurrency_limit", "The current adaptive concurrency limit per cluster.",
                 cb -> adaptive.forEach((cluster, a) -> cb.call(a.limit(), cluster)), "cluster");
         metrics.gauge("palisade_adaptive_concurrency_inflight", "Requests holding an adaptive permit per cluster.",

@@ -91,6 +91,7 @@ class PolicyChainTest {
         String metrics = gw.admin("GET", "/metrics").body();
         assertThat(metrics).contains("palisade_auth_decisions_total{consumer=\"-\",outcome=\"unavailable\"")
                 .contains("palisade_auth_decisions_total{consumer=\"acme\",outcome=\"allowed\"")
-                .contains("palisade_rejections_total{reason=\"rate_limited\"} 1.0");
+                .contains("palisade_rejections_total{reason=\"rate_limited\"} 1.0")
+                .contains("palisade_auth_external_inflight{provider=\"external:policy\"}");
     }
 }
