@@ -1,14 +1,16 @@
 package io.palisade.config;
 
+import io.palisade.ratelimit.AdaptiveConcurrencySettings;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * A named group of interchangeable endpoints.
  *
- * @param failover the cluster used when this one has no healthy endpoint
+ * @param failover            the cluster used when this one has no healthy endpoint
+ * @param adaptiveConcurrency the latency-driven concurrency limit that sheds the heaviest consumers first
  */
 public record ClusterConfig(String name, List<EndpointConfig> endpoints, BalancerKind balancer,
                             Optional<HashOn> hashOn, Timeouts timeouts, Optional<HealthCheckConfig> healthCheck,
                             OutlierConfig outlier, CircuitLimits limits, RetryConfig retries,
-                            Optional<String> failover) {}
+                            Optional<String> failover, AdaptiveConcurrencySettings adaptiveConcurrency) {}

@@ -1,5 +1,6 @@
 package io.palisade.config;
 
+import io.palisade.ratelimit.AdaptiveConcurrencySettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -77,8 +78,9 @@ final class ClusterReader {
         CircuitLimits limits = limits(c.get("limits"));
         RetryConfig retries = retries(c.get("retries"));
         Optional<String> failover = c.get("failover").optString();
+        AdaptiveConcurrencySettings adaptive = AdaptiveConcurrencySettings.parse(c.get("adaptive_concurrency"));
         return new ClusterConfig(name, endpoints, balancer, hashOn, timeouts, healthCheck, outlier, limits, retries,
-                failover);
+                failover, adaptive);
     }
 
     private static List<EndpointConfig> endpoints(ConfigNode node) {

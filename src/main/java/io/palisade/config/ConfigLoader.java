@@ -1,5 +1,7 @@
 package io.palisade.config;
 
+import io.palisade.auth.AuthSettings;
+import io.palisade.ratelimit.RateLimitSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -190,9 +192,12 @@ public final class ConfigLoader {
         AdminConfig admin = admin(root.get("admin"), listeners);
         ServerConfig server = server(root.get("server"));
         Map<String, ClusterConfig> clusters = ClusterReader.read(root.get("clusters"));
-        List<RouteConfig> routes = RouteReader.read(root.get("routes"), clusters.keySet(), server.limits());
+        AuthSettings auth = AuthSettings.parse(root);
+        List<RouteConfig> routes = RouteReader.read(root.get("routes"), clusters.keySet(), server.limits(), auth);
         AccessLogConfig accessLog = accessLog(root.get("access_log"));
-        return new GatewayConfig(version, listeners, admin, server, clusters, routes, accessLog);
+        RateLimitSettings rateLimiting = RateLimitSettings.parse(root.get("rate_limiting"));
+        return new GatewayConfig(version, listeners, admin, server, clusters, routes, accessLog, auth,
+                rateLimiting);
     }
 
     private static List<ListenerConfig> listeners(ConfigNode node) {

@@ -1,5 +1,7 @@
 package io.palisade.config;
 
+import io.palisade.auth.AuthSettings;
+import io.palisade.ratelimit.RateLimitSettings;
 import java.util.List;
 import java.util.Map;
 
@@ -7,8 +9,10 @@ import java.util.Map;
  * One immutable, validated snapshot of the whole configuration. A reload builds a new one and swaps it in whole;
  * a request keeps the snapshot it started with.
  *
- * @param version a short content hash, so logs and {@code /config} say which file is live
+ * @param version      a short content hash, so logs and {@code /config} say which file is live
+ * @param auth         consumers, their credentials and the auth providers ({@code consumers:}, {@code auth:})
+ * @param rateLimiting where rate-limit counters live and the key table's budget ({@code rate_limiting:})
  */
 public record GatewayConfig(String version, List<ListenerConfig> listeners, AdminConfig admin, ServerConfig server,
                             Map<String, ClusterConfig> clusters, List<RouteConfig> routes,
-                            AccessLogConfig accessLog) {}
+                            AccessLogConfig accessLog, AuthSettings auth, RateLimitSettings rateLimiting) {}

@@ -1,5 +1,7 @@
 package io.palisade.config;
 
+import io.palisade.auth.RoutePolicy;
+import io.palisade.ratelimit.RouteLimits;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -7,7 +9,9 @@ import java.util.Optional;
  * @param id             {@code name} if written, else {@code routes[i]}; the route label in metrics and logs
  * @param requestTimeout overrides the cluster's {@code timeouts.request}
  * @param idleTimeout    overrides the cluster's {@code timeouts.idle} for this route's exchanges
+ * @param auth           who may call this route ({@code auth:}); {@link RoutePolicy#none()} when absent
+ * @param limits         rate limits and per-consumer concurrency ({@code rate_limits:}, {@code concurrency:})
  */
 public record RouteConfig(String id, RouteMatch match, String cluster, boolean stripPrefix,
                           Optional<Duration> requestTimeout, Optional<Duration> idleTimeout,
-                          RequestPolicy request) {}
+                          RequestPolicy request, RoutePolicy auth, RouteLimits limits) {}

@@ -1,5 +1,8 @@
 package io.palisade.config;
 
+import io.palisade.auth.AuthSettings;
+import io.palisade.auth.RoutePolicy;
+import io.palisade.ratelimit.RouteLimits;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,7 +24,8 @@ final class RouteReader {
 
     private RouteReader() {}
 
-    static List<RouteConfig> read(ConfigNode node, Set<String> clusters, ServerLimits server) {
+    static List<RouteConfig> read(ConfigNode node, Set<String> clusters, ServerLimits server,
+                                  AuthSettings authSettings) {
         if (!node.isPresent()) {
             node.error("missing (expected: at least one route)");
             return List.of();
@@ -68,7 +72,10 @@ final class RouteReader {
                 idleTimeout = timeouts.get("idle").optDuration(ConfigLoader.MAX_DURATION);
             }
             RequestPolicy request = request(r.get("request"), server);
-            routes.add(new RouteConfig(id, match, cluster, stripPrefix, requestTimeout, idleTimeout, request));
+            RoutePolicy auth = AuthSettings.parseRoute(r.get("auth"), authSettings);
+            RouteLimits limits = RouteLimits.parse(r);
+            routes.add(new RouteConfig(id, match, cluster, stripPrefix, requestTimeout, idleTimeout, request, auth,
+                    limits));
         }
         return List.copyOf(routes);
     }

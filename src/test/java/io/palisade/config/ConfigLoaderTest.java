@@ -1,5 +1,8 @@
 package io.palisade.config;
 
+import io.palisade.auth.RoutePolicy;
+import io.palisade.ratelimit.AdaptiveConcurrencySettings;
+import io.palisade.ratelimit.RouteLimits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -81,20 +84,23 @@ class ConfigLoaderTest {
                 new Timeouts(Duration.ofMillis(250), Duration.ofSeconds(5), Duration.ofSeconds(60)),
                 Optional.of(new HealthCheckConfig("/healthz", Duration.ofSeconds(2), Duration.ofMillis(500), 3, 2)),
                 new OutlierConfig(5, Duration.ofSeconds(30), Duration.ofMinutes(10), 34),
-                new CircuitLimits(1024, 256, 1024), new RetryConfig(2, 0.2), Optional.of("orders-eu")));
+                new CircuitLimits(1024, 256, 1024), new RetryConfig(2, 0.2), Optional.of("orders-eu"),
+                AdaptiveConcurrencySettings.disabled()));
         assertThat(c.clusters().get("orders-eu")).isEqualTo(new ClusterConfig("orders-eu",
                 List.of(new EndpointConfig(new Address("127.0.0.1", 9003), 1)), BalancerKind.ROUND_ROBIN,
                 Optional.empty(), new Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(15), Duration.ofSeconds(60)),
                 Optional.empty(), new OutlierConfig(5, Duration.ofSeconds(30), Duration.ofMinutes(5), 50),
-                new CircuitLimits(1024, 256, 1024), new RetryConfig(1, 0.2), Optional.empty()));
+                new CircuitLimits(1024, 256, 1024), new RetryConfig(1, 0.2), Optional.empty(),
+                AdaptiveConcurrencySettings.disabled()));
         assertThat(c.routes()).containsExactly(
                 new RouteConfig("orders", new RouteMatch(Optional.of("/orders"), Optional.empty(),
                         Set.of("GET", "POST"), Optional.of("api.example.com"), Map.of("X-Version", "2")),
                         "orders", true, Optional.of(Duration.ofSeconds(2)), Optional.empty(),
-                        new RequestPolicy(Optional.of(1024L * 1024), true)),
+                        new RequestPolicy(Optional.of(1024L * 1024), true), RoutePolicy.none(), RouteLimits.none()),
                 new RouteConfig("routes[1]", new RouteMatch(Optional.empty(), Optional.of("/health"), Set.of(),
                         Optional.empty(), Map.of()), "orders-eu", false, Optional.empty(),
-                        Optional.of(Duration.ofSeconds(5)), new RequestPolicy(Optional.empty(), false)));
+                        Optional.of(Duration.ofSeconds(5)), new RequestPolicy(Optional.empty(), false),
+                        RoutePolicy.none(), RouteLimits.none()));
         assertThat(c.server()).isEqualTo(new ServerConfig(new ServerLimits(32 * 1024, 4 * 1024, 20L * 1024 * 1024,
                 Duration.ofSeconds(5), Duration.ofMinutes(2), 500), 4, Duration.ofSeconds(10)));
         assertThat(c.accessLog()).isEqualTo(new AccessLogConfig(false, "/var/log/palisade/access.log"));

@@ -65,7 +65,8 @@ class RouteTableTest {
     private static RouteConfig route(String id, Optional<String> prefix, Optional<String> path, Set<String> methods,
                                      Optional<String> host, Map<String, String> headers, boolean strip) {
         return new RouteConfig(id, new RouteMatch(prefix, path, methods, host, headers), "c", strip, Optional.empty(),
-                Optional.empty(), new RequestPolicy(Optional.empty(), false));
+                Optional.empty(), new RequestPolicy(Optional.empty(), false), io.palisade.auth.RoutePolicy.none(),
+                io.palisade.ratelimit.RouteLimits.none());
     }
 
     private static RouteLookup find(RouteTable t, String method, String path) {

@@ -108,7 +108,8 @@ public final class TestClusters {
                     : Optional.empty();
             return new ClusterConfig(name, List.copyOf(endpoints), balancer, hashOn,
                     new Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(60)), healthCheck,
-                    outlier, limits, retries, failover);
+                    outlier, limits, retries, failover,
+                    io.palisade.ratelimit.AdaptiveConcurrencySettings.disabled());
         }
     }
 }

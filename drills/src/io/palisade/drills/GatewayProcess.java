@@ -1,0 +1,129 @@
+package io.palisade.drills;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real gateway as users run it: {@code java -jar target/palisade.jar run --config FILE} in its own process, with
+ * leak detection on. A drill talks to it only over its ports, and can check afterwards that it never restarted, never
+ * logged a leak and shut down cleanly.
+ */
+final class GatewayProcess implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final Process process;
+    private final Path log;
+    private final int port;
+    private final int adminPort;
+    private final long pid;
+
+    private GatewayProcess(Process process, Path log, int port, int adminPort) {
+        this.process = process;
+        this.log = log;
+        this.port = port;
+        this.adminPort = adminPort;
+        this.pid = process.pid();
+    }
+
+    /** Writes {@code yaml} (with listener and admin on the given ports) and starts the gateway on it. */
+    static GatewayProcess start(String name, String yaml, int port, int adminPort) throws IOException,
+            InterruptedException {
+        Path dir = Files.createDirectories(Path.of(System.getProperty("palisade.drill.reports", "target/drills")));
+        Path config = dir.resolve(name + ".yaml");
+        Files.writeString(config, "listeners:\n  http: { address: 127.0.0.1:" + port + " }\nadmin:\n  address: "
+                + "127.0.0.1:" + adminPort + "\n" + yaml);
+        Path log = dir.resolve(name + ".gateway.log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xms256m", "-Xmx512m",
+                "-Dio.netty.leakDetection.level=paranoid", "-jar",
+                System.getProperty("palisade.jar", "target/palisade.jar"), "run", "--config", config.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        GatewayProcess gp = new GatewayProcess(p, log, port, adminPort);
+        gp.awaitReady();
+        return gp;
+    }
+
+    private void awaitReady() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("gateway exited with " + process.exitValue() + ":\n" + logText());
+            }
+            try {
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(admin("/readyz")))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(100); // polling the child's readiness, not waiting for gateway time
+        }
+        throw new IllegalStateException("gateway not ready within 60s:\n" + logText());
+    }
+
+    int port() {
+        return port;
+    }
+
+    String url(String path) {
+        return "http://127.0.0.1:" + port + path;
+    }
+
+    String admin(String path) {
+        return "http://127.0.0.1:" + adminPort + path;
+    }
+
+    long pid() {
+        return pid;
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    String logText() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "<no log: " + e + ">";
+        }
+    }
+
+    String metrics() throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(admin("/metrics"))).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** SIGTERM, then waits for the drain; returns the exit code. */
+    int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            try {
+                stop();
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

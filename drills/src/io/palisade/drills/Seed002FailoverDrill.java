@@ -1,0 +1,134 @@
+package io.palisade.drills;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.palisade.testing.SilentServer;
+import io.palisade.testing.TestUpstream;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Seed 002: the network between the gateway and a cluster was cut and traffic had to be moved to the other cluster by
+ * hand. Here the primary cluster's endpoints stop answering under steady load, first by refusing connections (closed),
+ * then by accepting and never answering (silent); the gateway must move traffic to the failover cluster by itself and
+ * move it back when the primary recovers.
+ */
+class Seed002FailoverDrill {
+    private static final int WORKERS = 8;
+
+    @Test
+    void primaryClusterCut_trafficFailsOverAndBack() throws Exception {
+        Report report = new Report("seed002-failover");
+        int p1Port = Ports.free();
+        int p2Port = Ports.free();
+        TestUpstream backup = TestUpstream.start("backup");
+        TestUpstream p1 = TestUpstream.start("primary", p1Port);
+        TestUpstream p2 = TestUpstream.start("primary", p2Port);
+        String yaml = """
+                access_log: { enabled: false }
+                clusters:
+                  primary:
+                    endpoints: [ "127.0.0.1:%d", "127.0.0.1:%d" ]
+                    balancer: least_request
+                    timeouts: { connect: 200ms, request: 1s, idle: 30s }
+                    health_check: { path: /healthz, interval: 250ms, timeout: 150ms, unhealthy_after: 2, healthy_after: 2 }
+                    outlier: { consecutive_failures: 3, ejection: 2s }
+                    retries: { attempts: 2, budget: 50%% }
+                    failover: backup
+                  backup:
+                    endpoints: [ "%s" ]
+                    timeouts: { connect: 200ms, request: 1s, idle: 30s }
+                routes:
+                  - match: { path_prefix: / }
+                    cluster: primary
+                """.formatted(p1Port, p2Port, backup.address());
+        try (GatewayProcess gw = GatewayProcess.start("seed002", yaml, Ports.free(), Ports.free());
+             Load load = new Load(WORKERS, Duration.ofSeconds(120),
+                     n -> Load.get(gw.url("/orders/" + n), Duration.ofSeconds(5)))) {
+            awaitServedBy(load, "primary", 0);
+            long pid = gw.pid();
+
+            // Cut 1: connections refused.
+            long cut1 = load.elapsedMs();
+            p1.close();
+            p2.close();
+            long failover1 = awaitServedBy(load, "backup", cut1);
+            Phase closed = phase(load.samples(), cut1, failover1);
+            report.line("closed endpoints: failover after %.2f s, %d of %d requests in that window failed %s",
+                    (failover1 - cut1) / 1000.0, closed.errors, closed.total, closed.statuses);
+
+            // Recovery.
+            long heal1 = load.elapsedMs();
+            p1 = TestUpstream.start("primary", p1Port);
+            p2 = TestUpstream.start("primary", p2Port);
+            long back1 = awaitServedBy(load, "primary", heal1);
+            report.line("primary back: traffic returned after %.2f s", (back1 - heal1) / 1000.0);
+
+            // Cut 2: accepting but silent.
+            long cut2 = load.elapsedMs();
+            p1.close();
+            p2.close();
+            try (SilentServer s1 = new SilentServer(p1Port); SilentServer s2 = new SilentServer(p2Port)) {
+                long failover2 = awaitServedBy(load, "backup", cut2);
+                Phase silent = phase(load.samples(), cut2, failover2);
+                report.line("silent endpoints: failover after %.2f s, %d of %d requests in that window failed %s",
+                        (failover2 - cut2) / 1000.0, silent.errors, silent.total, silent.statuses);
+                long settle = load.elapsedMs();
+                awaitCount(load, settle, 400);
+                Phase after = phase(load.samples(), settle, load.elapsedMs());
+                report.line("after failover: %d requests, %d failed; the silent endpoints accepted %d connections",
+                        after.total, after.errors, s1.acceptedCount() + s2.acceptedCount());
+                assertThat(after.errors).as("errors once failed over").isZero();
+            }
+            load.stop();
+            List<Load.Sample> all = load.samples();
+            report.line("total requests %d, statuses %s", all.size(), Load.statusCounts(all));
+            assertThat(gw.alive()).isTrue();
+            assertThat(gw.pid()).isEqualTo(pid);
+            assertThat(all.stream().filter(s -> s.status() != 200)
+                    .allMatch(s -> s.status() == 502 || s.status() == 503 || s.status() == 504))
+                    .as("failures are gateway errors, never a hang or a reset").isTrue();
+            assertThat(gw.stop()).isIn(0, 143);
+            assertThat(gw.logText()).doesNotContain("LEAK");
+        } finally {
+            backup.close();
+            p1.close();
+            p2.close();
+        }
+    }
+
+    private record Phase(long total, long errors, Object statuses) {}
+
+    private static Phase phase(List<Load.Sample> samples, long fromMs, long toMs) {
+        List<Load.Sample> in = samples.stream().filter(s -> s.sentAtMs() >= fromMs && s.sentAtMs() < toMs).toList();
+        return new Phase(in.size(), in.stream().filter(s -> s.status() != 200).count(), Load.statusCounts(in));
+    }
+
+    /**
+     * Waits until 50 consecutive answers sent after {@code fromMs} came from {@code upstream}; returns the send time
+     * of the first of them (the moment traffic had moved).
+     */
+    private static long awaitServedBy(Load load, String upstream, long fromMs) throws InterruptedException {
+        long limit = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < limit) {
+            List<Load.Sample> s = load.samples().stream().filter(x -> x.sentAtMs() >= fromMs)
+                    .sorted(java.util.Comparator.comparingLong(Load.Sample::sentAtMs)).toList();
+            int run = 0;
+            for (int i = 0; i < s.size(); i++) {
+                run = upstream.equals(s.get(i).upstream()) && s.get(i).status() == 200 ? run + 1 : 0;
+                if (run == 50) {
+                    return s.get(i - 49).sentAtMs();
+                }
+            }
+            Thread.sleep(50); // polling the load's results
+        }
+        throw new AssertionError("traffic did not move to " + upstream + " within 60 s");
+    }
+
+    private static void awaitCount(Load load, long fromMs, int n) throws InterruptedException {
+        while (load.samples().stream().filter(s -> s.sentAtMs() >= fromMs).count() < n) {
+            Thread.sleep(50); // polling the load's results
+        }
+    }
+}

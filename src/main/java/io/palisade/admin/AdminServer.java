@@ -1,0 +1,65 @@
+package io.palisade.admin;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.palisade.config.Address;
+import java.net.InetSocketAddress;
+import java.util.Objects;
+
+/**
+ * The admin HTTP server: {@code /healthz}, {@code /readyz}, {@code /metrics}, {@code /config}, {@code /clusters},
+ * {@code POST /config/reload}. It runs on its own event loop group with its own port, so it keeps answering while the
+ * data side is saturated (seed 002: monitoring must not go blind with the thing it monitors).
+ *
+ * <pre>{@code
+ * AdminServer admin = AdminServer.start(address, adminGroup, serverChannelClass, backend);
+ * int port = admin.port();
+ * }</pre>
+ */
+public final class AdminServer implements AutoCloseable {
+    private static final int MAX_ADMIN_REQUEST = 64 * 1024;
+    private final Channel channel;
+
+    private AdminServer(Channel channel) {
+        this.channel = channel;
+    }
+
+    public static AdminServer start(Address address, EventLoopGroup group,
+                                    Class<? extends ServerSocketChannel> channelClass, AdminBackend backend)
+            throws InterruptedException {
+        Objects.requireNonNull(backend, "backend");
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(channelClass)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast("read-timeout", new ReadTimeoutHandler(30))
+                                .addLast("codec", new HttpServerCodec())
+                                .addLast("aggregate", new HttpObjectAggregator(MAX_ADMIN_REQUEST))
+                                .addLast("admin", new AdminHandler(backend));
+                    }
+                });
+        Channel ch = b.bind(new InetSocketAddress(address.host(), address.port())).sync().channel();
+        return new AdminServer(ch);
+    }
+
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly();
+    }
+}

@@ -1,0 +1,67 @@
+package io.palisade.gateway;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.palisade.config.ServerLimits;
+import io.palisade.proxy.ProxyRuntime;
+import io.palisade.server.ConnectionLimiter;
+import io.palisade.server.ProtocolHandlers;
+import java.util.function.Supplier;
+
+/**
+ * Builds each client connection's pipeline. The pipeline speaks HTTP and enforces protocol limits; it knows nothing of
+ * routes or tenants, which the proxy's filter chain deals with.
+ *
+ * <pre>
+ *  bytes ─▶ connection-limiter ─▶ http-codec ─▶ header-read-timeout ─▶ request-validator ─▶ proxy
+ *           (accept cap)          (HTTP/1.1,     (slow heads: 408,      (RFC 9112 framing,    (route, policy,
+ *                                  size caps)     idle close)            Host, ids, 4xx)       upstream)
+ * </pre>
+ *
+ * Limits are read from the live snapshot when a connection is accepted, so a reload's new limits apply to new
+ * connections.
+ */
+final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
+    private final Supplier<ServerLimits> limits;
+    private final ProxyRuntime runtime;
+    private final ConnectionLimiter connectionLimiter;
+
+    GatewayChannelInitializer(Supplier<ServerLimits> limits, ProxyRuntime runtime,
+                              ConnectionLimiter connectionLimiter) {
+        this.limits = limits;
+        this.runtime = runtime;
+        this.connectionLimiter = connectionLimiter;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        ServerLimits l = limits.get();
+        ChannelPipeline p = ch.pipeline();
+        addConnectionLimit(p);
+        addCodec(p, l);
+        addTimeouts(p, l);
+        addRequestValidation(p, l);
+        addProxy(p);
+    }
+
+    private void addConnectionLimit(ChannelPipeline p) {
+        p.addLast(ProtocolHandlers.CONNECTION_LIMITER, connectionLimiter);
+    }
+
+    private static void addCodec(ChannelPipeline p, ServerLimits l) {
+        p.addLast(ProtocolHandlers.CODEC, ProtocolHandlers.codec(l));
+    }
+
+    private static void addTimeouts(ChannelPipeline p, ServerLimits l) {
+        p.addLast(ProtocolHandlers.HEADER_READ_TIMEOUT, ProtocolHandlers.headerReadTimeout(l));
+    }
+
+    private static void addRequestValidation(ChannelPipeline p, ServerLimits l) {
+        p.addLast(ProtocolHandlers.REQUEST_VALIDATOR, ProtocolHandlers.requestValidator(l));
+    }
+
+    private void addProxy(ChannelPipeline p) {
+        p.addLast("proxy", runtime.newHandler());
+    }
+}

@@ -1,0 +1,129 @@
+package io.palisade.metrics;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * Every metric the gateway exports, named in one place. Each gateway instance has its own registry so several can run
+ * in one JVM (tests); {@link #scrape()} renders the Prometheus text format for the admin port.
+ *
+ * <p>Hot-path recording goes through per-route handles ({@link #route}) that cache their label children, so a request
+ * costs a few atomic adds and no label lookup.
+ */
+public final class GatewayMetrics {
+    private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+    private static final double[] LATENCY_BUCKETS = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
+    };
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter requests;
+    private final Histogram latency;
+    private final Counter rejections;
+    private final Counter upstreamFailures;
+    private final Counter configReloads;
+    private final Counter authDecisions;
+    private final ConcurrentHashMap<String, RouteMetrics> routes = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, CounterDataPoint> rejectionChildren = new ConcurrentHashMap<>();
+
+    public GatewayMetrics() {
+        requests = Counter.builder().name("palisade_requests_total")
+                .help("Requests answered, by route, serving cluster and status class.")
+                .labelNames("route", "cluster", "code_class").withoutExemplars().register(registry);
+        latency = Histogram.builder().name("palisade_request_duration_seconds")
+                .help("Time from the request head to the last byte of the response, by route.")
+                .labelNames("route").classicOnly().classicUpperBounds(LATENCY_BUCKETS).withoutExemplars()
+                .register(registry);
+        rejections = Counter.builder().name("palisade_rejections_total")
+                .help("Requests the gateway answered itself with an error, by reason (the error code).")
+                .labelNames("reason").withoutExemplars().register(registry);
+        upstreamFailures = Counter.builder().name("palisade_upstream_failures_total")
+                .help("Failed upstream attempts, by cluster and kind (connect, timeout, reset, 5xx).")
+                .labelNames("cluster", "kind").withoutExemplars().register(registry);
+        authDecisions = Counter.builder().name("palisade_auth_decisions_total")
+                .help("Auth decisions on routes that need auth, by route, outcome (allowed, unauthenticated,"
+                        + " forbidden, unavailable) and configured consumer.")
+                .labelNames("route", "outcome", "consumer").withoutExemplars().register(registry);
+        configReloads = Counter.builder().name("palisade_config_reloads_total")
+                .help("Config reloads by result (ok, invalid).").labelNames("result").withoutExemplars()
+                .register(registry);
+    }
+
+    /** Registers a gauge whose values are read at scrape time (connections, pools, endpoint health). */
+    public void gauge(String name, String help, Consumer<GaugeWithCallback.Callback> callback, String... labels) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames(labels).callback(callback).register(registry);
+    }
+
+    public RouteMetrics route(String routeId) {
+        return routes.computeIfAbsent(routeId, RouteMetrics::new);
+    }
+
+    public void rejected(String reason) {
+        rejectionChildren.computeIfAbsent(reason, r -> rejections.labelValues(r)).inc();
+    }
+
+    public void upstreamFailure(String cluster, String kind) {
+        upstreamFailures.labelValues(cluster, kind).inc();
+    }
+
+    public void authDecision(String route, String outcome, String consumer) {
+        authDecisions.labelValues(route, outcome, consumer).inc();
+    }
+
+    public void configReload(boolean ok) {
+        configReloads.labelValues(ok ? "ok" : "invalid").inc();
+    }
+
+    public String scrape() {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
+            PrometheusTextFormatWriter.create().write(out, registry.scrape(), null);
+            return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static String contentType() {
+        return PrometheusTextFormatWriter.CONTENT_TYPE;
+    }
+
+    /** Cached label children for one route. */
+    public final class RouteMetrics {
+        private final String routeId;
+        private final DistributionDataPoint latencyChild;
+        private final ConcurrentHashMap<String, CounterDataPoint[]> byCluster = new ConcurrentHashMap<>();
+
+        private RouteMetrics(String routeId) {
+            this.routeId = routeId;
+            this.latencyChild = latency.labelValues(routeId);
+        }
+
+        /** Records one answered request; {@code cluster} is "" when none was chosen (404, auth failure...). */
+        public void record(String cluster, int status, long nanos) {
+            CounterDataPoint[] children = byCluster.get(cluster);
+            if (children == null) {
+                children = byCluster.computeIfAbsent(cluster, c -> {
+                    CounterDataPoint[] arr = new CounterDataPoint[STATUS_CLASSES.length];
+                    for (int i = 0; i < arr.length; i++) {
+                        arr[i] = requests.labelValues(routeId, c, STATUS_CLASSES[i]);
+                    }
+                    return arr;
+                });
+            }
+            int cls = Math.min(Math.max(status / 100, 1), 5) - 1;
+            children[cls].inc();
+            latencyChild.observe(nanos / 1e9);
+        }
+    }
+}

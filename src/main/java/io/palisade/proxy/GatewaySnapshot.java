@@ -1,0 +1,89 @@
+package io.palisade.proxy;
+
+import io.palisade.auth.RoutePolicy;
+import io.palisade.config.GatewayConfig;
+import io.palisade.config.RequestPolicy;
+import io.palisade.config.RouteConfig;
+import io.palisade.config.RouteMatch;
+import io.palisade.metrics.GatewayMetrics;
+import io.palisade.ratelimit.RouteLimits;
+import io.palisade.route.RouteTable;
+import java.time.Duration;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Everything a request needs from one config version, resolved once at load: the route table, per-route limits and
+ * metric handles, and the filter chain. Immutable; a reload builds a new one and swaps it in whole, and each request
+ * keeps the snapshot it started with.
+ */
+public final class GatewaySnapshot {
+    private static final RouteConfig UNMATCHED = new RouteConfig("unmatched",
+            new RouteMatch(Optional.empty(), Optional.empty(), Set.of(), Optional.empty(), Map.of()), "", false,
+            Optional.empty(), Optional.empty(), new RequestPolicy(Optional.empty(), false), RoutePolicy.none(),
+            RouteLimits.none());
+
+    private final GatewayConfig config;
+    private final RouteTable routes;
+    private final RouteRuntime[] routeRuntimes;
+    private final IdentityHashMap<RouteConfig, RouteRuntime> byConfig = new IdentityHashMap<>();
+    private final RouteRuntime unmatched;
+    private final GatewayFilter[] filters;
+
+    private GatewaySnapshot(GatewayConfig config, List<GatewayFilter> filters, GatewayMetrics metrics) {
+        this.config = config;
+        this.routes = RouteTable.of(config.routes());
+        long serverMax = config.server().limits().maxBody();
+        List<RouteConfig> rs = config.routes();
+        this.routeRuntimes = new RouteRuntime[rs.size()];
+        for (int i = 0; i < rs.size(); i++) {
+            RouteConfig r = rs.get(i);
+            routeRuntimes[i] = new RouteRuntime(i, r, metrics.route(r.id()),
+                    Math.min(serverMax, r.request().maxBody().orElse(serverMax)), r.request().requireBody(),
+                    r.requestTimeout());
+            byConfig.put(r, routeRuntimes[i]);
+        }
+        this.unmatched = new RouteRuntime(-1, UNMATCHED, metrics.route(UNMATCHED.id()), serverMax, false,
+                Optional.empty());
+        this.filters = filters.toArray(GatewayFilter[]::new);
+    }
+
+    /**
+     * @param filters the policy chain, in order (e.g. ip limits, auth, rate limits); validation and routing are
+     *                built in
+     */
+    public static GatewaySnapshot build(GatewayConfig config, List<GatewayFilter> filters, GatewayMetrics metrics) {
+        return new GatewaySnapshot(config, filters, metrics);
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    RouteTable routes() {
+        return routes;
+    }
+
+    RouteRuntime route(int index) {
+        return routeRuntimes[index];
+    }
+
+    RouteRuntime route(RouteConfig matched) {
+        return byConfig.get(matched);
+    }
+
+    RouteRuntime unmatched() {
+        return unmatched;
+    }
+
+    GatewayFilter[] filters() {
+        return filters;
+    }
+
+    /** A route with what the hot path needs resolved. */
+    record RouteRuntime(int index, RouteConfig config, GatewayMetrics.RouteMetrics metrics, long maxBody,
+                        boolean requireBody, Optional<Duration> requestTimeout) {}
+}

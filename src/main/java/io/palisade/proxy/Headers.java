@@ -1,0 +1,120 @@
+package io.palisade.proxy;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Header rewriting between the two hops. Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and must not
+ * travel to the next; forwarding them lets a client steer the gateway's upstream connection (e.g. close it, or smuggle
+ * a header past us by naming it in {@code Connection}).
+ */
+final class Headers {
+    static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    static final AsciiString TRACEPARENT = AsciiString.cached("traceparent");
+    static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
+    static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    static final AsciiString HTTP = AsciiString.cached("http");
+
+    private static final AsciiString[] HOP_BY_HOP = {
+        HttpHeaderNames.CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
+        HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.PROXY_AUTHORIZATION,
+        HttpHeaderNames.PROXY_AUTHENTICATE
+    };
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private Headers() {}
+
+    /** Removes hop-by-hop headers, including any named in {@code Connection}. */
+    static void removeHopByHop(HttpHeaders headers) {
+        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
+        for (int i = 0; i < connection.size(); i++) {
+            String value = connection.get(i);
+            int start = 0;
+            while (start < value.length()) {
+                int comma = value.indexOf(',', start);
+                int end = comma < 0 ? value.length() : comma;
+                String token = value.substring(start, end).trim();
+                if (!token.isEmpty()) {
+                    headers.remove(token);
+                }
+                start = end + 1;
+            }
+        }
+        for (AsciiString name : HOP_BY_HOP) {
+            headers.remove(name);
+        }
+    }
+
+    /** Appends the client address to {@code X-Forwarded-For} and sets the other forwarding headers. */
+    static void addForwarded(HttpHeaders headers, String clientIp, String host) {
+        String prior = headers.get(X_FORWARDED_FOR);
+        headers.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
+        headers.set(X_FORWARDED_PROTO, HTTP);
+        if (host != null) {
+            headers.set(X_FORWARDED_HOST, host);
+        }
+    }
+
+    /**
+     * Continues the caller's W3C trace with the gateway as a new span (same trace id, fresh parent id, same flags), or
+     * starts a trace when there is no valid {@code traceparent}.
+     */
+    static void propagateTrace(HttpHeaders headers) {
+        String incoming = headers.get(TRACEPARENT);
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        char[] out;
+        if (incoming != null && isValidTraceparent(incoming)) {
+            out = incoming.toCharArray();
+            writeHex(out, 36, random.nextLong() | 1L, 16); // parent-id at 36..51, never all zero
+        } else {
+            out = "00-00000000000000000000000000000000-0000000000000000-01".toCharArray();
+            writeHex(out, 3, random.nextLong() | 1L, 16);
+            writeHex(out, 19, random.nextLong(), 16);
+            writeHex(out, 36, random.nextLong() | 1L, 16);
+            headers.remove("tracestate");
+        }
+        headers.set(TRACEPARENT, new String(out));
+    }
+
+    static boolean isValidTraceparent(String v) {
+        // version(2)-traceid(32)-parentid(16)-flags(2); version ff is invalid; all-zero ids are invalid.
+        if (v.length() != 55 || v.charAt(2) != '-' || v.charAt(35) != '-' || v.charAt(52) != '-') {
+            return false;
+        }
+        if (v.startsWith("ff")) {
+            return false;
+        }
+        boolean traceNonZero = false;
+        boolean parentNonZero = false;
+        for (int i = 0; i < 55; i++) {
+            if (i == 2 || i == 35 || i == 52) {
+                continue;
+            }
+            char c = v.charAt(i);
+            boolean hex = c >= '0' && c <= '9' || c >= 'a' && c <= 'f';
+            if (!hex) {
+                return false;
+            }
+            if (c != '0' && i > 2 && i < 35) {
+                traceNonZero = true;
+            }
+            if (c != '0' && i > 35 && i < 52) {
+                parentNonZero = true;
+            }
+        }
+        return traceNonZero && parentNonZero;
+    }
+
+    private static void writeHex(char[] out, int offset, long value, int digits) {
+        for (int i = digits - 1; i >= 0; i--) {
+            out[offset + i] = HEX[(int) (value & 0xF)];
+            value >>>= 4;
+        }
+    }
+}

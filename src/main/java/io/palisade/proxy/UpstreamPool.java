@@ -1,0 +1,137 @@
+package io.palisade.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.resolver.AddressResolverGroup;
+import io.palisade.config.Timeouts;
+import io.palisade.server.Transport;
+import io.palisade.upstream.Cluster;
+import io.palisade.upstream.Endpoint;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Keep-alive connections to upstream endpoints, one pool per event loop: a downstream connection only ever borrows
+ * upstream connections of its own loop, so a request never crosses threads and the pool needs no locks.
+ *
+ * <p>Idle connections are reused most-recently-used first (the likeliest to still be open) and closed by their idle
+ * timeout. The cluster's {@code max_connections} is enforced across all loops with the cluster's atomic counter.
+ */
+final class UpstreamPool {
+    /** Response heads beyond this are an upstream protocol error (502), not a reason to buffer without bound. */
+    static final int MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
+    static final int MAX_CHUNK = 64 * 1024;
+
+    private final EventLoop loop;
+    private final Transport transport;
+    private final AddressResolverGroup<InetSocketAddress> resolver;
+    private final PoolCounters counters;
+    private final Map<Endpoint, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
+
+    UpstreamPool(EventLoop loop, Transport transport, AddressResolverGroup<InetSocketAddress> resolver,
+                 PoolCounters counters) {
+        this.loop = loop;
+        this.transport = transport;
+        this.resolver = resolver;
+        this.counters = counters;
+    }
+
+    /** Process-wide counts for metrics (pools themselves are per loop). */
+    static final class PoolCounters {
+        final AtomicLong open = new AtomicLong();
+        final AtomicLong idle = new AtomicLong();
+        final AtomicLong pending = new AtomicLong();
+    }
+
+    /** An idle, open connection to {@code endpoint}, or null when a new one must be opened. */
+    UpstreamConnection pollIdle(Endpoint endpoint) {
+        ArrayDeque<UpstreamConnection> q = idle.get(endpoint);
+        if (q == null) {
+            return null;
+        }
+        UpstreamConnection c;
+        while ((c = q.pollLast()) != null) {
+            counters.idle.decrementAndGet();
+            c.pooled = false;
+            if (c.channel.isActive()) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** Opens a new connection; the future completes on this loop. */
+    ChannelFuture connect(Cluster cluster, Endpoint endpoint, Timeouts timeouts) {
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(transport.clientChannel())
+                .resolver(resolver)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                        timeouts.connect().toMillis()))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        UpstreamConnection conn = new UpstreamConnection(ch, cluster, endpoint, UpstreamPool.this);
+                        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                                .setMaxInitialLineLength(8192)
+                                .setMaxHeaderSize(MAX_RESPONSE_HEADER_BYTES)
+                                .setMaxChunkSize(MAX_CHUNK);
+                        ch.pipeline()
+                                .addLast("codec", new HttpClientCodec(decoder, false, false))
+                                .addLast("idle", new IdleStateHandler(0, 0, timeouts.idle().toMillis(),
+                                        TimeUnit.MILLISECONDS))
+                                .addLast("upstream", conn);
+                    }
+                });
+        counters.open.incrementAndGet();
+        ChannelFuture f = b.connect(InetSocketAddress.createUnresolved(endpoint.address().host(),
+                endpoint.address().port()));
+        f.channel().closeFuture().addListener(x -> {
+            counters.open.decrementAndGet();
+            cluster.releaseConnection();
+        });
+        return f;
+    }
+
+    /** Returns a connection whose exchange finished cleanly, for reuse. */
+    void release(UpstreamConnection c) {
+        if (!c.channel.isActive() || c.pooled) {
+            return;
+        }
+        c.exchange = null;
+        c.pooled = true;
+        idle.computeIfAbsent(c.endpoint, e -> new ArrayDeque<>()).addLast(c);
+        counters.idle.incrementAndGet();
+        // Read while idle so a close or stray bytes from the upstream are noticed (and the connection dropped).
+        c.channel.read();
+    }
+
+    /** Forgets a pooled connection that closed or misbehaved while idle. */
+    void remove(UpstreamConnection c) {
+        if (!c.pooled) {
+            return;
+        }
+        ArrayDeque<UpstreamConnection> q = idle.get(c.endpoint);
+        if (q != null && q.remove(c)) {
+            counters.idle.decrementAndGet();
+            if (q.isEmpty()) {
+                idle.remove(c.endpoint);
+            }
+        }
+        c.pooled = false;
+    }
+}

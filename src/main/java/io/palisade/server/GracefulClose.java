@@ -1,0 +1,40 @@
+package io.palisade.server;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.socket.DuplexChannel;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Closes a client connection after a final response without losing that response.
+ *
+ * <p>Closing a socket that still has unread input makes the kernel send a reset, and a reset can make the client drop
+ * the response it has not read yet: exactly the 413 or 400 it needs to see. So the output is shut down first (the
+ * client reads the response, then end-of-stream), input keeps being read and discarded (the handlers drop it), and the
+ * channel is closed when the client closes its side or after {@link #LINGER_MILLIS}, whichever comes first.
+ */
+final class GracefulClose {
+    /** Long enough for a client to finish sending a rejected body it already had in flight; short enough to be cheap. */
+    static final long LINGER_MILLIS = 2_000;
+
+    private GracefulClose() {}
+
+    /** Closes once {@code write} has completed, successfully or not. */
+    static void afterWrite(ChannelFuture write) {
+        write.addListener(f -> close(write.channel()));
+    }
+
+    static void close(Channel ch) {
+        if (ch instanceof DuplexChannel duplex && ch.isActive() && !duplex.isOutputShutdown()) {
+            duplex.shutdownOutput().addListener(f -> {
+                if (f.isSuccess()) {
+                    ch.eventLoop().schedule(() -> ch.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                } else {
+                    ch.close();
+                }
+            });
+        } else {
+            ch.close();
+        }
+    }
+}

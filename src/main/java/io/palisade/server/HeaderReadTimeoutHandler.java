@@ -1,0 +1,178 @@
+package io.palisade.server;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.palisade.config.ServerLimits;
+import io.palisade.error.ErrorKind;
+import io.palisade.error.GatewayException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The two client-side deadlines of a connection, on one timer of the channel's event loop:
+ *
+ * <ul>
+ *   <li><b>Header read</b>: from the first byte of a request line ({@link RequestHeadStarted}, from the codec) until
+ *       its head is decoded, at most {@code headerReadTimeout}. A slow-loris client trickling header bytes gets a
+ *       {@code 408 request_timeout} at the deadline, counted from the first byte, never reset by later ones. Re-armed
+ *       for each request of a keep-alive connection.</li>
+ *   <li><b>Idle</b>: while no request is in progress (no head being read, and every request passed on has had its
+ *       final response written), at most {@code clientIdle}; then the connection is closed silently. Not armed while a
+ *       request is in progress: the proxy's own deadlines cover a slow upstream or a slow body.</li>
+ * </ul>
+ *
+ * <p>Sits after the codec and before the {@link RequestValidator}. On expiry it does not write the 408 itself: it
+ * passes on a request whose {@code DecoderResult} failed with {@code GatewayException.of(HEADER_READ_TIMEOUT)}, so the
+ * validator answers it like any other bad request, in order behind a response still being written for an earlier
+ * pipelined request, and closes. Everything decoded after the expiry is dropped.
+ */
+final class HeaderReadTimeoutHandler extends ChannelDuplexHandler {
+    private final long headerTimeoutNanos;
+    private final long idleNanos;
+    private ScheduledFuture<?> timer;
+    private boolean headInProgress;
+    /** Requests passed on whose final response has not been written yet. */
+    private int outstanding;
+    private boolean interimResponse;
+    private boolean expired;
+
+    HeaderReadTimeoutHandler(ServerLimits limits) {
+        this.headerTimeoutNanos = positive(limits.headerReadTimeout().toNanos(), "headerReadTimeout");
+        this.idleNanos = positive(limits.clientIdle().toNanos(), "clientIdle");
+    }
+
+    private static long positive(long nanos, String name) {
+        if (nanos <= 0) {
+            throw new IllegalArgumentException(name + ": " + nanos + "ns (expected: > 0)");
+        }
+        return nanos;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive()) {
+            armIdle(ctx);
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (timer == null) {
+            armIdle(ctx);
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == RequestHeadStarted.INSTANCE && !expired) {
+            headInProgress = true;
+            schedule(ctx, this::headerDeadline, headerTimeoutNanos);
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (expired) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpRequest) {
+            headInProgress = false;
+            outstanding++;
+            cancel();
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse response) {
+            interimResponse = response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
+        }
+        if (msg instanceof LastHttpContent) {
+            if (interimResponse) {
+                interimResponse = false;
+            } else {
+                ChannelPromise written = promise.unvoid();
+                written.addListener(f -> responseWritten(ctx));
+                ctx.write(msg, written);
+                return;
+            }
+        }
+        ctx.write(msg, promise);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancel();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    private void responseWritten(ChannelHandlerContext ctx) {
+        if (outstanding > 0) {
+            outstanding--;
+        }
+        if (outstanding == 0 && !headInProgress && !expired && ctx.channel().isActive()) {
+            armIdle(ctx);
+        }
+    }
+
+    private void headerDeadline(ChannelHandlerContext ctx) {
+        if (!headInProgress || expired) {
+            return;
+        }
+        expired = true;
+        headInProgress = false;
+        outstanding++;
+        FullHttpRequest timedOut = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/",
+                Unpooled.EMPTY_BUFFER);
+        timedOut.setDecoderResult(DecoderResult.failure(GatewayException.of(ErrorKind.HEADER_READ_TIMEOUT)));
+        ctx.fireChannelRead(timedOut);
+        ctx.fireChannelReadComplete();
+    }
+
+    private void idleDeadline(ChannelHandlerContext ctx) {
+        if (outstanding == 0 && !headInProgress) {
+            ctx.close();
+        }
+    }
+
+    private void armIdle(ChannelHandlerContext ctx) {
+        schedule(ctx, this::idleDeadline, idleNanos);
+    }
+
+    private void schedule(ChannelHandlerContext ctx, Consumer<ChannelHandlerContext> task, long nanos) {
+        cancel();
+        timer = ctx.executor().schedule(() -> {
+            timer = null;
+            task.accept(ctx);
+        }, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void cancel() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+}

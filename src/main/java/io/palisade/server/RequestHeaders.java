@@ -1,0 +1,93 @@
+package io.palisade.server;
+
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.palisade.error.ErrorKind;
+import io.palisade.error.GatewayException;
+
+/**
+ * The headers of a decoded request, with Netty's name and value validation, that also refuse a second or a malformed
+ * {@code Content-Length} while the decoder is filling them.
+ *
+ * <p>Why here: Netty checks {@code Content-Length} only after all headers are read, and differently per version. On
+ * HTTP/1.1 it fails duplicates with a generic {@link IllegalArgumentException} (indistinguishable from a bad header
+ * character); on HTTP/1.0 it silently keeps the first of several values and merges them into one header, so nobody
+ * after the decoder can tell that the request was ambiguous. Failing in {@link #add} turns both into a failed
+ * {@code DecoderResult} carrying {@code GatewayException.of(AMBIGUOUS_FRAMING)}.
+ *
+ * <p>After the decoder has emitted the request it calls {@link #seal()}, so later code that edits the headers (the
+ * proxy) gets plain {@link DefaultHttpHeaders} behaviour.
+ */
+final class RequestHeaders extends DefaultHttpHeaders {
+    static final HttpHeadersFactory FACTORY = new HttpHeadersFactory() {
+        @Override
+        public HttpHeaders newHeaders() {
+            return new RequestHeaders();
+        }
+
+        @Override
+        public HttpHeaders newEmptyHeaders() {
+            return new RequestHeaders();
+        }
+    };
+
+    /** 19 digits can exceed {@link Long#MAX_VALUE}; no body limit comes near 18. */
+    private static final int MAX_LENGTH_DIGITS = 18;
+
+    private boolean sealed;
+
+    private RequestHeaders() {
+        super(DefaultHttpHeadersFactory.headersFactory().getNameValidator(),
+                DefaultHttpHeadersFactory.headersFactory().getValueValidator());
+    }
+
+    void seal() {
+        sealed = true;
+    }
+
+    @Override
+    public HttpHeaders add(String name, Object value) {
+        check(name, value);
+        return super.add(name, value);
+    }
+
+    @Override
+    public HttpHeaders add(CharSequence name, Object value) {
+        check(name, value);
+        return super.add(name, value);
+    }
+
+    private void check(CharSequence name, Object value) {
+        if (sealed || !HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
+            return;
+        }
+        if (contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            throw GatewayException.of(ErrorKind.AMBIGUOUS_FRAMING);
+        }
+        String v = String.valueOf(value).strip();
+        if (v.isEmpty()) {
+            throw GatewayException.of(ErrorKind.AMBIGUOUS_FRAMING);
+        }
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c < '0' || c > '9') {
+                throw GatewayException.of(ErrorKind.AMBIGUOUS_FRAMING);
+            }
+        }
+        // A well-formed length too large to represent is a body too large, not an ambiguous one.
+        if (significantDigits(v) > MAX_LENGTH_DIGITS) {
+            throw GatewayException.of(ErrorKind.BODY_TOO_LARGE);
+        }
+    }
+
+    private static int significantDigits(String digits) {
+        int i = 0;
+        while (i < digits.length() - 1 && digits.charAt(i) == '0') {
+            i++;
+        }
+        return digits.length() - i;
+    }
+}

@@ -1,0 +1,41 @@
+package io.palisade.server;
+
+import io.netty.util.AsciiString;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** The request id every request carries in {@code X-Request-Id}: the client's when it is a safe token, else ours. */
+final class RequestIds {
+    static final AsciiString HEADER = AsciiString.cached("x-request-id");
+    static final int MAX_LENGTH = 128;
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private RequestIds() {}
+
+    /** {@code [A-Za-z0-9._:-]{1,128}}: safe in logs, JSON and headers without escaping. */
+    static boolean isValid(CharSequence id) {
+        int n = id.length();
+        if (n == 0 || n > MAX_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = id.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '_' || c == ':' || c == '-';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** 16 random hex digits: unique enough to find one request in the logs, and cheap (no lock, no SecureRandom). */
+    static String generate() {
+        long bits = ThreadLocalRandom.current().nextLong();
+        char[] out = new char[16];
+        for (int i = 15; i >= 0; i--) {
+            out[i] = HEX[(int) (bits & 0xf)];
+            bits >>>= 4;
+        }
+        return new String(out);
+    }
+}

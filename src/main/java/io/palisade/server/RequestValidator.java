@@ -1,0 +1,510 @@
+package io.palisade.server;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.palisade.config.ServerLimits;
+import io.palisade.error.ErrorKind;
+import io.palisade.error.ErrorResponses;
+import io.palisade.error.GatewayException;
+import java.util.ArrayDeque;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sits right after the codec and makes sure the proxy only ever sees well-formed requests, one at a time, and that
+ * every request gets exactly one response. The contract it keeps with the proxy is on {@link ProtocolHandlers}.
+ *
+ * <p>Inbound, per request: a failed {@code DecoderResult} or an RFC 9112 violation in the head is answered here with
+ * the matching {@link ErrorKind}, and the rest of that request is dropped; a valid head gets its {@code X-Request-Id}
+ * and goes on, followed by its body while the body stays valid and within {@code maxBody}. A body that fails later
+ * ends with a {@link RequestAborted} event instead of a {@code LastHttpContent}.
+ *
+ * <p>Outbound, it watches the responses written for the current request, so that it knows whether one has started
+ * (then it cannot answer itself), refuses a second one, closes after the response when the request or response asks
+ * for it or a framing error made the connection unusable, and only then lets the next pipelined request through (held
+ * here, with reads paused, until the current response is complete: responses must go out in request order).
+ */
+final class RequestValidator extends ChannelDuplexHandler {
+    private static final Logger log = LoggerFactory.getLogger(RequestValidator.class);
+    /** For the 405 to {@code CONNECT}: the methods the gateway proxies at all; a route may allow fewer. */
+    static final String PROXIED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+    private enum ResponseState { NONE, INTERIM, STARTED, DONE }
+
+    /** One request and its response. */
+    private static final class Exchange {
+        final String requestId;
+        final boolean keepAlive;
+        final boolean http10;
+        /** The head went to the proxy, so the proxy owns the request until it ends or is aborted. */
+        boolean forwarded;
+        /** No more of this request will arrive: its last content, or a failure that ends the stream. */
+        boolean inboundDone;
+        ResponseState response = ResponseState.NONE;
+        boolean closeAfterResponse;
+        /** Why this handler answered or aborted the request; refused late writes carry it. */
+        ErrorKind failure;
+        long bodyBytes;
+        ChannelFuture lastWrite;
+
+        Exchange(String requestId, boolean keepAlive, boolean http10) {
+            this.requestId = requestId;
+            this.keepAlive = keepAlive;
+            this.http10 = http10;
+        }
+
+        boolean responseStarted() {
+            return response == ResponseState.STARTED || response == ResponseState.DONE;
+        }
+
+        boolean responseDone() {
+            return response == ResponseState.DONE;
+        }
+    }
+
+    private final long maxUriBytes;
+    private final long maxBody;
+    /** Pipelined requests (and their bodies) read while an earlier request's response is still being written. */
+    private final ArrayDeque<Object> held = new ArrayDeque<>();
+    private Exchange current;
+    /** The connection is done for: everything inbound is dropped, and it closes after the pending response. */
+    private boolean closing;
+    private boolean closeArranged;
+    private boolean readSuppressed;
+    private boolean drainScheduled;
+
+    RequestValidator(ServerLimits limits) {
+        this.maxUriBytes = limits.maxUriBytes();
+        this.maxBody = limits.maxBody();
+    }
+
+    // ---- inbound
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof HttpObject)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!held.isEmpty() || (msg instanceof HttpRequest && current != null)) {
+            held.add(msg);
+            return;
+        }
+        process(ctx, msg);
+    }
+
+    private void process(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            onRequest(ctx, request);
+        } else if (msg instanceof HttpContent content) {
+            onContent(ctx, content);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
+        DecoderResult result = request.decoderResult();
+        if (result.isFailure() && result.cause() instanceof PrematureChannelClosureException) {
+            // The client closed in the middle of a head: there is nobody to answer.
+            ReferenceCountUtil.release(request);
+            beginClosing(ctx);
+            return;
+        }
+        Exchange ex = new Exchange(requestId(request), HttpUtil.isKeepAlive(request),
+                HttpVersion.HTTP_1_0.equals(request.protocolVersion()));
+        current = ex;
+        ErrorKind kind = result.isFailure() ? headFailure(result.cause()) : check(request);
+        if (kind == null) {
+            ex.forwarded = true;
+            ex.inboundDone = request instanceof LastHttpContent;
+            ctx.fireChannelRead(request);
+            return;
+        }
+        // A failed decode ends the stream (the decoder discards the rest); a rejected valid head still has its body
+        // to come, which is read and dropped.
+        ex.inboundDone = result.isFailure() || request instanceof LastHttpContent;
+        ReferenceCountUtil.release(request);
+        respond(ctx, ex, kind);
+    }
+
+    private void onContent(ChannelHandlerContext ctx, HttpContent content) {
+        Exchange ex = current;
+        if (ex == null || ex.inboundDone) {
+            content.release();
+            return;
+        }
+        DecoderResult result = content.decoderResult();
+        if (result.isFailure()) {
+            content.release();
+            ex.inboundDone = true;
+            requestBroken(ctx, ex, bodyFailure(result.cause()));
+            return;
+        }
+        ex.bodyBytes += content.content().readableBytes();
+        if (ex.bodyBytes > maxBody) {
+            content.release();
+            ex.inboundDone = true;
+            requestBroken(ctx, ex, ErrorKind.BODY_TOO_LARGE);
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        if (last) {
+            ex.inboundDone = true;
+        }
+        if (!ex.forwarded || ex.responseDone()) {
+            // Already answered (rejected here, or the proxy answered before the body ended): read and drop the rest.
+            content.release();
+            if (last) {
+                maybeFinish(ctx, ex);
+            }
+            return;
+        }
+        ctx.fireChannelRead(content);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == RequestHeadStarted.INSTANCE) {
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof DecoderException)) {
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
+        // Decoder failures are normally failed DecoderResults; a thrown one is unexpected but still caused by input.
+        log.debug("HTTP decoding failed on {}", ctx.channel(), cause);
+        if (closing) {
+            return;
+        }
+        Exchange ex = current;
+        if (ex == null) {
+            ex = new Exchange(RequestIds.generate(), false, false);
+            ex.inboundDone = true;
+            current = ex;
+            respond(ctx, ex, ErrorKind.MALFORMED_REQUEST);
+            return;
+        }
+        ex.inboundDone = true;
+        requestBroken(ctx, ex, ErrorKind.MALFORMED_REQUEST);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Exchange ex = current;
+        if (ex != null && ex.forwarded && !ex.inboundDone && !ex.responseDone()) {
+            ex.inboundDone = true;
+            ctx.fireUserEventTriggered(new RequestAborted(ErrorKind.TRUNCATED_BODY, ex.requestId));
+        }
+        closing = true;
+        releaseHeld();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseHeld();
+    }
+
+    // ---- outbound
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (!held.isEmpty() && !closing) {
+            // Bounded buffering: no more bytes until the held requests can go on.
+            readSuppressed = true;
+            return;
+        }
+        ctx.read();
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (!(msg instanceof HttpObject)) {
+            ctx.write(msg, promise);
+            return;
+        }
+        Exchange ex = current;
+        if (msg instanceof HttpResponse response) {
+            if (ex == null || ex.response != ResponseState.NONE) {
+                refuse(msg, promise, ex);
+                return;
+            }
+            if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+                ex.response = ResponseState.INTERIM;
+            } else {
+                ex.response = ResponseState.STARTED;
+                prepareFinalResponse(ex, response);
+            }
+        } else if (ex == null || (ex.response != ResponseState.STARTED && ex.response != ResponseState.INTERIM)) {
+            refuse(msg, promise, ex);
+            return;
+        }
+        if (!(msg instanceof LastHttpContent)) {
+            ctx.write(msg, promise);
+            return;
+        }
+        if (ex.response == ResponseState.INTERIM) {
+            ex.response = ResponseState.NONE;
+            ctx.write(msg, promise);
+            return;
+        }
+        ex.response = ResponseState.DONE;
+        ChannelPromise written = promise.unvoid();
+        ex.lastWrite = written;
+        ctx.write(msg, written);
+        if (ex.closeAfterResponse || closing) {
+            beginClosing(ctx);
+            closeAfter(written);
+        } else {
+            maybeFinish(ctx, ex);
+        }
+    }
+
+    /** Keeps the connection's framing right whatever the proxy wrote: close semantics and HTTP/1.0 delimiting. */
+    private void prepareFinalResponse(Exchange ex, HttpResponse response) {
+        HttpHeaders headers = response.headers();
+        if (!ex.keepAlive || closing) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ex.closeAfterResponse = true;
+        } else if (headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)) {
+            ex.closeAfterResponse = true;
+        } else if (ex.http10) {
+            if (HttpUtil.isTransferEncodingChunked(response) || !HttpUtil.isContentLengthSet(response)) {
+                // An HTTP/1.0 client knows no chunked coding: the body is delimited by closing the connection.
+                headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                ex.closeAfterResponse = true;
+            } else {
+                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            }
+        }
+    }
+
+    private static void refuse(Object msg, ChannelPromise promise, Exchange ex) {
+        ReferenceCountUtil.release(msg);
+        ErrorKind why = ex != null && ex.failure != null ? ex.failure : ErrorKind.INTERNAL;
+        promise.tryFailure(GatewayException.of(why));
+    }
+
+    // ---- answering and closing
+
+    /** Answers the current request with {@code kind}; nothing has been written for it yet. */
+    private void respond(ChannelHandlerContext ctx, Exchange ex, ErrorKind kind) {
+        ex.failure = kind;
+        ex.response = ResponseState.DONE;
+        FullHttpResponse response = ErrorResponses.build(kind, ex.requestId, ctx.alloc());
+        if (kind == ErrorKind.METHOD_NOT_ALLOWED) {
+            response.headers().set(HttpHeaderNames.ALLOW, PROXIED_METHODS);
+        }
+        boolean close = kind.closesConnection() || !ex.keepAlive || closing;
+        if (close) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            beginClosing(ctx);
+        }
+        ChannelFuture written = ctx.writeAndFlush(response);
+        ex.lastWrite = written;
+        if (close) {
+            closeAfter(written);
+        } else {
+            maybeFinish(ctx, ex);
+        }
+    }
+
+    /** The request's body failed after its head went on (or a thrown decoder error): the connection is unusable. */
+    private void requestBroken(ChannelHandlerContext ctx, Exchange ex, ErrorKind kind) {
+        ex.failure = kind;
+        beginClosing(ctx);
+        if (ex.forwarded && !ex.responseDone()) {
+            ctx.fireUserEventTriggered(new RequestAborted(kind, ex.requestId));
+        }
+        switch (ex.response) {
+            case NONE -> respond(ctx, ex, kind);
+            case DONE -> closeAfter(ex.lastWrite);
+            // The proxy's response is under way: let it finish, then close (see write()).
+            case STARTED -> ex.closeAfterResponse = true;
+            // Inside an interim response there is no clean way to add a final one.
+            case INTERIM -> ctx.close();
+        }
+    }
+
+    private void closeAfter(ChannelFuture write) {
+        if (!closeArranged) {
+            closeArranged = true;
+            GracefulClose.afterWrite(write);
+        }
+    }
+
+    private void beginClosing(ChannelHandlerContext ctx) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        releaseHeld();
+        if (readSuppressed) {
+            // Keep reading (and dropping) until the close, so the client is not reset while still sending.
+            readSuppressed = false;
+            ctx.read();
+        }
+    }
+
+    private void maybeFinish(ChannelHandlerContext ctx, Exchange ex) {
+        if (ex != current || !ex.inboundDone || !ex.responseDone() || closing) {
+            return;
+        }
+        current = null;
+        if (!held.isEmpty()) {
+            scheduleDrain(ctx);
+        } else if (readSuppressed) {
+            readSuppressed = false;
+            ctx.read();
+        }
+    }
+
+    private void scheduleDrain(ChannelHandlerContext ctx) {
+        if (drainScheduled) {
+            return;
+        }
+        drainScheduled = true;
+        // Not inline: this may run inside the proxy's write() call, and it must not get its next request from there.
+        ctx.executor().execute(() -> {
+            drainScheduled = false;
+            drain(ctx);
+        });
+    }
+
+    private void drain(ChannelHandlerContext ctx) {
+        while (!closing && !held.isEmpty()) {
+            if (held.peek() instanceof HttpRequest && current != null) {
+                return;
+            }
+            process(ctx, held.poll());
+        }
+        if (held.isEmpty() && readSuppressed && !closing) {
+            readSuppressed = false;
+            ctx.read();
+        }
+    }
+
+    private void releaseHeld() {
+        Object o;
+        while ((o = held.poll()) != null) {
+            ReferenceCountUtil.release(o);
+        }
+    }
+
+    // ---- checks
+
+    private ErrorKind check(HttpRequest request) {
+        String target = request.uri();
+        if (target.length() > maxUriBytes) {
+            return ErrorKind.URI_TOO_LONG;
+        }
+        HttpMethod method = request.method();
+        if (!HttpSyntax.isValidTarget(method, target)) {
+            return ErrorKind.MALFORMED_REQUEST;
+        }
+        HttpHeaders headers = request.headers();
+        boolean http11 = HttpVersion.HTTP_1_1.equals(request.protocolVersion());
+        List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
+        if (hosts.isEmpty()) {
+            if (http11) {
+                return ErrorKind.MISSING_HOST;
+            }
+        } else if (hosts.size() > 1 || !HttpSyntax.isValidHost(hosts.get(0))) {
+            return ErrorKind.INVALID_HOST;
+        }
+        if (HttpMethod.CONNECT.equals(method)) {
+            return ErrorKind.METHOD_NOT_ALLOWED;
+        }
+        boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
+        List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!codings.isEmpty()) {
+            // RFC 9112 §6.1: Transfer-Encoding on HTTP/1.0 means the framing is faulty; with Content-Length, smuggling.
+            if (!http11 || hasLength) {
+                return ErrorKind.AMBIGUOUS_FRAMING;
+            }
+            if (!HttpSyntax.isExactly(codings, "chunked")) {
+                return ErrorKind.UNSUPPORTED_TRANSFER_CODING;
+            }
+        } else if (!hasLength && HttpMethod.GET.equals(method) && headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY1)
+                && headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY2)) {
+            // Netty would read an 8-byte hixie-76 body here that no other hop expects.
+            return ErrorKind.AMBIGUOUS_FRAMING;
+        }
+        if (hasLength && HttpUtil.getContentLength(request, 0L) > maxBody) {
+            return ErrorKind.BODY_TOO_LARGE;
+        }
+        List<String> expectations = headers.getAll(HttpHeaderNames.EXPECT);
+        if (!expectations.isEmpty()) {
+            if (!HttpSyntax.isExactly(expectations, "100-continue")) {
+                return ErrorKind.EXPECTATION_FAILED;
+            }
+            if (!http11) {
+                // RFC 9110 §10.1.1: a 100-continue from an HTTP/1.0 client is ignored, so nobody sends it a 100.
+                headers.remove(HttpHeaderNames.EXPECT);
+            }
+        }
+        return null;
+    }
+
+    private static ErrorKind headFailure(Throwable cause) {
+        if (cause instanceof GatewayException g) {
+            return g.kind();
+        }
+        if (cause instanceof TooLongHttpLineException) {
+            return ErrorKind.URI_TOO_LONG;
+        }
+        if (cause instanceof TooLongHttpHeaderException) {
+            return ErrorKind.HEADERS_TOO_LARGE;
+        }
+        return ErrorKind.MALFORMED_REQUEST;
+    }
+
+    private static ErrorKind bodyFailure(Throwable cause) {
+        return cause instanceof GatewayException g ? g.kind() : ErrorKind.INVALID_CHUNK;
+    }
+
+    /** Keeps a valid client id, else sets a fresh one, so the proxy, the logs and error bodies share one id. */
+    private static String requestId(HttpRequest request) {
+        HttpHeaders headers = request.headers();
+        List<String> ids = headers.getAll(RequestIds.HEADER);
+        if (ids.size() == 1 && RequestIds.isValid(ids.get(0))) {
+            return ids.get(0);
+        }
+        String id = RequestIds.generate();
+        headers.set(RequestIds.HEADER, id);
+        return id;
+    }
+}

@@ -1,0 +1,59 @@
+package io.palisade.testing;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Accepts TCP connections and never reads or writes: the "hung dependency" of seeds 002 and 004, which only deadlines
+ * can protect against.
+ */
+public final class SilentServer implements AutoCloseable {
+    private final ServerSocket socket;
+    private final List<Socket> accepted = new CopyOnWriteArrayList<>();
+    private final Thread acceptor;
+
+    public SilentServer() throws IOException {
+        this(0);
+    }
+
+    public SilentServer(int port) throws IOException {
+        socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        socket.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
+        acceptor = new Thread(() -> {
+            while (!socket.isClosed()) {
+                try {
+                    accepted.add(socket.accept());
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }, "silent-server");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    public int port() {
+        return socket.getLocalPort();
+    }
+
+    public String address() {
+        return "127.0.0.1:" + port();
+    }
+
+    public int acceptedCount() {
+        return accepted.size();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+        for (Socket s : accepted) {
+            s.close();
+        }
+    }
+}
