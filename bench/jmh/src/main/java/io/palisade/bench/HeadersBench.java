@@ -99,18 +99,23 @@ public class HeadersBench {
     public HttpHeaders requestInPlace() {
         HttpHeaders h = new DefaultHttpHeaders().add(request);
         List<String> connection = h.getAll(HttpHeaderNames.CONNECTION);
-        for (String value : connection) {
-            for (String token : value.split(",")) {
-                String t = token.trim();
-                if (!t.isEmpty()) {
-                    h.remove(t);
+        for (int i = 0; i < connection.size(); i++) {
+            String value = connection.get(i);
+            int start = 0;
+            while (start < value.length()) {
+                int comma = value.indexOf(',', start);
+                int end = comma < 0 ? value.length() : comma;
+                String token = value.substring(start, end).trim();
+                if (!token.isEmpty()) {
+                    h.remove(token);
                 }
+                start = end + 1;
             }
         }
         for (AsciiString name : HOP_BY_HOP) {
             h.remove(name);
         }
-        addForwarding(h, request.get(X_FORWARDED_FOR));
+        addForwarding(h, h.get(X_FORWARDED_FOR));
         return h;
     }
 
@@ -156,23 +161,27 @@ public class HeadersBench {
         return h;
     }
 
+    /** X-Forwarded-*, a request id and a new traceparent, built as the proxy builds them (char arrays, one String). */
     private static void addForwarding(HttpHeaders h, String prior) {
         h.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? "127.0.0.1" : prior + ", 127.0.0.1");
         h.set(X_FORWARDED_PROTO, HTTP);
         h.set(X_FORWARDED_HOST, "api.example.com");
-        h.set(X_REQUEST_ID, hex(ThreadLocalRandom.current().nextLong()));
-        h.set(TRACEPARENT, "00-" + hex(ThreadLocalRandom.current().nextLong())
-                + hex(ThreadLocalRandom.current().nextLong()) + "-" + hex(ThreadLocalRandom.current().nextLong() | 1)
-                + "-01");
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        char[] id = new char[16];
+        writeHex(id, 0, random.nextLong());
+        h.set(X_REQUEST_ID, new String(id));
+        char[] trace = "00-00000000000000000000000000000000-0000000000000000-01".toCharArray();
+        writeHex(trace, 3, random.nextLong() | 1L);
+        writeHex(trace, 19, random.nextLong());
+        writeHex(trace, 36, random.nextLong() | 1L);
+        h.set(TRACEPARENT, new String(trace));
     }
 
-    private static String hex(long v) {
-        char[] out = new char[16];
+    private static void writeHex(char[] out, int offset, long v) {
         for (int i = 15; i >= 0; i--) {
-            out[i] = HEX[(int) (v & 0xF)];
+            out[offset + i] = HEX[(int) (v & 0xF)];
             v >>>= 4;
         }
-        return new String(out);
     }
 
     private static boolean isHopByHop(CharSequence name) {

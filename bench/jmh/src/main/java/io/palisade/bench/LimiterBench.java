@@ -27,8 +27,11 @@ import org.openjdk.jmh.annotations.Threads;
  * ({@code key: consumer, rate: 1000000/s, burst: 1000000}): one hot consumer, or 10,000 consumers in turn (key table
  * lookups over a larger table); on one thread and on two at once (two event loops hitting the same bucket).
  *
- * <p>The limiter's ticker runs 256 times faster than real time: a benchmark thread asks tens of millions of times a
- * second, far above the largest rate a rule may have, and a bucket that ran dry would measure the rejection path.
+ * <p>The limiter's ticker runs 64 times faster than real time: a benchmark thread asks millions of times a second,
+ * above the largest rate a rule may have (1,000,000/s), and a bucket that ran dry would measure the rejection path.
+ * The price is a burst window of 1 s / 64: a thread descheduled for longer than that between reading the ticker and
+ * its compare-and-set sees a stale "now" and is refused. Refusals are counted and reported at the end of each
+ * iteration; above 1 % the iteration fails.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,13 +47,19 @@ public class LimiterBench {
     @State(Scope.Thread)
     public static class Cursor {
         int next;
-        Optional<LimitDecision> last = Optional.empty();
+        long checks;
+        long refused;
 
         @TearDown(Level.Iteration)
-        public void check() {
-            if (last.isPresent() && !last.get().allowed()) {
+        public void report() {
+            if (refused > 0) {
+                System.out.printf("(%d of %d checks refused)%n", refused, checks);
+            }
+            if (refused * 100 > checks) {
                 throw new IllegalStateException("the bucket ran dry: the benchmark measured rejections");
             }
+            checks = 0;
+            refused = 0;
         }
     }
 
@@ -63,7 +72,7 @@ public class LimiterBench {
                     cluster: backend
                     rate_limits: [ { key: consumer, rate: 1000000/s, burst: 1000000 } ]
                 """).routes().get(0);
-        Ticker fast = () -> System.nanoTime() << 8;
+        Ticker fast = () -> System.nanoTime() << 6;
         limiter = RateLimiter.local(RateLimitSettings.defaults(), fast);
         DefaultHttpHeaders headers = new DefaultHttpHeaders();
         headers.set("Host", "127.0.0.1:18080");
@@ -93,7 +102,10 @@ public class LimiterBench {
         int i = cursor.next;
         cursor.next = i + 1 == keys.length ? 0 : i + 1;
         Optional<LimitDecision> d = limiter.checkNow(route.id(), route.limits(), Phase.AFTER_AUTH, keys[i]);
-        cursor.last = d;
+        cursor.checks++;
+        if (d.isPresent() && !d.get().allowed()) {
+            cursor.refused++;
+        }
         return d;
     }
 }
