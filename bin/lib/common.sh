@@ -29,6 +29,10 @@ palisade_find_jdk() {
   fi
   export JAVA_HOME="$best"
   export PATH="$JAVA_HOME/bin:$PATH"
+  if [ "$best_major" -ge 24 ]; then
+    # Maven's own Guava calls sun.misc.Unsafe, which newer JDKs warn about on every run; the warning is not ours.
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+  fi
 }
 
 palisade_needs_build() {

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "palisade", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Palisade API gateway.",
         subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, DemoUpstreamCommand.class,
+                KeysCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

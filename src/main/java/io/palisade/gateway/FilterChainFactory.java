@@ -1,23 +1,148 @@
 package io.palisade.gateway;
 
+import io.palisade.auth.AuthFilter;
+import io.palisade.auth.AuthService;
+import io.palisade.config.ClusterConfig;
 import io.palisade.config.GatewayConfig;
+import io.palisade.config.RouteConfig;
+import io.palisade.metrics.GatewayMetrics;
 import io.palisade.proxy.GatewayFilter;
+import io.palisade.ratelimit.AdaptiveConcurrency;
+import io.palisade.ratelimit.AdaptiveConcurrencySettings;
+import io.palisade.ratelimit.ConcurrencyFilter;
+import io.palisade.ratelimit.ConcurrencyLimiter;
+import io.palisade.ratelimit.Phase;
+import io.palisade.ratelimit.RateLimitFilter;
+import io.palisade.ratelimit.RateLimiter;
+import io.palisade.ratelimit.RouteLimits;
+import io.palisade.time.Ticker;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Builds the policy chain for each config snapshot, in the order the architecture fixes: limits that run before any
- * credential lookup, authentication and authorization, then per-consumer limits. Long-lived services behind the
- * filters (credential views, limiter tables) are created once and updated on reload, so caches and counters survive.
+ * Builds the policy chain for each config snapshot, in the order the architecture fixes:
+ * <pre>
+ *   rate limits before auth (client IP...) ─▶ authenticate + authorize ─▶ rate limits by consumer ─▶
+ *   per-consumer in-flight cap + cluster adaptive concurrency
+ * </pre>
+ * The services behind the filters (credential view, JWKS caches, breakers, limiter tables, Redis connection,
+ * adaptive limits) are created once and updated when a snapshot is built, so caches and counters survive reloads;
+ * the filters themselves only hold per-route arrays of the snapshot's policies. A step with no rule on any route is
+ * left out of the chain.
  */
 final class FilterChainFactory implements AutoCloseable {
-    List<GatewayFilter> filters(GatewayConfig config) {
-        return new ArrayList<>();
+    private final GatewayMetrics metrics;
+    private final Ticker ticker;
+    private final Clock clock;
+    private AuthService auth;
+    private RateLimiter rateLimiter;
+    private final ConcurrencyLimiter perConsumer = ConcurrencyLimiter.create();
+    private final Map<String, AdaptiveConcurrency> adaptive = new ConcurrentHashMap<>();
+
+    FilterChainFactory(GatewayMetrics metrics, Ticker ticker, Clock clock) {
+        this.metrics = metrics;
+        this.ticker = ticker;
+        this.clock = clock;
+        registerGauges();
     }
 
-    /** Called after {@code config} went live, to update long-lived services. */
-    void applied(GatewayConfig config) {}
+    /** Called on the control thread (reload) or at start; updates the long-lived services to {@code config}. */
+    synchronized List<GatewayFilter> filters(GatewayConfig config) {
+        if (auth == null) {
+            auth = AuthService.builder(config.auth()).ticker(ticker).clock(clock).build();
+            rateLimiter = RateLimiter.create(config.rateLimiting(), ticker, clock);
+        } else {
+            auth.update(config.auth());
+            rateLimiter.update(config.rateLimiting());
+        }
+        updateAdaptive(config);
+
+        List<RouteConfig> routes = config.routes();
+        List<RouteLimits> limits = routes.stream().map(RouteConfig::limits).toList();
+        List<GatewayFilter> chain = new ArrayList<>();
+        RateLimitFilter beforeAuth = RateLimitFilter.create(rateLimiter, limits, Phase.BEFORE_AUTH);
+        if (beforeAuth.hasAnyRule()) {
+            chain.add(beforeAuth);
+        }
+        // Always present: it also removes client-sent identity headers on routes without auth.
+        chain.add(AuthFilter.create(auth, routes.stream().map(RouteConfig::auth).toList(), config.auth(), metrics));
+        RateLimitFilter afterAuth = RateLimitFilter.create(rateLimiter, limits, Phase.AFTER_AUTH);
+        if (afterAuth.hasAnyRule()) {
+            chain.add(afterAuth);
+        }
+        List<OptionalInt> caps = limits.stream().map(RouteLimits::perConsumerConcurrency).toList();
+        List<Optional<AdaptiveConcurrency>> perRouteAdaptive = routes.stream()
+                .map(r -> Optional.ofNullable(adaptive.get(r.cluster()))).toList();
+        ConcurrencyFilter concurrency = ConcurrencyFilter.create(perConsumer, caps, perRouteAdaptive);
+        if (concurrency.hasAnyLimit()) {
+            chain.add(concurrency);
+        }
+        return chain;
+    }
+
+    /** One adaptive limiter per cluster that enables it; a limiter keeps its learned limit across reloads. */
+    private void updateAdaptive(GatewayConfig config) {
+        Map<String, AdaptiveConcurrencySettings> wanted = new HashMap<>();
+        for (ClusterConfig c : config.clusters().values()) {
+            if (c.adaptiveConcurrency().enabled()) {
+                wanted.put(c.name(), c.adaptiveConcurrency());
+            }
+        }
+        adaptive.keySet().retainAll(wanted.keySet());
+        wanted.forEach((name, settings) -> adaptive.compute(name, (n, existing) -> {
+            if (existing == null) {
+                return AdaptiveConcurrency.create(settings);
+            }
+            existing.update(settings);
+            return existing;
+        }));
+    }
+
+    private void registerGauges() {
+        metrics.gauge("palisade_ratelimit_keys", "Keys in the local rate-limit table (bounded by max_keys).", cb -> {
+            if (rateLimiter != null) {
+                cb.call(rateLimiter.stats().tableSize());
+            }
+        });
+        metrics.counter("palisade_ratelimit_evictions", "Keys evicted from the local table to stay in its budget.",
+                cb -> {
+                    if (rateLimiter != null) {
+                        cb.call(rateLimiter.stats().evictions());
+                    }
+                });
+        metrics.counter("palisade_ratelimit_rejections", "Requests refused by a rate limit, by route/rule.", cb -> {
+            if (rateLimiter != null) {
+                rateLimiter.stats().rejectionsByRule().forEach((rule, n) -> cb.call(n, rule));
+            }
+        }, "rule");
+        metrics.gauge("palisade_ratelimit_fallback_active",
+                "1 while Redis is unreachable and this node decides global limits at its local share.", cb -> {
+                    if (rateLimiter != null) {
+                        cb.call(rateLimiter.stats().fallbackActive() ? 1 : 0);
+                    }
+                });
+        metrics.counter("palisade_ratelimit_redis_errors", "Redis calls that failed or missed their deadline.", cb -> {
+            if (rateLimiter != null) {
+                cb.call(rateLimiter.stats().redisErrors());
+            }
+        });
+        metrics.gauge("palisade_adaptive_concurrency_limit", "The current adaptive concurrency limit per cluster.",
+                cb -> adaptive.forEach((cluster, a) -> cb.call(a.limit(), cluster)), "cluster");
+        metrics.gauge("palisade_adaptive_concurrency_inflight", "Requests holding an adaptive permit per cluster.",
+                cb -> adaptive.forEach((cluster, a) -> cb.call(a.inFlight(), cluster)), "cluster");
+    }
 
     @Override
-    public void close() {}
+    public synchronized void close() {
+        if (auth != null) {
+            auth.close();
+            rateLimiter.close();
+        }
+    }
 }

@@ -35,6 +35,7 @@ import io.palisade.upstream.Cluster;
 import io.palisade.upstream.ClusterManager;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -111,7 +112,7 @@ public final class Gateway implements AutoCloseable {
         this.clusters = ClusterManager.builder(healthGroup).ticker(Ticker.system())
                 .transport(transport.clientChannel(), healthResolver).build();
         clusters.apply(cfg.clusters());
-        this.filterFactory = new FilterChainFactory();
+        this.filterFactory = new FilterChainFactory(metrics, Ticker.system(), Clock.systemUTC());
         this.runtime = ProxyRuntime.builder(clusters, metrics)
                 .transport(transport)
                 .accessLog(AccessLog.create(cfg.accessLog()))
@@ -240,7 +241,6 @@ public final class Gateway implements AutoCloseable {
                 metrics);
         clusters.apply(next.config().clusters());
         runtime.swap(snapshot);
-        filterFactory.applied(next.config());
         live = next;
         metrics.configReload(true);
         log.info("config {} is live (was {})", next.config().version(), liveVersion);

@@ -3,6 +3,7 @@ package io.palisade.metrics;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -62,6 +63,11 @@ public final class GatewayMetrics {
     /** Registers a gauge whose values are read at scrape time (connections, pools, endpoint health). */
     public void gauge(String name, String help, Consumer<GaugeWithCallback.Callback> callback, String... labels) {
         GaugeWithCallback.builder().name(name).help(help).labelNames(labels).callback(callback).register(registry);
+    }
+
+    /** Registers a counter whose value is read at scrape time from a capability's own counters. */
+    public void counter(String name, String help, Consumer<CounterWithCallback.Callback> callback, String... labels) {
+        CounterWithCallback.builder().name(name).help(help).labelNames(labels).callback(callback).register(registry);
     }
 
     public RouteMetrics route(String routeId) {

@@ -36,7 +36,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -91,7 +90,8 @@ final class Exchange implements RequestContext {
     private boolean requestStarted;
     private int retriesLeft;
     private int attempts;
-    private boolean retryPermit;
+    /** The cluster whose retry budget this request holds a place in (retries may fail over to another). */
+    private Cluster retryBudgetHolder;
     private List<Endpoint> triedEndpoints;
     private ScheduledFuture<?> deadline;
     private long upstreamStartNanos;
@@ -251,23 +251,24 @@ final class Exchange implements RequestContext {
             if (state == State.DONE) {
                 return;
             }
-            CompletionStage<FilterResult> stage;
+            CompletableFuture<FilterResult> stage;
             try {
-                stage = filters[i].filter(this);
-            } catch (RuntimeException e) {
-                runtime.logFailure("filter threw", e);
-                respondError(ErrorKind.INTERNAL);
-                return;
-            }
-            if (stage instanceof CompletableFuture<FilterResult> cf && cf.isDone()) {
-                if (!applyResult(cf.getNow(null), null, cf)) {
-                    return;
+                // A CompletableFuture returns itself here; only other stage types are copied.
+                stage = filters[i].filter(this).toCompletableFuture();
+                if (stage.isDone()) {
+                    // Decided synchronously (the common case: local limits, cached keys): no hop, no allocation.
+                    if (!applyResult(stage.join(), null)) {
+                        return;
+                    }
+                    continue;
                 }
-                continue;
+            } catch (RuntimeException e) {
+                applyResult(null, e);
+                return;
             }
             int next = i + 1;
             stage.whenComplete((r, e) -> ctx.executor().execute(() -> {
-                if (applyResult(r, e, null)) {
+                if (applyResult(r, e)) {
                     runFilters(next);
                 }
             }));
@@ -279,16 +280,9 @@ final class Exchange implements RequestContext {
     }
 
     /** @return true when the chain goes on */
-    private boolean applyResult(FilterResult r, Throwable error, CompletableFuture<FilterResult> done) {
+    private boolean applyResult(FilterResult r, Throwable error) {
         if (state != State.FILTERING) {
             return false;
-        }
-        if (done != null && done.isCompletedExceptionally()) {
-            try {
-                done.join();
-            } catch (RuntimeException e) {
-                error = e;
-            }
         }
         if (error != null || r == null) {
             runtime.logFailure("filter failed", error);
@@ -481,6 +475,9 @@ final class Exchange implements RequestContext {
         }
         upstream = c;
         c.exchange = this;
+        if (route.idleTimeout().isPresent()) {
+            c.overrideIdle(route.idleTimeout().get());
+        }
         state = State.FORWARDING;
         upstreamStartNanos = System.nanoTime();
         endpoint.onRequestStart();
@@ -529,10 +526,12 @@ final class Exchange implements RequestContext {
         if (retriesLeft <= 0 || bodySent || !(nothingSent || idempotent) || responseStarted) {
             return false;
         }
-        if (!retryPermit && !cluster.tryAcquireRetry()) {
-            return false;
+        if (retryBudgetHolder == null) {
+            if (!cluster.tryAcquireRetry()) {
+                return false;
+            }
+            retryBudgetHolder = cluster;
         }
-        retryPermit = true;
         retriesLeft--;
         Endpoint failed = endpoint;
         if (triedEndpoints == null) {
@@ -888,11 +887,14 @@ final class Exchange implements RequestContext {
     private void complete(int finalStatus) {
         runtime.exchangeEnded();
         releaseRequestPermit();
-        if (retryPermit) {
-            retryPermit = false;
-            cluster.releaseRetry();
+        if (retryBudgetHolder != null) {
+            retryBudgetHolder.releaseRetry();
+            retryBudgetHolder = null;
         }
         long now = System.nanoTime();
+        if (upstreamNanos == 0 && upstreamStartNanos != 0) {
+            upstreamNanos = now - upstreamStartNanos; // no response head: the time until it failed
+        }
         String clusterName = cluster == null ? "" : cluster.name();
         if (finalStatus > 0) {
             route.metrics().record(clusterName, finalStatus, now - startNanos);

@@ -15,7 +15,8 @@ import java.util.concurrent.CompletionStage;
  */
 public final class FilterResult {
     public static final FilterResult PROCEED = new FilterResult(null, ErrorResponses.RETRY_AFTER_SECONDS, null);
-    public static final CompletionStage<FilterResult> PROCEED_STAGE = CompletableFuture.completedStage(PROCEED);
+    /** A completed future, not {@code completedStage}: the chain's fast path asks {@code isDone()}. */
+    public static final CompletionStage<FilterResult> PROCEED_STAGE = CompletableFuture.completedFuture(PROCEED);
     private static final Map<ErrorKind, FilterResult> REJECTIONS = new EnumMap<>(ErrorKind.class);
     private static final Map<ErrorKind, CompletionStage<FilterResult>> REJECTION_STAGES = new EnumMap<>(ErrorKind.class);
 
@@ -23,7 +24,7 @@ public final class FilterResult {
         for (ErrorKind kind : ErrorKind.values()) {
             FilterResult r = new FilterResult(kind, ErrorResponses.RETRY_AFTER_SECONDS, null);
             REJECTIONS.put(kind, r);
-            REJECTION_STAGES.put(kind, CompletableFuture.completedStage(r));
+            REJECTION_STAGES.put(kind, CompletableFuture.completedFuture(r));
         }
     }
 

@@ -1,19 +1,13 @@
 package io.palisade.proxy;
 
-import io.palisade.auth.RoutePolicy;
 import io.palisade.config.GatewayConfig;
-import io.palisade.config.RequestPolicy;
 import io.palisade.config.RouteConfig;
-import io.palisade.config.RouteMatch;
 import io.palisade.metrics.GatewayMetrics;
-import io.palisade.ratelimit.RouteLimits;
 import io.palisade.route.RouteTable;
 import java.time.Duration;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Everything a request needs from one config version, resolved once at load: the route table, per-route limits and
@@ -21,11 +15,6 @@ import java.util.Set;
  * keeps the snapshot it started with.
  */
 public final class GatewaySnapshot {
-    private static final RouteConfig UNMATCHED = new RouteConfig("unmatched",
-            new RouteMatch(Optional.empty(), Optional.empty(), Set.of(), Optional.empty(), Map.of()), "", false,
-            Optional.empty(), Optional.empty(), new RequestPolicy(Optional.empty(), false), RoutePolicy.none(),
-            RouteLimits.none());
-
     private final GatewayConfig config;
     private final RouteTable routes;
     private final RouteRuntime[] routeRuntimes;
@@ -43,11 +32,11 @@ public final class GatewaySnapshot {
             RouteConfig r = rs.get(i);
             routeRuntimes[i] = new RouteRuntime(i, r, metrics.route(r.id()),
                     Math.min(serverMax, r.request().maxBody().orElse(serverMax)), r.request().requireBody(),
-                    r.requestTimeout());
+                    r.requestTimeout(), r.idleTimeout());
             byConfig.put(r, routeRuntimes[i]);
         }
-        this.unmatched = new RouteRuntime(-1, UNMATCHED, metrics.route(UNMATCHED.id()), serverMax, false,
-                Optional.empty());
+        this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), metrics.route(RouteConfig.unmatched().id()), serverMax, false,
+                Optional.empty(), Optional.empty());
         this.filters = filters.toArray(GatewayFilter[]::new);
     }
 
@@ -85,5 +74,5 @@ public final class GatewaySnapshot {
 
     /** A route with what the hot path needs resolved. */
     record RouteRuntime(int index, RouteConfig config, GatewayMetrics.RouteMetrics metrics, long maxBody,
-                        boolean requireBody, Optional<Duration> requestTimeout) {}
+                        boolean requireBody, Optional<Duration> requestTimeout, Optional<Duration> idleTimeout) {}
 }

@@ -45,6 +45,7 @@ public final class ProxyRuntime {
     private final AtomicLong acceptedTotal = new AtomicLong();
     private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
     private final AtomicLong suppressedFailures = new AtomicLong();
+    private final AtomicLong inflightCounter = new AtomicLong();
     private volatile GatewaySnapshot snapshot;
     private volatile boolean draining;
 
@@ -132,8 +133,6 @@ public final class ProxyRuntime {
     public long inflight() {
         return inflightCounter.get();
     }
-
-    private final AtomicLong inflightCounter = new AtomicLong();
 
     void exchangeStarted() {
         inflightCounter.incrementAndGet();

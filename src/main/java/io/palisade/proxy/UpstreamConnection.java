@@ -19,6 +19,22 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     final UpstreamPool pool;
     Exchange exchange;
     boolean pooled;
+    /** The idle timeout in force differs from the cluster's, for a route that overrides it. */
+    boolean idleOverridden;
+
+    /** Applies a route's idle timeout for one exchange ({@link #restoreIdle} puts the cluster's back). */
+    void overrideIdle(java.time.Duration idle) {
+        channel.pipeline().replace(UpstreamPool.IDLE, UpstreamPool.IDLE, UpstreamPool.idleHandler(idle));
+        idleOverridden = true;
+    }
+
+    void restoreIdle() {
+        if (idleOverridden) {
+            idleOverridden = false;
+            channel.pipeline().replace(UpstreamPool.IDLE, UpstreamPool.IDLE,
+                    UpstreamPool.idleHandler(cluster.config().timeouts().idle()));
+        }
+    }
 
     UpstreamConnection(Channel channel, Cluster cluster, Endpoint endpoint, UpstreamPool pool) {
         this.channel = channel;

@@ -32,6 +32,7 @@ final class UpstreamPool {
     /** Response heads beyond this are an upstream protocol error (502), not a reason to buffer without bound. */
     static final int MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
     static final int MAX_CHUNK = 64 * 1024;
+    static final String IDLE = "idle";
 
     private final EventLoop loop;
     private final Transport transport;
@@ -92,8 +93,7 @@ final class UpstreamPool {
                                 .setMaxChunkSize(MAX_CHUNK);
                         ch.pipeline()
                                 .addLast("codec", new HttpClientCodec(decoder, false, false))
-                                .addLast("idle", new IdleStateHandler(0, 0, timeouts.idle().toMillis(),
-                                        TimeUnit.MILLISECONDS))
+                                .addLast(IDLE, idleHandler(timeouts.idle()))
                                 .addLast("upstream", conn);
                     }
                 });
@@ -107,11 +107,17 @@ final class UpstreamPool {
         return f;
     }
 
+    /** Closes the connection when nothing was read or written on it for {@code idle}. */
+    static IdleStateHandler idleHandler(java.time.Duration idle) {
+        return new IdleStateHandler(0, 0, idle.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Returns a connection whose exchange finished cleanly, for reuse. */
     void release(UpstreamConnection c) {
         if (!c.channel.isActive() || c.pooled) {
             return;
         }
+        c.restoreIdle();
         c.exchange = null;
         c.pooled = true;
         idle.computeIfAbsent(c.endpoint, e -> new ArrayDeque<>()).addLast(c);

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * channel is closed when the client closes its side or after {@link #LINGER_MILLIS}, whichever comes first.
  */
 final class GracefulClose {
-    /** Long enough for a client to finish sending a rejected body it already had in flight; short enough to be cheap. */
+    /** Long enough for a client to finish sending a rejected body it had in flight; short enough to be cheap. */
     static final long LINGER_MILLIS = 2_000;
 
     private GracefulClose() {}

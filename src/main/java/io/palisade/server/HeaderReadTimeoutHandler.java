@@ -19,7 +19,6 @@ import io.palisade.config.ServerLimits;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.GatewayException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * The two client-side deadlines of a connection, on one timer of the channel's event loop:
@@ -38,12 +37,24 @@ import java.util.function.Consumer;
  * passes on a request whose {@code DecoderResult} failed with {@code GatewayException.of(HEADER_READ_TIMEOUT)}, so the
  * validator answers it like any other bad request, in order behind a response still being written for an earlier
  * pipelined request, and closes. Everything decoded after the expiry is dropped.
+ *
+ * <p>Time is the event loop's own ticker, the clock its scheduler runs on, so tests drive both deadlines by advancing
+ * an {@code EmbeddedChannel}'s frozen clock.
  */
 final class HeaderReadTimeoutHandler extends ChannelDuplexHandler {
     private final long headerTimeoutNanos;
     private final long idleNanos;
+    /**
+     * One timer for both deadlines, armed lazily: when it fires it re-checks the state and re-arms for whatever
+     * deadline is then pending. A request that arrives in one read, or a keep-alive connection going idle and busy
+     * again, costs no scheduling, only a timestamp.
+     */
     private ScheduledFuture<?> timer;
+    private long timerDeadline;
     private boolean headInProgress;
+    private long headStartedAt;
+    private boolean idle;
+    private long idleSince;
     /** Requests passed on whose final response has not been written yet. */
     private int outstanding;
     private boolean interimResponse;
@@ -64,14 +75,14 @@ final class HeaderReadTimeoutHandler extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         if (ctx.channel().isActive()) {
-            armIdle(ctx);
+            becomeIdle(ctx);
         }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        if (timer == null) {
-            armIdle(ctx);
+        if (!idle && !headInProgress && outstanding == 0) {
+            becomeIdle(ctx);
         }
         ctx.fireChannelActive();
     }
@@ -79,8 +90,9 @@ final class HeaderReadTimeoutHandler extends ChannelDuplexHandler {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == RequestHeadStarted.INSTANCE && !expired) {
+            idle = false;
             headInProgress = true;
-            schedule(ctx, this::headerDeadline, headerTimeoutNanos);
+            headStartedAt = now(ctx);
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -93,10 +105,19 @@ final class HeaderReadTimeoutHandler extends ChannelDuplexHandler {
         }
         if (msg instanceof HttpRequest) {
             headInProgress = false;
+            idle = false;
             outstanding++;
-            cancel();
         }
         ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        // Only a head still incomplete after a whole read needs its deadline on the timer.
+        if (headInProgress) {
+            ensureTimer(ctx, headStartedAt + headerTimeoutNanos);
+        }
+        ctx.fireChannelReadComplete();
     }
 
     @Override
@@ -133,14 +154,40 @@ final class HeaderReadTimeoutHandler extends ChannelDuplexHandler {
             outstanding--;
         }
         if (outstanding == 0 && !headInProgress && !expired && ctx.channel().isActive()) {
-            armIdle(ctx);
+            becomeIdle(ctx);
         }
     }
 
-    private void headerDeadline(ChannelHandlerContext ctx) {
-        if (!headInProgress || expired) {
+    private void becomeIdle(ChannelHandlerContext ctx) {
+        idle = true;
+        idleSince = now(ctx);
+        ensureTimer(ctx, idleSince + idleNanos);
+    }
+
+    private void onTimer(ChannelHandlerContext ctx) {
+        timer = null;
+        if (expired || !ctx.channel().isActive()) {
             return;
         }
+        long now = now(ctx);
+        if (headInProgress) {
+            long deadline = headStartedAt + headerTimeoutNanos;
+            if (now - deadline >= 0) {
+                headerDeadlinePassed(ctx);
+            } else {
+                ensureTimer(ctx, deadline);
+            }
+        } else if (idle) {
+            long deadline = idleSince + idleNanos;
+            if (now - deadline >= 0) {
+                ctx.close();
+            } else {
+                ensureTimer(ctx, deadline);
+            }
+        }
+    }
+
+    private void headerDeadlinePassed(ChannelHandlerContext ctx) {
         expired = true;
         headInProgress = false;
         outstanding++;
@@ -151,22 +198,16 @@ final class HeaderReadTimeoutHandler extends ChannelDuplexHandler {
         ctx.fireChannelReadComplete();
     }
 
-    private void idleDeadline(ChannelHandlerContext ctx) {
-        if (outstanding == 0 && !headInProgress) {
-            ctx.close();
+    /** Makes sure the timer fires no later than {@code deadline}. */
+    private void ensureTimer(ChannelHandlerContext ctx, long deadline) {
+        if (timer != null) {
+            if (timerDeadline - deadline <= 0) {
+                return;
+            }
+            timer.cancel(false);
         }
-    }
-
-    private void armIdle(ChannelHandlerContext ctx) {
-        schedule(ctx, this::idleDeadline, idleNanos);
-    }
-
-    private void schedule(ChannelHandlerContext ctx, Consumer<ChannelHandlerContext> task, long nanos) {
-        cancel();
-        timer = ctx.executor().schedule(() -> {
-            timer = null;
-            task.accept(ctx);
-        }, nanos, TimeUnit.NANOSECONDS);
+        timerDeadline = deadline;
+        timer = ctx.executor().schedule(() -> onTimer(ctx), Math.max(0, deadline - now(ctx)), TimeUnit.NANOSECONDS);
     }
 
     private void cancel() {
@@ -174,5 +215,9 @@ final class HeaderReadTimeoutHandler extends ChannelDuplexHandler {
             timer.cancel(false);
             timer = null;
         }
+    }
+
+    private static long now(ChannelHandlerContext ctx) {
+        return ctx.executor().ticker().nanoTime();
     }
 }

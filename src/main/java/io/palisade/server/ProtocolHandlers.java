@@ -133,7 +133,8 @@ public final class ProtocolHandlers {
 
     static HttpDecoderConfig decoderConfig(ServerLimits limits) {
         return new HttpDecoderConfig()
-                .setMaxInitialLineLength(saturatedInt(limits.maxUriBytes() + REQUEST_LINE_ALLOWANCE))
+                .setMaxInitialLineLength(saturatedInt(Math.min(limits.maxUriBytes(), Integer.MAX_VALUE)
+                        + REQUEST_LINE_ALLOWANCE))
                 .setMaxHeaderSize(saturatedInt(limits.maxHeaderBytes()))
                 .setStrictLineParsing(true)
                 .setAllowDuplicateContentLengths(false)

@@ -1,5 +1,6 @@
 package io.palisade.server;
 
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -58,6 +59,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         final String requestId;
         final boolean keepAlive;
         final boolean http10;
+        final boolean head;
         /** The head went to the proxy, so the proxy owns the request until it ends or is aborted. */
         boolean forwarded;
         /** No more of this request will arrive: its last content, or a failure that ends the stream. */
@@ -69,10 +71,19 @@ final class RequestValidator extends ChannelDuplexHandler {
         long bodyBytes;
         ChannelFuture lastWrite;
 
-        Exchange(String requestId, boolean keepAlive, boolean http10) {
+        Exchange(String requestId, HttpRequest request) {
             this.requestId = requestId;
-            this.keepAlive = keepAlive;
-            this.http10 = http10;
+            this.keepAlive = HttpUtil.isKeepAlive(request);
+            this.http10 = HttpVersion.HTTP_1_0.equals(request.protocolVersion());
+            this.head = HttpMethod.HEAD.equals(request.method());
+        }
+
+        /** For a failure outside any request: not keep-alive, so answering it closes the connection. */
+        Exchange(String requestId) {
+            this.requestId = requestId;
+            this.keepAlive = false;
+            this.http10 = false;
+            this.head = false;
         }
 
         boolean responseStarted() {
@@ -92,7 +103,10 @@ final class RequestValidator extends ChannelDuplexHandler {
     /** The connection is done for: everything inbound is dropped, and it closes after the pending response. */
     private boolean closing;
     private boolean closeArranged;
+    /** A {@code read()} was held back while requests were held (for a proxy that reads with autoRead off). */
     private boolean readSuppressed;
+    /** This handler turned autoRead off while holding requests, and must turn it back on. */
+    private boolean autoReadPaused;
     private boolean drainScheduled;
 
     RequestValidator(ServerLimits limits) {
@@ -113,6 +127,9 @@ final class RequestValidator extends ChannelDuplexHandler {
             return;
         }
         if (!held.isEmpty() || (msg instanceof HttpRequest && current != null)) {
+            if (held.isEmpty()) {
+                pauseReads(ctx);
+            }
             held.add(msg);
             return;
         }
@@ -137,8 +154,7 @@ final class RequestValidator extends ChannelDuplexHandler {
             beginClosing(ctx);
             return;
         }
-        Exchange ex = new Exchange(requestId(request), HttpUtil.isKeepAlive(request),
-                HttpVersion.HTTP_1_0.equals(request.protocolVersion()));
+        Exchange ex = new Exchange(requestId(request), request);
         current = ex;
         ErrorKind kind = result.isFailure() ? headFailure(result.cause()) : check(request);
         if (kind == null) {
@@ -210,7 +226,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         Exchange ex = current;
         if (ex == null) {
-            ex = new Exchange(RequestIds.generate(), false, false);
+            ex = new Exchange(RequestIds.generate());
             ex.inboundDone = true;
             current = ex;
             respond(ctx, ex, ErrorKind.MALFORMED_REQUEST);
@@ -295,20 +311,20 @@ final class RequestValidator extends ChannelDuplexHandler {
     /** Keeps the connection's framing right whatever the proxy wrote: close semantics and HTTP/1.0 delimiting. */
     private void prepareFinalResponse(Exchange ex, HttpResponse response) {
         HttpHeaders headers = response.headers();
-        if (!ex.keepAlive || closing) {
+        int code = response.status().code();
+        boolean bodyless = ex.head || code == 204 || code == 304;
+        boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+        if (ex.http10 && chunked) {
+            // An HTTP/1.0 client knows no chunked coding: the body goes out as is, delimited by the close.
+            headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        }
+        boolean delimitedByClose = !bodyless && !HttpUtil.isContentLengthSet(response) && (!chunked || ex.http10);
+        if (delimitedByClose || !ex.keepAlive || closing
+                || headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             ex.closeAfterResponse = true;
-        } else if (headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)) {
-            ex.closeAfterResponse = true;
         } else if (ex.http10) {
-            if (HttpUtil.isTransferEncodingChunked(response) || !HttpUtil.isContentLengthSet(response)) {
-                // An HTTP/1.0 client knows no chunked coding: the body is delimited by closing the connection.
-                headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-                ex.closeAfterResponse = true;
-            } else {
-                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            }
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
     }
 
@@ -372,11 +388,8 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         closing = true;
         releaseHeld();
-        if (readSuppressed) {
-            // Keep reading (and dropping) until the close, so the client is not reset while still sending.
-            readSuppressed = false;
-            ctx.read();
-        }
+        // Keep reading (and dropping) until the close, so the client is not reset while still sending.
+        resumeReads(ctx);
     }
 
     private void maybeFinish(ChannelHandlerContext ctx, Exchange ex) {
@@ -386,9 +399,8 @@ final class RequestValidator extends ChannelDuplexHandler {
         current = null;
         if (!held.isEmpty()) {
             scheduleDrain(ctx);
-        } else if (readSuppressed) {
-            readSuppressed = false;
-            ctx.read();
+        } else {
+            resumeReads(ctx);
         }
     }
 
@@ -411,7 +423,29 @@ final class RequestValidator extends ChannelDuplexHandler {
             }
             process(ctx, held.poll());
         }
-        if (held.isEmpty() && readSuppressed && !closing) {
+        if (held.isEmpty() && !closing) {
+            resumeReads(ctx);
+        }
+    }
+
+    /**
+     * Bounds what pipelining can buffer here to what was already read: with autoRead on (the default) by turning it
+     * off, with autoRead off by holding back {@code read()} calls (see {@link #read}).
+     */
+    private void pauseReads(ChannelHandlerContext ctx) {
+        ChannelConfig config = ctx.channel().config();
+        if (config.isAutoRead()) {
+            config.setAutoRead(false);
+            autoReadPaused = true;
+        }
+    }
+
+    private void resumeReads(ChannelHandlerContext ctx) {
+        if (autoReadPaused) {
+            autoReadPaused = false;
+            readSuppressed = false;
+            ctx.channel().config().setAutoRead(true); // which also reads
+        } else if (readSuppressed) {
             readSuppressed = false;
             ctx.read();
         }
@@ -451,7 +485,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
         if (!codings.isEmpty()) {
-            // RFC 9112 §6.1: Transfer-Encoding on HTTP/1.0 means the framing is faulty; with Content-Length, smuggling.
+            // RFC 9112 §6.1: Transfer-Encoding on HTTP/1.0 means faulty framing; with Content-Length, smuggling.
             if (!http11 || hasLength) {
                 return ErrorKind.AMBIGUOUS_FRAMING;
             }

@@ -224,23 +224,44 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void otherPackagesKeys_areAcceptedNotReportedAsUnknown() {
+    void policySections_areParsedIntoTheSnapshot() {
         GatewayConfig c = ConfigLoader.parse("""
-                consumers: [ { name: alice, api_keys: [ { sha256: abc } ] } ]
-                auth: { jwt: { issuer: x } }
-                rate_limiting: { redis: "127.0.0.1:6379" }
+                consumers:
+                  alice: { groups: [orders-read], api_keys: [ { sha256: "%s" } ] }
+                auth: { api_key: { header: X-Api-Key } }
+                rate_limiting: { store: local, max_keys: 5000 }
                 clusters:
                   orders:
                     endpoints: [ "127.0.0.1:9001" ]
-                    adaptive_concurrency: { enabled: true }
+                    adaptive_concurrency: { enabled: true, min: 4, max: 64 }
                 routes:
                   - match: { path_prefix: /orders }
                     cluster: orders
-                    auth: { require: [api_key] }
-                    rate_limits: [ { per: consumer, rate: 10/s } ]
-                    concurrency: { max: 5 }
-                """, "t.yaml");
-        assertThat(c.routes()).hasSize(1);
+                    auth: { any_of: [api_key], groups: [orders-read] }
+                    rate_limits: [ { key: consumer, rate: 10/s } ]
+                    concurrency: { per_consumer: 5 }
+                """.formatted("ab".repeat(32)), "t.yaml");
+        assertThat(c.auth().consumers()).containsKey("alice");
+        assertThat(c.rateLimiting().maxKeys()).isEqualTo(5000);
+        assertThat(c.clusters().get("orders").adaptiveConcurrency().enabled()).isTrue();
+        RouteConfig r = c.routes().get(0);
+        assertThat(r.auth().anyOf()).containsExactly("api_key");
+        assertThat(r.limits().perConsumerConcurrency()).hasValue(5);
+    }
+
+    @Test
+    void policySectionErrors_areReportedWithTheRest() {
+        assertThat(errorsOf("""
+                clusters:
+                  orders: { endpoints: [ "127.0.0.1:9001" ], timeouts: { connect: 0s } }
+                routes:
+                  - match: { path_prefix: /orders }
+                    cluster: orders
+                    auth: { any_of: [jwt:nope] }
+                    rate_limits: [ { key: consumer, rate: 10/fortnight } ]
+                """)).anySatisfy(e -> assertThat(e).startsWith("clusters.orders.timeouts.connect: 0s"))
+                .anySatisfy(e -> assertThat(e).startsWith("routes[0].auth.any_of"))
+                .anySatisfy(e -> assertThat(e).startsWith("routes[0].rate_limits[0].rate"));
     }
 
     // ---------------------------------------------------------------- file and YAML level

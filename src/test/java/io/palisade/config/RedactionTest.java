@@ -51,14 +51,15 @@ class RedactionTest {
     @Test
     void loaded_keepsTheTreeButHandsOutCopies() {
         ConfigLoader.Loaded loaded = ConfigLoader.parseWithSource("""
-                consumers: [ { name: bob, api_keys: [ { sha256: deadbeef } ] } ]
-                """ + ConfigLoaderTest.MINIMAL, "t.yaml");
+                consumers:
+                  bob: { api_keys: [ { sha256: "%s" } ] }
+                """.formatted("de".repeat(32)) + ConfigLoaderTest.MINIMAL, "t.yaml");
 
         ((ObjectNode) loaded.tree()).put("clusters", "changed");
 
         assertThat(loaded.tree().get("clusters").isObject()).isTrue();
-        assertThat(loaded.tree().at("/consumers/0/api_keys/0/sha256").asText()).isEqualTo("deadbeef");
-        assertThat(loaded.redactedTree().at("/consumers/0/api_keys/0/sha256").asText()).isEqualTo("<redacted>");
+        assertThat(loaded.tree().at("/consumers/bob/api_keys/0/sha256").asText()).isEqualTo("de".repeat(32));
+        assertThat(loaded.redactedTree().at("/consumers/bob/api_keys/0/sha256").asText()).isEqualTo("<redacted>");
         assertThat(loaded.config().routes()).hasSize(1);
     }
 }

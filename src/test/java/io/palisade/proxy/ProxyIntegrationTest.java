@@ -245,6 +245,76 @@ class ProxyIntegrationTest {
     }
 
     @Test
+    void routeIdleTimeout_overridesTheClusters_andThePooledConnectionGetsTheClusterOneBack() throws Exception {
+        SilentServer silent = new SilentServer();
+        resources.add(silent);
+        TestUpstream fast = upstream("fast");
+        GatewayFixture gw = gateway("""
+                clusters:
+                  slow:
+                    endpoints: [ "%s" ]
+                    timeouts: { connect: 500ms, request: 30s, idle: 30s }
+                    retries: { attempts: 0 }
+                  fast:
+                    endpoints: [ "%s" ]
+                    timeouts: { connect: 500ms, request: 30s, idle: 30s }
+                routes:
+                  - match: { path_prefix: /slow }
+                    cluster: slow
+                    timeouts: { idle: 200ms }
+                  - match: { path_prefix: /fast }
+                    cluster: fast
+                    timeouts: { idle: 5s }
+                """.formatted(silent.address(), fast.address()));
+
+        HttpResponse<String> r = gw.get("/slow");
+        assertThat(r.statusCode()).isEqualTo(504);
+        assertThat(r.body()).contains("upstream_timeout");
+        for (int i = 0; i < 3; i++) {
+            assertThat(gw.get("/fast").statusCode()).isEqualTo(200);
+        }
+        assertThat(fast.connectionCount()).isEqualTo(1);
+    }
+
+    @Test
+    void clusterAtMaxRequests_answers503Fast_andOthersKeepServing() throws Exception {
+        SilentServer silent = new SilentServer();
+        resources.add(silent);
+        TestUpstream fast = upstream("fast");
+        GatewayFixture gw = gateway("""
+                clusters:
+                  small:
+                    endpoints: [ "%s" ]
+                    timeouts: { connect: 500ms, request: 3s, idle: 30s }
+                    limits: { max_connections: 100, max_pending: 100, max_requests: 2 }
+                    retries: { attempts: 0 }
+                  fast: { endpoints: [ "%s" ] }
+                routes:
+                  - match: { path_prefix: /small }
+                    cluster: small
+                  - match: { path_prefix: /fast }
+                    cluster: fast
+                """.formatted(silent.address(), fast.address()));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                held.add(CompletableFuture.supplyAsync(() -> gw.get("/small"), pool));
+            }
+            await().until(() -> silent.acceptedCount() == 2);
+
+            HttpResponse<String> over = gw.get("/small");
+            assertThat(over.statusCode()).isEqualTo(503);
+            assertThat(over.body()).contains("upstream_overloaded");
+            assertThat(over.headers().firstValue("retry-after")).isPresent();
+            assertThat(gw.get("/fast").statusCode()).isEqualTo(200);
+            held.forEach(f -> assertThat(f.join().statusCode()).isEqualTo(504));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void refusedConnection_is502_afterRetryingAnotherEndpoint() {
         TestUpstream good = upstream("good");
         int closedPort = closedPort();
@@ -325,6 +395,31 @@ class ProxyIntegrationTest {
         primary.behave(new TestUpstream.Respond(200, null, 0));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("primary"));
+    }
+
+    @Test
+    void refusedPrimaryEndpoints_retryOnTheFailoverCluster_withoutLeakingTheRetryBudget() {
+        TestUpstream backup = upstream("backup");
+        GatewayFixture gw = gateway("""
+                clusters:
+                  primary:
+                    endpoints: [ "127.0.0.1:%d", "127.0.0.1:%d" ]
+                    retries: { attempts: 2, budget: 20%% }
+                    outlier: { consecutive_failures: 1000000, ejection: 1s }
+                    failover: backup
+                  backup:
+                    endpoints: [ "%s" ]
+                routes:
+                  - match: { path_prefix: / }
+                    cluster: primary
+                """.formatted(closedPort(), closedPort(), backup.address()));
+
+        // More requests than the retry budget's floor: a leaked place in the budget would start failing them.
+        for (int i = 0; i < 50; i++) {
+            HttpResponse<String> r = gw.get("/r" + i);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("x-upstream")).contains("backup");
+        }
     }
 
     @Test

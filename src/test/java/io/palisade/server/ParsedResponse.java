@@ -21,7 +21,8 @@ record ParsedResponse(int status, String reason, Map<String, String> headers, St
             Map<String, String> headers = new LinkedHashMap<>();
             for (int i = 1; i < lines.length; i++) {
                 int colon = lines[i].indexOf(':');
-                headers.put(lines[i].substring(0, colon).toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).strip());
+                headers.put(lines[i].substring(0, colon).toLowerCase(Locale.ROOT),
+                        lines[i].substring(colon + 1).strip());
             }
             int status = Integer.parseInt(statusLine[1]);
             int length = status < 200 ? 0 : Integer.parseInt(headers.getOrDefault("content-length", "0"));

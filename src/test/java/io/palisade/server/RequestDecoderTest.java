@@ -138,6 +138,15 @@ class RequestDecoderTest {
     }
 
     @Test
+    void foldedTrailer_failsTheBody() {
+        EmbeddedChannel ch = channel();
+        ch.writeInbound(bytes("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "2\r\nhi\r\n0\r\nX-T: a\r\n b\r\n\r\n"));
+        assertThat(seen).last().isEqualTo("last  FAILED OBSOLETE_LINE_FOLDING");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void chunkedWithContentLength_isAmbiguous_insteadOfNettyDroppingTheLength() {
         EmbeddedChannel ch = channel();
         ch.writeInbound(bytes("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"));
@@ -150,7 +159,8 @@ class RequestDecoderTest {
         for (String version : new String[] {"HTTP/1.1", "HTTP/1.0"}) {
             seen.clear();
             EmbeddedChannel ch = channel();
-            ch.writeInbound(bytes("POST / " + version + "\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc"));
+            ch.writeInbound(bytes("POST / " + version + "\r\nHost: a\r\nContent-Length: 3\r\n"
+                    + "Content-Length: 3\r\n\r\nabc"));
             assertThat(seen).as(version).last().asString().endsWith("FAILED AMBIGUOUS_FRAMING");
             ch.finishAndReleaseAll();
         }

@@ -9,9 +9,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -49,9 +51,11 @@ class RequestValidatorTest {
                 Arguments.of("Host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", ErrorKind.INVALID_HOST),
                 Arguments.of("Host with a path", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", ErrorKind.INVALID_HOST),
                 Arguments.of("Host with a bad port", "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", ErrorKind.INVALID_HOST),
-                Arguments.of("TE gzip, chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                Arguments.of("TE gzip, chunked", "POST / HTTP/1.1\r\nHost: a\r\n"
+                        + "Transfer-Encoding: gzip, chunked\r\n\r\n",
                         ErrorKind.UNSUPPORTED_TRANSFER_CODING),
-                Arguments.of("TE chunked, gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+                Arguments.of("TE chunked, gzip", "POST / HTTP/1.1\r\nHost: a\r\n"
+                        + "Transfer-Encoding: chunked, gzip\r\n\r\n",
                         ErrorKind.UNSUPPORTED_TRANSFER_CODING),
                 Arguments.of("TE identity", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n",
                         ErrorKind.UNSUPPORTED_TRANSFER_CODING),
@@ -71,7 +75,8 @@ class RequestValidatorTest {
                         + "Sec-WebSocket-Key2: 2\r\n\r\n12345678", ErrorKind.AMBIGUOUS_FRAMING),
                 Arguments.of("Content-Length over max", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n",
                         ErrorKind.BODY_TOO_LARGE),
-                Arguments.of("Expect foo", "GET / HTTP/1.1\r\nHost: a\r\nExpect: foo\r\n\r\n", ErrorKind.EXPECTATION_FAILED),
+                Arguments.of("Expect foo", "GET / HTTP/1.1\r\nHost: a\r\nExpect: foo\r\n\r\n",
+                        ErrorKind.EXPECTATION_FAILED),
                 Arguments.of("Expect 100-continue twice", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue, "
                         + "100-continue\r\nContent-Length: 0\r\n\r\n", ErrorKind.EXPECTATION_FAILED),
                 Arguments.of("target over max_uri", "GET /" + "a".repeat(1030) + " HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -80,7 +85,8 @@ class RequestValidatorTest {
                         ErrorKind.URI_TOO_LONG),
                 Arguments.of("control byte in target", "GET /a\u0001b HTTP/1.1\r\nHost: a\r\n\r\n",
                         ErrorKind.MALFORMED_REQUEST),
-                Arguments.of("non-ASCII in target", "GET /\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n", ErrorKind.MALFORMED_REQUEST),
+                Arguments.of("non-ASCII in target", "GET /\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n",
+                        ErrorKind.MALFORMED_REQUEST),
                 Arguments.of("asterisk for GET", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", ErrorKind.MALFORMED_REQUEST),
                 Arguments.of("relative target", "GET a/b HTTP/1.1\r\nHost: a\r\n\r\n", ErrorKind.MALFORMED_REQUEST),
                 Arguments.of("NUL in a header value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\u0000b\r\n\r\n",
@@ -89,7 +95,8 @@ class RequestValidatorTest {
                 Arguments.of("bare LF", "GET / HTTP/1.1\nHost: a\n\n", ErrorKind.MALFORMED_REQUEST),
                 Arguments.of("HTTP/0.9", "GET /\r\n", ErrorKind.MALFORMED_REQUEST),
                 Arguments.of("HTTP/2.0 version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", ErrorKind.MALFORMED_REQUEST),
-                Arguments.of("obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n", ErrorKind.OBSOLETE_LINE_FOLDING),
+                Arguments.of("obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n",
+                        ErrorKind.OBSOLETE_LINE_FOLDING),
                 Arguments.of("header block too big", "GET / HTTP/1.1\r\nHost: a\r\nX: " + "a".repeat(9000) + "\r\n\r\n",
                         ErrorKind.HEADERS_TOO_LARGE));
     }
@@ -182,6 +189,33 @@ class RequestValidatorTest {
         assertThat(rs.get(0).headers().get("connection")).isEqualTo("keep-alive");
         assertThat(ch.isOpen()).isTrue();
         ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void responseWithoutLength_isDelimitedByClosing_andChunkingIsDroppedForHttp10() {
+        for (String version : new String[] {"HTTP/1.1", "HTTP/1.0"}) {
+            proxy = null;
+            EmbeddedChannel ch = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS),
+                    ProtocolHandlers.requestValidator(LIMITS), new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            if (msg instanceof LastHttpContent) {
+                                DefaultHttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                                        HttpResponseStatus.OK);
+                                HttpUtil.setTransferEncodingChunked(res, version.equals("HTTP/1.0"));
+                                ctx.write(res);
+                                ctx.writeAndFlush(new DefaultLastHttpContent(bytes("streamed")));
+                            }
+                            ReferenceCountUtil.release(msg);
+                        }
+                    });
+            ch.writeInbound(bytes("GET / " + version + "\r\nHost: a\r\nConnection: keep-alive\r\n\r\n"));
+            String out = Wire.outbound(ch);
+            assertThat(out).as(version).contains("connection: close").doesNotContain("transfer-encoding")
+                    .endsWith("\r\n\r\nstreamed");
+            assertThat(ch.isOpen()).as(version).isFalse();
+            ch.finishAndReleaseAll();
+        }
     }
 
     @Test
@@ -308,6 +342,7 @@ class RequestValidatorTest {
         ch.writeInbound(bytes("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\n\r\n" + GOOD));
         // The second request waits until the first is answered, though all bytes were read at once.
         assertThat(proxy.seen).hasSize(2).allMatch(s -> s.contains("/1"));
+        assertThat(ch.config().isAutoRead()).as("reads paused while requests are held").isFalse();
         proxy.answerPending();
         ch.runPendingTasks();
         assertThat(responses(ch)).extracting(ParsedResponse::status).containsExactly(200, 400);
@@ -327,6 +362,7 @@ class RequestValidatorTest {
         }
         assertThat(responses(ch)).extracting(ParsedResponse::body).containsExactly("ok /1 0", "ok /2 0", "ok /next 0");
         assertThat(ch.isOpen()).isTrue();
+        assertThat(ch.config().isAutoRead()).as("reads resumed").isTrue();
         ch.finishAndReleaseAll();
     }
 

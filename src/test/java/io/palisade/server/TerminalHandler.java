@@ -87,7 +87,8 @@ final class TerminalHandler extends ChannelInboundHandlerAdapter {
     private void answer(String answer) {
         byte[] body = ("ok " + answer).getBytes(StandardCharsets.US_ASCII);
         ByteBuf content = ctx.alloc().buffer(body.length).writeBytes(body);
-        HttpResponseStatus status = answer.startsWith("/missing") ? HttpResponseStatus.NOT_FOUND : HttpResponseStatus.OK;
+        HttpResponseStatus status = answer.startsWith("/missing") ? HttpResponseStatus.NOT_FOUND
+                : HttpResponseStatus.OK;
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
         res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         writes.add(ctx.writeAndFlush(res));

@@ -1,0 +1,80 @@
+package io.palisade.ratelimit;
+
+import io.palisade.proxy.FilterResult;
+import io.palisade.proxy.GatewayFilter;
+import io.palisade.proxy.RequestContext;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Tenant isolation beyond rates, the last step of the chain: a per-consumer cap on requests in flight (429
+ * {@code concurrency_limited}), then the route cluster's adaptive concurrency limit, which sheds the heaviest
+ * consumers' excess first (503 {@code load_shed} + Retry-After) so the cluster's latency holds for everyone else.
+ * Permits are returned when the exchange ends, however it ends.
+ */
+public final class ConcurrencyFilter implements GatewayFilter {
+    private final ConcurrencyLimiter perConsumer;
+    private final OptionalInt[] caps;
+    private final AdaptiveConcurrency[] adaptive;
+
+    private ConcurrencyFilter(ConcurrencyLimiter perConsumer, List<OptionalInt> caps,
+                              List<Optional<AdaptiveConcurrency>> adaptive) {
+        this.perConsumer = perConsumer;
+        this.caps = caps.toArray(OptionalInt[]::new);
+        this.adaptive = adaptive.stream().map(a -> a.orElse(null)).toArray(AdaptiveConcurrency[]::new);
+    }
+
+    /**
+     * @param caps     per route, the {@code concurrency.per_consumer} cap
+     * @param adaptive per route, the adaptive limiter of its cluster when that cluster has one enabled
+     */
+    public static ConcurrencyFilter create(ConcurrencyLimiter perConsumer, List<OptionalInt> caps,
+                                           List<Optional<AdaptiveConcurrency>> adaptive) {
+        return new ConcurrencyFilter(perConsumer, caps, adaptive);
+    }
+
+    /** Whether any route has a cap or an adaptive limit (no filter is installed otherwise). */
+    public boolean hasAnyLimit() {
+        for (int i = 0; i < caps.length; i++) {
+            if (caps[i].isPresent() || adaptive[i] != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+
+    @Override
+    public CompletionStage<FilterResult> filter(RequestContext ctx) {
+        int route = ctx.routeIndex();
+        String consumer = ctx.consumer().orElseGet(() -> "ip:" + ctx.clientIp());
+        OptionalInt cap = caps[route];
+        if (cap.isPresent()) {
+            Optional<ConcurrencyLimiter.Permit> permit = perConsumer.tryAcquire(ctx.route().id(), consumer,
+                    cap.getAsInt());
+            if (permit.isEmpty()) {
+                return FilterResult.rejectStage(ConcurrencyLimiter.REJECTION);
+            }
+            ConcurrencyLimiter.Permit p = permit.get();
+            ctx.onComplete((status, upstreamNanos) -> p.release());
+        }
+        AdaptiveConcurrency limiter = adaptive[route];
+        if (limiter != null) {
+            Optional<AdaptiveConcurrency.Permit> permit = limiter.tryAcquire(consumer);
+            if (permit.isEmpty()) {
+                return FilterResult.rejectStage(AdaptiveConcurrency.REJECTION);
+            }
+            AdaptiveConcurrency.Permit p = permit.get();
+            ctx.onComplete((status, upstreamNanos) -> {
+                if (upstreamNanos > 0) {
+                    p.onComplete(upstreamNanos, status == 503 || status == 504 || status == 502);
+                } else {
+                    p.release();
+                }
+            });
+        }
+        return FilterResult.PROCEED_STAGE;
+    }
+}

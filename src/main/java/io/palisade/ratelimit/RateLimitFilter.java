@@ -1,0 +1,87 @@
+package io.palisade.ratelimit;
+
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.palisade.error.ErrorKind;
+import io.palisade.proxy.FilterResult;
+import io.palisade.proxy.GatewayFilter;
+import io.palisade.proxy.RequestContext;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * One rate-limit phase of the gateway chain. The {@link Phase#BEFORE_AUTH} filter runs first, keyed by client IP and
+ * the like, so an unauthenticated flood is refused before any credential lookup; the {@link Phase#AFTER_AUTH} filter
+ * runs after authentication, keyed by consumer.
+ *
+ * <p>Over a limit: 429 with {@code Retry-After}, {@code RateLimit-Policy} and {@code RateLimit}. Under it: the same
+ * RateLimit headers on the upstream's response. Local decisions are synchronous and allocate no future.
+ */
+public final class RateLimitFilter implements GatewayFilter {
+    private final RateLimiter limiter;
+    private final RouteLimits[] limits;
+    private final boolean[] hasRules;
+    private final Phase phase;
+
+    private RateLimitFilter(RateLimiter limiter, List<RouteLimits> limits, Phase phase) {
+        this.limiter = limiter;
+        this.limits = limits.toArray(RouteLimits[]::new);
+        this.phase = phase;
+        this.hasRules = new boolean[this.limits.length];
+        for (int i = 0; i < this.limits.length; i++) {
+            hasRules[i] = !this.limits[i].rules(phase).isEmpty();
+        }
+    }
+
+    /** @param limits one per route, in the snapshot's route order */
+    public static RateLimitFilter create(RateLimiter limiter, List<RouteLimits> limits, Phase phase) {
+        return new RateLimitFilter(limiter, limits, phase);
+    }
+
+    /** Whether any route has a rule in this filter's phase (no filter is installed otherwise). */
+    public boolean hasAnyRule() {
+        for (boolean b : hasRules) {
+            if (b) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public CompletionStage<FilterResult> filter(RequestContext ctx) {
+        int route = ctx.routeIndex();
+        if (!hasRules[route]) {
+            return FilterResult.PROCEED_STAGE;
+        }
+        LimitKeys keys = LimitKeys.of(ctx.clientIp(), ctx.consumer().orElse(""), ctx.path(),
+                ctx.request().headers());
+        String routeId = ctx.route().id();
+        Optional<LimitDecision> now = limiter.checkNow(routeId, limits[route], phase, keys);
+        if (now.isPresent()) {
+            return toStage(now.get(), ctx);
+        }
+        return limiter.check(routeId, limits[route], phase, keys).thenApply(d -> toResult(d, ctx));
+    }
+
+    private static CompletionStage<FilterResult> toStage(LimitDecision d, RequestContext ctx) {
+        if (d.allowed()) {
+            d.addHeaders(ctx.responseHeaders());
+            return FilterResult.PROCEED_STAGE;
+        }
+        return CompletableFuture.completedFuture(toResult(d, ctx));
+    }
+
+    private static FilterResult toResult(LimitDecision d, RequestContext ctx) {
+        if (d.allowed()) {
+            d.addHeaders(ctx.responseHeaders());
+            return FilterResult.PROCEED;
+        }
+        HttpHeaders headers = new DefaultHttpHeaders();
+        d.addHeaders(headers);
+        return FilterResult.reject(d.rejection().orElse(ErrorKind.RATE_LIMITED),
+                (int) Math.min(Integer.MAX_VALUE, d.retryAfterSeconds()), headers);
+    }
+}
