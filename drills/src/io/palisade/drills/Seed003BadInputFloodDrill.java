@@ -97,6 +97,9 @@ class Seed003BadInputFloodDrill {
                     assertThat(samples).isNotEmpty().allMatch(s -> s.status() == 200);
                     assertThat(wrong).isEmpty();
                     assertThat(fiveXx(metrics)).as("5xx answered by the gateway").isZero();
+                    report.line("rejections counted by the gateway: %s", rejections(metrics));
+                    assertThat(metrics).contains("palisade_rejections_total{reason=\"ambiguous_framing\"}")
+                            .contains("palisade_rejections_total{reason=\"malformed_request\"}");
                 }
                 assertThat(gw.alive()).isTrue();
                 assertThat(gw.pid()).isEqualTo(pid);
@@ -115,6 +118,12 @@ class Seed003BadInputFloodDrill {
             sum += Double.parseDouble(m.group(1));
         }
         return sum;
+    }
+
+    private static String rejections(String metrics) {
+        return metrics.lines().filter(l -> l.startsWith("palisade_rejections_total{"))
+                .map(l -> l.substring(l.indexOf('"') + 1, l.lastIndexOf('"')) + "=" + l.substring(l.lastIndexOf(' ') + 1))
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     /** Sends one bad input on its own connection; returns the status, or 0 when no response came. */

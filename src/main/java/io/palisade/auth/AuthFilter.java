@@ -38,6 +38,11 @@ public final class AuthFilter implements GatewayFilter {
     @Override
     public CompletionStage<FilterResult> filter(RequestContext ctx) {
         RoutePolicy policy = policies[ctx.routeIndex()];
+        if (!policy.requiresAuth()) {
+            // An open route: nothing to ask, but a client must still not pose as a consumer upstream.
+            AuthHeaders.removeClientIdentityHeaders(ctx.request().headers());
+            return FilterResult.PROCEED_STAGE;
+        }
         AuthRequest request = new AuthRequest(ctx.request().method().name(), ctx.path(), ctx.query(),
                 ctx.request().headers(), ctx.clientIp());
         String route = ctx.route().id();
@@ -49,9 +54,7 @@ public final class AuthFilter implements GatewayFilter {
                 if (!allowed.identity().isAnonymous()) {
                     ctx.consumer(consumer);
                 }
-                if (policy.requiresAuth()) {
-                    metrics.authDecision(route, AuthStats.ALLOWED, consumerLabel(consumer));
-                }
+                metrics.authDecision(route, AuthStats.ALLOWED, consumerLabel(consumer));
                 yield FilterResult.PROCEED;
             }
             case AuthDecision.Denied denied -> {

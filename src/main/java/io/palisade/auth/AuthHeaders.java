@@ -2,9 +2,10 @@ package io.palisade.auth;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -33,13 +34,7 @@ public final class AuthHeaders {
      * service asked for.
      */
     public static void applyUpstream(HttpHeaders headers, AuthDecision.Allowed a, RoutePolicy p) {
-        List<String> spoofed = new ArrayList<>();
-        for (String name : headers.names()) {
-            if (name.toLowerCase(Locale.ROOT).startsWith(CONSUMER_PREFIX)) {
-                spoofed.add(name);
-            }
-        }
-        spoofed.forEach(headers::remove);
+        removeClientIdentityHeaders(headers);
         Identity who = a.identity();
         if (p.requiresAuth() && !p.forwardCredentials()) {
             if (p.anyOf().contains(AuthSettings.API_KEY)) {
@@ -57,6 +52,28 @@ public final class AuthHeaders {
         }
         for (Map.Entry<String, String> h : a.upstreamHeaders().entrySet()) {
             headers.set(h.getKey(), h.getValue());
+        }
+    }
+
+    /**
+     * Removes every client-sent {@code X-Consumer-*} header: upstreams trust these to name the caller, so only the
+     * gateway may set them. Runs on every request, so it compares names in place without allocating.
+     */
+    public static void removeClientIdentityHeaders(HttpHeaders headers) {
+        List<CharSequence> spoofed = null;
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        while (it.hasNext()) {
+            CharSequence name = it.next().getKey();
+            if (name.length() >= CONSUMER_PREFIX.length()
+                    && AsciiString.regionMatches(name, true, 0, CONSUMER_PREFIX, 0, CONSUMER_PREFIX.length())) {
+                if (spoofed == null) {
+                    spoofed = new ArrayList<>(2);
+                }
+                spoofed.add(name);
+            }
+        }
+        if (spoofed != null) {
+            spoofed.forEach(headers::remove);
         }
     }
 

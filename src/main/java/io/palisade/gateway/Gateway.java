@@ -155,7 +155,7 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
                 .childHandler(new GatewayChannelInitializer(() -> runtime.snapshot().config().server().limits(),
-                        runtime, connectionLimiter));
+                        runtime, connectionLimiter, kind -> metrics.rejected(kind.code())));
         for (ListenerConfig l : cfg.listeners()) {
             Channel ch = b.bind(new InetSocketAddress(l.address().host(), l.address().port())).sync().channel();
             listeners.add(ch);

@@ -4,9 +4,11 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.palisade.config.ServerLimits;
+import io.palisade.error.ErrorKind;
 import io.palisade.proxy.ProxyRuntime;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.ProtocolHandlers;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -26,12 +28,14 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     private final Supplier<ServerLimits> limits;
     private final ProxyRuntime runtime;
     private final ConnectionLimiter connectionLimiter;
+    private final Consumer<ErrorKind> rejections;
 
     GatewayChannelInitializer(Supplier<ServerLimits> limits, ProxyRuntime runtime,
-                              ConnectionLimiter connectionLimiter) {
+                              ConnectionLimiter connectionLimiter, Consumer<ErrorKind> rejections) {
         this.limits = limits;
         this.runtime = runtime;
         this.connectionLimiter = connectionLimiter;
+        this.rejections = rejections;
     }
 
     @Override
@@ -57,8 +61,8 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         p.addLast(ProtocolHandlers.HEADER_READ_TIMEOUT, ProtocolHandlers.headerReadTimeout(l));
     }
 
-    private static void addRequestValidation(ChannelPipeline p, ServerLimits l) {
-        p.addLast(ProtocolHandlers.REQUEST_VALIDATOR, ProtocolHandlers.requestValidator(l));
+    private void addRequestValidation(ChannelPipeline p, ServerLimits l) {
+        p.addLast(ProtocolHandlers.REQUEST_VALIDATOR, ProtocolHandlers.requestValidator(l, rejections));
     }
 
     private void addProxy(ChannelPipeline p) {

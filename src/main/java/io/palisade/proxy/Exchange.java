@@ -776,12 +776,8 @@ final class Exchange implements RequestContext {
             abort();
             return;
         }
-        state = State.DONE;
-        cancelDeadline();
-        detachUpstream(false);
-        releaseQueued();
-        runtime.metrics().rejected(kind.code());
-        complete(kind.status().code());
+        stopUnfinished();
+        complete(kind.status().code()); // the validator answers, and counts the rejection
     }
 
     /** The client went away: stop everything and free what the exchange holds. */
@@ -789,10 +785,7 @@ final class Exchange implements RequestContext {
         if (state == State.DONE) {
             return;
         }
-        state = State.DONE;
-        cancelDeadline();
-        detachUpstream(false);
-        releaseQueued();
+        stopUnfinished();
         complete(0);
     }
 
@@ -806,12 +799,17 @@ final class Exchange implements RequestContext {
     }
 
     private void abort() {
+        stopUnfinished();
+        complete(status == 0 ? 502 : status);
+        owner.exchangeAborted(this);
+    }
+
+    /** Ends the exchange before its response completed: no deadline, no upstream (not reusable), no queued body. */
+    private void stopUnfinished() {
         state = State.DONE;
         cancelDeadline();
         detachUpstream(false);
         releaseQueued();
-        complete(status == 0 ? 502 : status);
-        owner.exchangeAborted(this);
     }
 
     void respondError(ErrorKind kind) {
@@ -822,10 +820,7 @@ final class Exchange implements RequestContext {
         if (state == State.DONE) {
             return;
         }
-        state = State.DONE;
-        cancelDeadline();
-        detachUpstream(false);
-        releaseQueued();
+        stopUnfinished();
         runtime.metrics().rejected(kind.code());
         FullHttpResponse response = ErrorResponses.build(kind, requestId, ctx.alloc(), retryAfterSeconds);
         if (extra != null && !extra.isEmpty()) {

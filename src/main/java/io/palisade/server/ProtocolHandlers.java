@@ -5,7 +5,9 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.palisade.config.ServerLimits;
+import io.palisade.error.ErrorKind;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The protocol handlers of a client connection (codec, framing checks, limits, timeouts), their pipeline names, and
@@ -119,6 +121,15 @@ public final class ProtocolHandlers {
     /** The request validator: right after the codec (and the header read timeout), right before the proxy. */
     public static ChannelHandler requestValidator(ServerLimits limits) {
         return new RequestValidator(limits);
+    }
+
+    /**
+     * A request validator that also tells {@code rejections} the kind of every request it answers itself (for the
+     * {@code palisade_rejections_total} metric). The listener runs on the event loop and must be quick; one that
+     * throws is logged and ignored.
+     */
+    public static ChannelHandler requestValidator(ServerLimits limits, Consumer<ErrorKind> rejections) {
+        return new RequestValidator(limits, rejections);
     }
 
     /**

@@ -29,6 +29,7 @@ import io.palisade.error.ErrorKind;
 import io.palisade.error.ErrorResponses;
 import io.palisade.error.GatewayException;
 import java.util.ArrayDeque;
+import java.util.function.Consumer;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,9 +110,16 @@ final class RequestValidator extends ChannelDuplexHandler {
     private boolean autoReadPaused;
     private boolean drainScheduled;
 
+    private final Consumer<ErrorKind> rejections;
+
     RequestValidator(ServerLimits limits) {
+        this(limits, kind -> { });
+    }
+
+    RequestValidator(ServerLimits limits, Consumer<ErrorKind> rejections) {
         this.maxUriBytes = limits.maxUriBytes();
         this.maxBody = limits.maxBody();
+        this.rejections = rejections;
     }
 
     // ---- inbound
@@ -340,6 +348,11 @@ final class RequestValidator extends ChannelDuplexHandler {
     private void respond(ChannelHandlerContext ctx, Exchange ex, ErrorKind kind) {
         ex.failure = kind;
         ex.response = ResponseState.DONE;
+        try {
+            rejections.accept(kind);
+        } catch (RuntimeException e) {
+            log.warn("rejection listener failed", e);
+        }
         FullHttpResponse response = ErrorResponses.build(kind, ex.requestId, ctx.alloc());
         if (kind == ErrorKind.METHOD_NOT_ALLOWED) {
             response.headers().set(HttpHeaderNames.ALLOW, PROXIED_METHODS);

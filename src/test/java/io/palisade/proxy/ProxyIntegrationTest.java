@@ -315,6 +315,43 @@ class ProxyIntegrationTest {
     }
 
     @Test
+    void garbageFromUpstream_is502UpstreamError_andTheGatewayKeepsServing() throws Exception {
+        java.net.ServerSocket garbage = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        resources.add(garbage);
+        Thread responder = new Thread(() -> {
+            while (!garbage.isClosed()) {
+                try (java.net.Socket s = garbage.accept()) {
+                    s.getInputStream().read(new byte[4096]);
+                    s.getOutputStream().write("THIS IS NOT HTTP\r\n\r\n".getBytes(
+                            java.nio.charset.StandardCharsets.US_ASCII));
+                    s.getOutputStream().flush();
+                    s.getInputStream().read();
+                } catch (java.io.IOException e) {
+                    return;
+                }
+            }
+        }, "garbage-upstream");
+        responder.setDaemon(true);
+        responder.start();
+        TestUpstream good = upstream("good");
+        GatewayFixture gw = gateway("""
+                clusters:
+                  bad: { endpoints: [ "127.0.0.1:%d" ], retries: { attempts: 0 } }
+                  good: { endpoints: [ "%s" ] }
+                routes:
+                  - match: { path_prefix: /bad }
+                    cluster: bad
+                  - match: { path_prefix: /good }
+                    cluster: good
+                """.formatted(garbage.getLocalPort(), good.address()));
+
+        HttpResponse<String> r = gw.get("/bad");
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(r.body()).contains("upstream_error");
+        assertThat(gw.get("/good").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void refusedConnection_is502_afterRetryingAnotherEndpoint() {
         TestUpstream good = upstream("good");
         int closedPort = closedPort();

@@ -1,5 +1,8 @@
 package io.palisade.server;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -74,6 +77,25 @@ final class BadInputClient {
                 }
             }
         }
+    }
+
+    /**
+     * Sends {@code c} and asserts the whole contract: its exact status and error code (or no answer), whether the
+     * connection closed, a good request on the same connection when it stays open, and on a new one.
+     */
+    static void assertAnswered(BadInputs.Case c, String host, int port) throws IOException {
+        Outcome outcome = send(host, port, c);
+        if (c.status() == 0) {
+            assertThat(outcome.statusLine()).as("no response expected").isNull();
+        } else {
+            assertThat(outcome.statusLine()).isEqualTo("HTTP/1.1 " + HttpResponseStatus.valueOf(c.status()));
+            assertThat(outcome.error()).isEqualTo(c.error());
+        }
+        assertThat(outcome.closed()).as("connection closed").isEqualTo(c.closes());
+        if (!c.closes()) {
+            assertThat(outcome.followUp()).as("good request on the same connection").isEqualTo(200);
+        }
+        assertThat(goodRequestOnNewConnection(host, port)).isEqualTo("HTTP/1.1 200 OK");
     }
 
     /** A fresh connection, one good request: the server still serves after whatever came before. */

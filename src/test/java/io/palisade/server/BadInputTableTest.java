@@ -2,7 +2,6 @@ package io.palisade.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,19 +30,7 @@ class BadInputTableTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void eachInput_getsItsExactAnswer_andTheServerKeepsServing(BadInputs.Case c) throws Exception {
-        BadInputClient.Outcome outcome = BadInputClient.send(HOST, server.port(), c);
-
-        if (c.status() == 0) {
-            assertThat(outcome.statusLine()).as("no response expected").isNull();
-        } else {
-            assertThat(outcome.statusLine()).isEqualTo("HTTP/1.1 " + HttpResponseStatus.valueOf(c.status()));
-            assertThat(outcome.error()).isEqualTo(c.error());
-        }
-        assertThat(outcome.closed()).as("connection closed").isEqualTo(c.closes());
-        if (!c.closes()) {
-            assertThat(outcome.followUp()).as("good request on the same connection").isEqualTo(200);
-        }
-        assertThat(BadInputClient.goodRequestOnNewConnection(HOST, server.port())).isEqualTo("HTTP/1.1 200 OK");
+        BadInputClient.assertAnswered(c, HOST, server.port());
         assertThat(server.unexpectedErrors()).isEmpty();
     }
 }
