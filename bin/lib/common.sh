@@ -28,6 +28,7 @@ palisade_find_jdk() {
     return 1
   fi
   export JAVA_HOME="$best"
+  export PALISADE_JAVA_MAJOR="$best_major"
   export PATH="$JAVA_HOME/bin:$PATH"
   if [ "$best_major" -ge 24 ]; then
     # Maven's own Guava calls sun.misc.Unsafe, which newer JDKs warn about on every run; the warning is not ours.

@@ -40,7 +40,8 @@ class Seed004HungUpstreamDrill {
                       - match: { path_prefix: /ok }
                         cluster: fast
                     """.formatted(hung.address(), fast.address());
-            try (GatewayProcess gw = GatewayProcess.start("seed004", yaml, Ports.free(), Ports.free())) {
+            try (GatewayProcess gw = GatewayProcess.start("seed004", yaml, Ports.free(), Ports.free());
+                 LagProbe control = new LagProbe()) {
                 List<Load.Sample> before;
                 try (Load ok = new Load(4, Duration.ofSeconds(30),
                         n -> Load.get(gw.url("/ok"), Duration.ofSeconds(5)))) {
@@ -71,15 +72,18 @@ class Seed004HungUpstreamDrill {
                         Load.percentileMs(during, 0.5), Load.percentileMs(during, 0.99), before.size(),
                         during.size(), Load.statusCounts(during));
                 double lag = maxLag(gw.metrics());
-                report.line("largest event-loop lag seen: %.1f ms; silent server accepted %d connections",
-                        lag * 1000, hung.acceptedCount());
+                report.line("largest event-loop lag seen: %.1f ms (a thread of the drill's own JVM: %.1f ms);"
+                        + " silent server accepted %d connections", lag * 1000, control.maxLagSeconds() * 1000,
+                        hung.acceptedCount());
 
                 assertThat(hungSamples).isNotEmpty().allMatch(s -> s.status() == 504);
                 assertThat(hungSamples).allMatch(s -> s.latencyMicros() >= 500_000);
                 assertThat(during).isNotEmpty().allMatch(s -> s.status() == 200);
                 assertThat(Load.percentileMs(during, 0.99)).as("other route never waits on the hung one")
                         .isLessThan(500);
-                assertThat(lag).as("no event loop stalled").isLessThan(0.5);
+                // A blocked event loop would lag by the hung route's deadline or more; scheduling noise on a shared
+                // machine shows up in the control too.
+                assertThat(lag).as("no event loop stalled").isLessThan(control.maxLagSeconds() + 0.25);
                 assertThat(gw.stop()).isIn(0, 143);
                 assertThat(gw.logText()).doesNotContain("LEAK");
             }

@@ -21,7 +21,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.palisade.config.ClusterConfig;
 import io.palisade.config.HashOn;
 import io.palisade.config.RouteConfig;
@@ -36,7 +35,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One request's way through the gateway, from its head to the last byte of the response. Every method runs on the
@@ -93,7 +91,8 @@ final class Exchange implements RequestContext {
     /** The cluster whose retry budget this request holds a place in (retries may fail over to another). */
     private Cluster retryBudgetHolder;
     private List<Endpoint> triedEndpoints;
-    private ScheduledFuture<?> deadline;
+    /** When the whole exchange must be over ({@link System#nanoTime}); 0 until dispatch starts it. */
+    private long deadlineNanos;
     private long upstreamStartNanos;
     private long upstreamNanos;
     private String upstreamFailureKind;
@@ -382,13 +381,13 @@ final class Exchange implements RequestContext {
             respondError(ErrorKind.UPSTREAM_OVERLOADED);
             return;
         }
-        runtime.poolCounters().pending.incrementAndGet();
+        runtime.poolCounters().pending.increment();
         Endpoint target = endpoint;
         Cluster targetCluster = cluster;
         ChannelFuture connect = pool.connect(targetCluster, target, targetCluster.config().timeouts());
         connect.addListener((ChannelFutureListener) f -> {
             targetCluster.releasePending();
-            runtime.poolCounters().pending.decrementAndGet();
+            runtime.poolCounters().pending.decrement();
             if (state == State.DONE || endpoint != target) {
                 f.channel().close();
                 return;
@@ -463,10 +462,10 @@ final class Exchange implements RequestContext {
     }
 
     private void startDeadline() {
-        long nanos = route.requestTimeout().orElse(runtime.clusters().cluster(route.config().cluster())
-                .map(c -> c.config().timeouts().request()).orElse(java.time.Duration.ofSeconds(15))).toNanos();
-        deadline = ctx.executor().schedule(this::onDeadline, nanos, TimeUnit.NANOSECONDS);
+        deadlineNanos = System.nanoTime() + route.requestTimeoutNanos();
+        owner.armDeadline(deadlineNanos);
     }
+
 
     private void attach(UpstreamConnection c) {
         if (state == State.DONE) {
@@ -737,7 +736,7 @@ final class Exchange implements RequestContext {
     }
 
     void onUpstreamIdle(UpstreamConnection c) {
-        if (c == upstream && state == State.FORWARDING) {
+        if (c == upstream && state == State.FORWARDING && requestComplete) {
             timedOut();
         }
     }
@@ -748,8 +747,13 @@ final class Exchange implements RequestContext {
         }
     }
 
-    private void onDeadline() {
-        deadline = null;
+    /** The exchange's deadline, or 0 when none is running (filters still deciding, or done). */
+    long deadlineNanos() {
+        return state == State.DONE ? 0 : deadlineNanos;
+    }
+
+    /** Called by the connection's timer once {@link #deadlineNanos()} has passed. */
+    void onDeadline() {
         if (state == State.DONE) {
             return;
         }
@@ -866,11 +870,9 @@ final class Exchange implements RequestContext {
     }
 
     private void cancelDeadline() {
-        if (deadline != null) {
-            deadline.cancel(false);
-            deadline = null;
-        }
+        deadlineNanos = 0; // the connection's timer finds nothing to do and goes idle
     }
+
 
     private void releaseRequestPermit() {
         if (requestPermit) {

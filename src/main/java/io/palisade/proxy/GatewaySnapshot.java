@@ -1,5 +1,6 @@
 package io.palisade.proxy;
 
+import io.palisade.config.ClusterConfig;
 import io.palisade.config.GatewayConfig;
 import io.palisade.config.RouteConfig;
 import io.palisade.metrics.GatewayMetrics;
@@ -32,11 +33,11 @@ public final class GatewaySnapshot {
             RouteConfig r = rs.get(i);
             routeRuntimes[i] = new RouteRuntime(i, r, metrics.route(r.id()),
                     Math.min(serverMax, r.request().maxBody().orElse(serverMax)), r.request().requireBody(),
-                    r.requestTimeout(), r.idleTimeout());
+                    requestTimeout(config, r), r.idleTimeout());
             byConfig.put(r, routeRuntimes[i]);
         }
-        this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), metrics.route(RouteConfig.unmatched().id()), serverMax, false,
-                Optional.empty(), Optional.empty());
+        this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), metrics.route(RouteConfig.unmatched().id()),
+                serverMax, false, 0, Optional.empty());
         this.filters = filters.toArray(GatewayFilter[]::new);
     }
 
@@ -74,5 +75,14 @@ public final class GatewaySnapshot {
 
     /** A route with what the hot path needs resolved. */
     record RouteRuntime(int index, RouteConfig config, GatewayMetrics.RouteMetrics metrics, long maxBody,
-                        boolean requireBody, Optional<Duration> requestTimeout, Optional<Duration> idleTimeout) {}
+                        boolean requireBody, long requestTimeoutNanos, Optional<Duration> idleTimeout) {}
+
+    /** The route's own request timeout, else its cluster's: resolved once here, not per request. */
+    private static long requestTimeout(GatewayConfig config, RouteConfig r) {
+        if (r.requestTimeout().isPresent()) {
+            return r.requestTimeout().get().toNanos();
+        }
+        ClusterConfig cluster = config.clusters().get(r.cluster());
+        return cluster.timeouts().request().toNanos();
+    }
 }

@@ -3,7 +3,7 @@ package io.palisade.proxy;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.util.List;
+import java.util.Iterator;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -32,9 +32,9 @@ final class Headers {
 
     /** Removes hop-by-hop headers, including any named in {@code Connection}. */
     static void removeHopByHop(HttpHeaders headers) {
-        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
-        for (int i = 0; i < connection.size(); i++) {
-            String value = connection.get(i);
+        Iterator<String> connection = headers.valueStringIterator(HttpHeaderNames.CONNECTION);
+        while (connection.hasNext()) {
+            String value = connection.next();
             int start = 0;
             while (start < value.length()) {
                 int comma = value.indexOf(',', start);

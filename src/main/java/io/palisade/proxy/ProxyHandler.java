@@ -18,6 +18,8 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The last handler of a client connection: turns each decoded request into an {@link Exchange} and runs one at a time.
@@ -36,6 +38,8 @@ final class ProxyHandler extends ChannelDuplexHandler {
     private Exchange current;
     private final ArrayDeque<Object> backlog = new ArrayDeque<>(0);
     private String clientIp = "";
+    private ScheduledFuture<?> deadlineTimer;
+    private long timerDueNanos;
     private boolean draining;
 
     ProxyHandler(ProxyRuntime runtime) {
@@ -167,6 +171,10 @@ final class ProxyHandler extends ChannelDuplexHandler {
         while ((m = backlog.poll()) != null) {
             ReferenceCountUtil.release(m);
         }
+        if (deadlineTimer != null) {
+            deadlineTimer.cancel(false);
+            deadlineTimer = null;
+        }
         runtime.connectionClosed(ctx.channel());
         ctx.fireChannelInactive();
     }
@@ -206,6 +214,41 @@ final class ProxyHandler extends ChannelDuplexHandler {
 
     void readDownstream() {
         ctx.read();
+    }
+
+    /**
+     * Makes sure the connection's one deadline timer fires by {@code deadlineNanos}. Requests on a keep-alive
+     * connection reuse that timer: when it fires early (for an exchange that finished) it re-arms for the current
+     * one, so a request schedules and cancels nothing in the common case.
+     */
+    void armDeadline(long deadlineNanos) {
+        if (deadlineTimer != null) {
+            if (timerDueNanos <= deadlineNanos) {
+                return;
+            }
+            deadlineTimer.cancel(false);
+        }
+        scheduleTimer(deadlineNanos);
+    }
+
+    private void scheduleTimer(long dueNanos) {
+        timerDueNanos = dueNanos;
+        deadlineTimer = ctx.executor().schedule(this::onDeadlineTimer, Math.max(0, dueNanos - System.nanoTime()),
+                TimeUnit.NANOSECONDS);
+    }
+
+    private void onDeadlineTimer() {
+        deadlineTimer = null;
+        Exchange ex = current;
+        long due = ex == null ? 0 : ex.deadlineNanos();
+        if (due == 0) {
+            return;
+        }
+        if (System.nanoTime() - due >= 0) {
+            ex.onDeadline();
+        } else {
+            scheduleTimer(due);
+        }
     }
 
     /** The response is written (not yet flushed): flush, then serve the next request or close. */

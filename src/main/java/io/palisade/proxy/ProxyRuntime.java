@@ -16,6 +16,7 @@ import io.palisade.upstream.ClusterManager;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +46,7 @@ public final class ProxyRuntime {
     private final AtomicLong acceptedTotal = new AtomicLong();
     private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
     private final AtomicLong suppressedFailures = new AtomicLong();
-    private final AtomicLong inflightCounter = new AtomicLong();
+    private final LongAdder inflightCounter = new LongAdder();
     private volatile GatewaySnapshot snapshot;
     private volatile boolean draining;
 
@@ -99,12 +100,12 @@ public final class ProxyRuntime {
                 cb -> cb.call(inflight()));
         metrics.gauge("palisade_upstream_connections", "Upstream connections by state (idle in pool or busy).",
                 cb -> {
-                    long idle = poolCounters.idle.get();
+                    long idle = poolCounters.idle.sum();
                     cb.call(idle, "idle");
-                    cb.call(Math.max(0, poolCounters.open.get() - idle), "busy");
+                    cb.call(Math.max(0, poolCounters.open.sum() - idle), "busy");
                 }, "state");
         metrics.gauge("palisade_upstream_pending", "Requests waiting for an upstream connection to open.",
-                cb -> cb.call(poolCounters.pending.get()));
+                cb -> cb.call(poolCounters.pending.sum()));
     }
 
     /** The handler to end each client pipeline with (one per connection). */
@@ -131,15 +132,15 @@ public final class ProxyRuntime {
 
     /** Requests in flight, counted from exchanges still holding an upstream or running policy. */
     public long inflight() {
-        return inflightCounter.get();
+        return inflightCounter.sum();
     }
 
     void exchangeStarted() {
-        inflightCounter.incrementAndGet();
+        inflightCounter.increment();
     }
 
     void exchangeEnded() {
-        inflightCounter.decrementAndGet();
+        inflightCounter.decrement();
     }
 
     /**

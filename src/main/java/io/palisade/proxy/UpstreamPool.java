@@ -1,6 +1,7 @@
 package io.palisade.proxy;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -19,7 +20,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Keep-alive connections to upstream endpoints, one pool per event loop: a downstream connection only ever borrows
@@ -48,11 +49,11 @@ final class UpstreamPool {
         this.counters = counters;
     }
 
-    /** Process-wide counts for metrics (pools themselves are per loop). */
+    /** Process-wide counts for metrics (pools themselves are per loop); adders, so loops do not contend. */
     static final class PoolCounters {
-        final AtomicLong open = new AtomicLong();
-        final AtomicLong idle = new AtomicLong();
-        final AtomicLong pending = new AtomicLong();
+        final LongAdder open = new LongAdder();
+        final LongAdder idle = new LongAdder();
+        final LongAdder pending = new LongAdder();
     }
 
     /** An idle, open connection to {@code endpoint}, or null when a new one must be opened. */
@@ -63,7 +64,7 @@ final class UpstreamPool {
         }
         UpstreamConnection c;
         while ((c = q.pollLast()) != null) {
-            counters.idle.decrementAndGet();
+            counters.idle.decrement();
             c.pooled = false;
             if (c.channel.isActive()) {
                 return c;
@@ -79,6 +80,8 @@ final class UpstreamPool {
                 .channel(transport.clientChannel())
                 .resolver(resolver)
                 .option(ChannelOption.AUTO_READ, false)
+                // The client side's allocator: one set of arenas and thread caches, not two.
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
@@ -97,19 +100,23 @@ final class UpstreamPool {
                                 .addLast("upstream", conn);
                     }
                 });
-        counters.open.incrementAndGet();
+        counters.open.increment();
         ChannelFuture f = b.connect(InetSocketAddress.createUnresolved(endpoint.address().host(),
                 endpoint.address().port()));
         f.channel().closeFuture().addListener(x -> {
-            counters.open.decrementAndGet();
+            counters.open.decrement();
             cluster.releaseConnection();
         });
         return f;
     }
 
-    /** Closes the connection when nothing was read or written on it for {@code idle}. */
+    /**
+     * Fires when the upstream sent nothing for {@code idle}: reader-idle only, because watching writes too would put a
+     * listener on every write. While a request body is still being sent the exchange ignores it (the request
+     * deadline bounds that case).
+     */
     static IdleStateHandler idleHandler(java.time.Duration idle) {
-        return new IdleStateHandler(0, 0, idle.toMillis(), TimeUnit.MILLISECONDS);
+        return new IdleStateHandler(idle.toMillis(), 0, 0, TimeUnit.MILLISECONDS);
     }
 
     /** Returns a connection whose exchange finished cleanly, for reuse. */
@@ -121,7 +128,7 @@ final class UpstreamPool {
         c.exchange = null;
         c.pooled = true;
         idle.computeIfAbsent(c.endpoint, e -> new ArrayDeque<>()).addLast(c);
-        counters.idle.incrementAndGet();
+        counters.idle.increment();
         // Read while idle so a close or stray bytes from the upstream are noticed (and the connection dropped).
         c.channel.read();
     }
@@ -133,7 +140,7 @@ final class UpstreamPool {
         }
         ArrayDeque<UpstreamConnection> q = idle.get(c.endpoint);
         if (q != null && q.remove(c)) {
-            counters.idle.decrementAndGet();
+            counters.idle.decrement();
             if (q.isEmpty()) {
                 idle.remove(c.endpoint);
             }
