@@ -14,6 +14,7 @@ inIter && / ns\/op$/ {
 }
 /gc\.alloc\.rate\.norm:/ && k != "" { alloc[k] = $(NF - 1) }
 END {
+    if (n == 0) exit
     printf "%-62s %10s %10s %10s\n", "benchmark", "best ns", "worst ns", "B/op"
     for (i = 1; i <= n; i++) {
         k = keys[i]
