@@ -3,6 +3,7 @@ package io.palisade.server;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,16 +20,30 @@ final class GracefulClose {
 
     private GracefulClose() {}
 
-    /** Closes once {@code write} has completed, successfully or not. */
-    static void afterWrite(ChannelFuture write) {
-        write.addListener(f -> close(write.channel()));
+    /**
+     * Closes once {@code write} has completed, successfully or not.
+     *
+     * @param inputMayFollow the client may still be sending (an unread body, pipelined requests): linger; otherwise
+     *                       close at once, which costs no timer and no half-close
+     */
+    static void afterWrite(ChannelFuture write, boolean inputMayFollow) {
+        write.addListener(f -> {
+            if (inputMayFollow) {
+                close(write.channel());
+            } else {
+                write.channel().close();
+            }
+        });
     }
 
     static void close(Channel ch) {
         if (ch instanceof DuplexChannel duplex && ch.isActive() && !duplex.isOutputShutdown()) {
             duplex.shutdownOutput().addListener(f -> {
                 if (f.isSuccess()) {
-                    ch.eventLoop().schedule(() -> ch.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                    ScheduledFuture<?> linger = ch.eventLoop().schedule(() -> ch.close(), LINGER_MILLIS,
+                            TimeUnit.MILLISECONDS);
+                    // A client that closes first ends the linger; a pending task would keep the channel reachable.
+                    ch.closeFuture().addListener(c -> linger.cancel(false));
                 } else {
                     ch.close();
                 }

@@ -310,7 +310,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         ctx.write(msg, written);
         if (ex.closeAfterResponse || closing) {
             beginClosing(ctx);
-            closeAfter(written);
+            closeAfter(written, ex);
         } else {
             maybeFinish(ctx, ex);
         }
@@ -365,7 +365,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         ChannelFuture written = ctx.writeAndFlush(response);
         ex.lastWrite = written;
         if (close) {
-            closeAfter(written);
+            closeAfter(written, ex);
         } else {
             maybeFinish(ctx, ex);
         }
@@ -380,7 +380,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         switch (ex.response) {
             case NONE -> respond(ctx, ex, kind);
-            case DONE -> closeAfter(ex.lastWrite);
+            case DONE -> closeAfter(ex.lastWrite, ex);
             // The proxy's response is under way: let it finish, then close (see write()).
             case STARTED -> ex.closeAfterResponse = true;
             // Inside an interim response there is no clean way to add a final one.
@@ -388,10 +388,15 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
     }
 
-    private void closeAfter(ChannelFuture write) {
+    /**
+     * Closes after {@code write}: at once when the client has sent all it announced (the common {@code Connection:
+     * close} case), or after a linger when more of its bytes may still arrive, so they do not turn into a reset that
+     * destroys the response.
+     */
+    private void closeAfter(ChannelFuture write, Exchange ex) {
         if (!closeArranged) {
             closeArranged = true;
-            GracefulClose.afterWrite(write);
+            GracefulClose.afterWrite(write, !ex.inboundDone || !held.isEmpty());
         }
     }
 
