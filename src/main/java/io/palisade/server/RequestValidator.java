@@ -30,6 +30,7 @@ import io.palisade.error.ErrorResponses;
 import io.palisade.error.GatewayException;
 import java.util.ArrayDeque;
 import java.util.function.Consumer;
+import java.util.Iterator;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -489,20 +490,21 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         HttpHeaders headers = request.headers();
         boolean http11 = HttpVersion.HTTP_1_1.equals(request.protocolVersion());
-        List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
-        if (hosts.isEmpty()) {
+        // Iterators, not getAll: this runs for every request, and getAll builds a list even for an absent header.
+        Iterator<String> hosts = headers.valueStringIterator(HttpHeaderNames.HOST);
+        if (!hosts.hasNext()) {
             if (http11) {
                 return ErrorKind.MISSING_HOST;
             }
-        } else if (hosts.size() > 1 || !HttpSyntax.isValidHost(hosts.get(0))) {
+        } else if (!HttpSyntax.isValidHost(hosts.next()) || hosts.hasNext()) {
             return ErrorKind.INVALID_HOST;
         }
         if (HttpMethod.CONNECT.equals(method)) {
             return ErrorKind.METHOD_NOT_ALLOWED;
         }
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
-        List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!codings.isEmpty()) {
+        if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
             // RFC 9112 §6.1: Transfer-Encoding on HTTP/1.0 means faulty framing; with Content-Length, smuggling.
             if (!http11 || hasLength) {
                 return ErrorKind.AMBIGUOUS_FRAMING;
@@ -518,8 +520,8 @@ final class RequestValidator extends ChannelDuplexHandler {
         if (hasLength && HttpUtil.getContentLength(request, 0L) > maxBody) {
             return ErrorKind.BODY_TOO_LARGE;
         }
-        List<String> expectations = headers.getAll(HttpHeaderNames.EXPECT);
-        if (!expectations.isEmpty()) {
+        if (headers.contains(HttpHeaderNames.EXPECT)) {
+            List<String> expectations = headers.getAll(HttpHeaderNames.EXPECT);
             if (!HttpSyntax.isExactly(expectations, "100-continue")) {
                 return ErrorKind.EXPECTATION_FAILED;
             }
@@ -551,9 +553,12 @@ final class RequestValidator extends ChannelDuplexHandler {
     /** Keeps a valid client id, else sets a fresh one, so the proxy, the logs and error bodies share one id. */
     private static String requestId(HttpRequest request) {
         HttpHeaders headers = request.headers();
-        List<String> ids = headers.getAll(RequestIds.HEADER);
-        if (ids.size() == 1 && RequestIds.isValid(ids.get(0))) {
-            return ids.get(0);
+        Iterator<String> ids = headers.valueStringIterator(RequestIds.HEADER);
+        if (ids.hasNext()) {
+            String first = ids.next();
+            if (!ids.hasNext() && RequestIds.isValid(first)) {
+                return first;
+            }
         }
         String id = RequestIds.generate();
         headers.set(RequestIds.HEADER, id);
