@@ -3,6 +3,7 @@ package io.palisade.ratelimit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.palisade.testing.RedisServer;
 import io.palisade.time.Ticker;
 import java.time.Clock;
 import java.time.Duration;
