@@ -103,6 +103,11 @@ public final class PacedLoad implements AutoCloseable {
         return connects.sum();
     }
 
+    /** The {@link System#nanoTime()} the load started at: sample times are relative to it. */
+    public long startNanos() {
+        return start;
+    }
+
     /** Nanoseconds since the load started. */
     public long elapsedNanos() {
         return System.nanoTime() - start;
