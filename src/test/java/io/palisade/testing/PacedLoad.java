@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
 import java.util.function.LongFunction;
 
 /**
@@ -44,14 +45,14 @@ public final class PacedLoad implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final long start = System.nanoTime();
 
-    private PacedLoad(int port, InetAddress source, int workers, double perSecond, Duration maxDuration,
-                      long maxRequests, LongFunction<Get> request) {
+    private PacedLoad(int port, IntFunction<InetAddress> source, int workers, double perSecond, Duration maxDuration,
+                      long maxRequests, LongFunction<Get> request, boolean catchUp) {
         long intervalNanos = (long) (1e9 / perSecond);
         long deadline = start + maxDuration.toNanos();
         for (int w = 0; w < workers; w++) {
             int worker = w;
             Thread t = Thread.ofPlatform().daemon().name("paced-load-" + w).unstarted(() -> {
-                try (LoopbackHttp http = new LoopbackHttp(port, source, 10_000)) {
+                try (LoopbackHttp http = new LoopbackHttp(port, source.apply(worker), 10_000)) {
                     for (long n = worker; n < maxRequests && !stop.get(); n += workers) {
                         long due = start + n * intervalNanos;
                         long now = System.nanoTime();
@@ -60,6 +61,15 @@ public final class PacedLoad implements AutoCloseable {
                         }
                         if (due > now) {
                             LockSupport.parkNanos(due - now);
+                        } else if (!catchUp && now - due > intervalNanos * workers) {
+                            // A steady client: the slots missed while it was stalled are skipped, not sent in a burst.
+                            long behind = (now - due) / (intervalNanos * workers);
+                            n += behind * workers;
+                            due = start + n * intervalNanos;
+                            if (n >= maxRequests || due - deadline >= 0) {
+                                break;
+                            }
+                            LockSupport.parkNanos(Math.max(0, due - System.nanoTime()));
                         }
                         if (stop.get()) {
                             break;
@@ -81,7 +91,24 @@ public final class PacedLoad implements AutoCloseable {
      */
     public static PacedLoad start(int port, InetAddress source, int workers, double perSecond, Duration maxDuration,
                                   long maxRequests, LongFunction<Get> request) {
-        return new PacedLoad(port, source, workers, perSecond, maxDuration, maxRequests, request);
+        return new PacedLoad(port, w -> source, workers, perSecond, maxDuration, maxRequests, request, true);
+    }
+
+    /**
+     * Like {@link #start(int, InetAddress, int, double, Duration, long, LongFunction)}, but a well-behaved client: a
+     * worker that falls behind (descheduled, or waiting on a slow answer) skips the slots it missed instead of sending
+     * them at once, so the client never bursts above its rate.
+     */
+    public static PacedLoad steady(int port, InetAddress source, int workers, double perSecond, Duration maxDuration,
+                                   long maxRequests, LongFunction<Get> request) {
+        return new PacedLoad(port, w -> source, workers, perSecond, maxDuration, maxRequests, request, false);
+    }
+
+    /** Like {@link #start(int, InetAddress, int, double, Duration, long, LongFunction)}, a source per worker. */
+    public static PacedLoad startFromSources(int port, IntFunction<InetAddress> sourceOfWorker, int workers,
+                                             double perSecond, Duration maxDuration, long maxRequests,
+                                             LongFunction<Get> request) {
+        return new PacedLoad(port, sourceOfWorker, workers, perSecond, maxDuration, maxRequests, request, true);
     }
 
     private void send(LoopbackHttp http, Get req) {
