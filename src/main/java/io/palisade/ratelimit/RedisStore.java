@@ -247,8 +247,8 @@ final class RedisStore {
         errors.increment();
         if (state.compareAndSet(State.CONNECTING, State.DOWN)) {
             activations.increment();
-            LOG.warn("Redis rate-limit store {} unreachable ({}); global limits enforced locally at this node's share"
-                    + " until it answers", settings.address(), describe(error));
+            LOG.warn("Redis rate-limit store {} could not be set up ({}); global limits enforced locally at this node's"
+                    + " share until it answers", settings.address(), describe(error));
         }
     }
 

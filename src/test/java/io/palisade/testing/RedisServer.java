@@ -28,12 +28,14 @@ public final class RedisServer implements AutoCloseable {
     private final Path binary;
     private final Path dir;
     private final int port;
+    private final List<String> extraArgs;
     private Process process;
 
-    private RedisServer(Path binary, Path dir, int port) {
+    private RedisServer(Path binary, Path dir, int port, List<String> extraArgs) {
         this.binary = binary;
         this.dir = dir;
         this.port = port;
+        this.extraArgs = List.copyOf(extraArgs);
     }
 
     /** Starts a server on a free port. */
@@ -42,8 +44,14 @@ public final class RedisServer implements AutoCloseable {
     }
 
     public static RedisServer start(int port) {
+        return start(port, List.of());
+    }
+
+    /** Starts a server on {@code port} with extra command-line options, e.g. {@code --rename-command SCRIPT ""}. */
+    public static RedisServer start(int port, List<String> extraArgs) {
         try {
-            RedisServer server = new RedisServer(findBinary(), Files.createTempDirectory("palisade-redis"), port);
+            RedisServer server = new RedisServer(findBinary(), Files.createTempDirectory("palisade-redis"), port,
+                    extraArgs);
             server.startProcess();
             return server;
         } catch (IOException e) {
@@ -126,9 +134,11 @@ public final class RedisServer implements AutoCloseable {
 
     private void startProcess() {
         try {
-            ProcessBuilder pb = new ProcessBuilder(binary.toString(),
+            List<String> cmd = new ArrayList<>(List.of(binary.toString(),
                     "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--dir", dir.toString(), "--enable-debug-command", "yes", "--loglevel", "warning")
+                    "--dir", dir.toString(), "--enable-debug-command", "yes", "--loglevel", "warning"));
+            cmd.addAll(extraArgs);
+            ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("redis.log").toFile());
             process = pb.start();
