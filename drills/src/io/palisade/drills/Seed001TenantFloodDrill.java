@@ -226,7 +226,6 @@ class Seed001TenantFloodDrill {
 
     /** Random API keys: never valid, each one new, from many client addresses. */
     private static final class RandomKeys {
-        private final AtomicBoolean stop = new AtomicBoolean();
         private final LongAdder sent = new LongAdder();
         private final AtomicLong rotating = new AtomicLong();
         private final Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
@@ -243,7 +242,7 @@ class Seed001TenantFloodDrill {
                     LoopbackHttp heavyClient = heavy
                             ? new LoopbackHttp(port, address("127.3.0." + (worker + 1)), 10_000) : null;
                     byte[] raw = new byte[24];
-                    while (!stop.get() && System.nanoTime() < deadline) {
+                    while (System.nanoTime() < deadline) {
                         long n = sent.sum();
                         if (n >= total) {
                             break;
