@@ -39,6 +39,15 @@ final class GatewayProcess implements AutoCloseable {
     /** Writes {@code yaml} (with listener and admin on the given ports) and starts the gateway on it. */
     static GatewayProcess start(String name, String yaml, int port, int adminPort) throws IOException,
             InterruptedException {
+        return start(name, yaml, port, adminPort, List.of());
+    }
+
+    /**
+     * Like {@link #start(String, String, int, int)}, with extra JVM options after the defaults ({@code -Xms256m
+     * -Xmx512m}, paranoid leak detection); a later {@code -Xmx} or {@code -Xms} replaces the default.
+     */
+    static GatewayProcess start(String name, String yaml, int port, int adminPort, List<String> jvmArgs)
+            throws IOException, InterruptedException {
         Path dir = Files.createDirectories(Path.of(System.getProperty("palisade.drill.reports", "target/drills")));
         Path config = dir.resolve(name + ".yaml");
         Files.writeString(config, "listeners:\n  http: { address: 127.0.0.1:" + port + " }\nadmin:\n  address: "
@@ -46,8 +55,10 @@ final class GatewayProcess implements AutoCloseable {
         Path log = dir.resolve(name + ".gateway.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xms256m", "-Xmx512m",
-                "-Dio.netty.leakDetection.level=paranoid", "-jar",
-                System.getProperty("palisade.jar", "target/palisade.jar"), "run", "--config", config.toString()));
+                "-Dio.netty.leakDetection.level=paranoid"));
+        cmd.addAll(jvmArgs);
+        cmd.addAll(List.of("-jar", System.getProperty("palisade.jar", "target/palisade.jar"), "run", "--config",
+                config.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         GatewayProcess gp = new GatewayProcess(p, config, log, port, adminPort);
         gp.awaitReady();

@@ -1,7 +1,5 @@
 package io.palisade.ratelimit;
 
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.palisade.error.ErrorKind;
 import io.palisade.proxy.FilterResult;
 import io.palisade.proxy.GatewayFilter;
@@ -79,9 +77,10 @@ public final class RateLimitFilter implements GatewayFilter {
             d.addHeaders(ctx.responseHeaders());
             return FilterResult.PROCEED;
         }
-        HttpHeaders headers = new DefaultHttpHeaders();
-        d.addHeaders(headers);
+        // Into the exchange's response headers, replacing what an earlier phase allowed with: the error response adds
+        // both those and a rejection's own headers, so passing them there too would send every field twice.
+        d.addHeaders(ctx.responseHeaders());
         return FilterResult.reject(d.rejection().orElse(ErrorKind.RATE_LIMITED),
-                (int) Math.min(Integer.MAX_VALUE, d.retryAfterSeconds()), headers);
+                (int) Math.min(Integer.MAX_VALUE, d.retryAfterSeconds()), null);
     }
 }

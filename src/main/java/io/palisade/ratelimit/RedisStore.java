@@ -212,13 +212,8 @@ final class RedisStore {
         try {
             client.connectAsync(StringCodec.UTF8, uri).whenComplete((c, error) -> {
                 if (error != null) {
-                    errors.increment();
                     probing.set(false);
-                    if (state.compareAndSet(State.CONNECTING, State.DOWN)) {
-                        activations.increment();
-                        LOG.warn("Redis rate-limit store {} unreachable ({}); global limits enforced locally at this"
-                                + " node's share until it answers", settings.address(), describe(error));
-                    }
+                    connectFailed(error);
                     return;
                 }
                 if (closed) {
@@ -233,15 +228,27 @@ final class RedisStore {
                     if (loadError == null) {
                         up();
                     } else {
-                        errors.increment();
-                        state.compareAndSet(State.CONNECTING, State.DOWN);
+                        connectFailed(loadError);
                     }
                 });
             });
         } catch (RuntimeException e) {
-            errors.increment();
             probing.set(false);
-            state.compareAndSet(State.CONNECTING, State.DOWN);
+            connectFailed(e);
+        }
+    }
+
+    /**
+     * The first connection (or its script load) failed: counts it and, leaving {@code CONNECTING}, falls back with one
+     * WARN line, whichever step failed. Without that line a script load that missed its deadline on a cold start left
+     * the node at its local share with nothing in the log.
+     */
+    private void connectFailed(Throwable error) {
+        errors.increment();
+        if (state.compareAndSet(State.CONNECTING, State.DOWN)) {
+            activations.increment();
+            LOG.warn("Redis rate-limit store {} could not be set up ({}); global limits enforced locally at this node's"
+                    + " share until it answers", settings.address(), describe(error));
         }
     }
 

@@ -90,6 +90,129 @@ class SchemaTest {
         assertThat(schemaErrors(ConfigLoaderTest.MINIMAL)).isEmpty();
     }
 
+    /** Every rate-limiting key the loader reads: the schema accepts it and the loader builds what it says. */
+    static final String RATE_LIMITING = """
+            rate_limiting:
+              store: redis
+              redis: { address: "127.0.0.1:6379", timeout: 50ms, probe_interval: 2s }
+              nodes: 3
+              max_keys: 200000
+            consumers:
+              acme: { groups: [orders], api_keys: [ { sha256: "%s" } ] }
+            auth:
+              api_key: { header: X-Api-Key }
+            clusters:
+              orders:
+                endpoints: [ "127.0.0.1:9001" ]
+                adaptive_concurrency: { enabled: true, min: 4, max: 256, initial: 16, tolerance: 2.5, window: 50 }
+              reports:
+                endpoints: [ "127.0.0.1:9002" ]
+                adaptive_concurrency: {}
+            routes:
+              - name: orders
+                match: { path_prefix: /orders }
+                cluster: orders
+                auth: { any_of: [api_key] }
+                rate_limits:
+                  - { key: ip, rate: 100/s, burst: 200, before_auth: true }
+                  - { key: consumer, rate: 50/s, burst: 100, scope: local, name: per-consumer }
+                  - { key: consumer, rate: 100000/d, name: daily }
+                  - { key: [consumer, header:X-Region], rate: 10/m }
+                  - { key: [route], rate: 1000/h, name: "route-wide" }
+                  - { key: path, rate: 5/s, scope: global }
+                concurrency: { per_consumer: 32 }
+              - match: { path_prefix: /reports }
+                cluster: reports
+                rate_limits: []
+            """.formatted("a".repeat(64));
+
+    @Test
+    void rateLimitingExample_validatesAgainstTheSchema_andLoads() throws Exception {
+        assertThat(schemaErrors(RATE_LIMITING)).isEmpty();
+
+        GatewayConfig config = ConfigLoader.parse(RATE_LIMITING, "rate-limiting.yaml");
+        assertThat(config.rateLimiting().store()).isEqualTo(io.palisade.ratelimit.RateLimitSettings.Store.REDIS);
+        assertThat(config.rateLimiting().nodes()).isEqualTo(3);
+        assertThat(config.rateLimiting().maxKeys()).isEqualTo(200_000);
+        assertThat(config.rateLimiting().redis().orElseThrow().probeInterval()).isEqualTo(Duration.ofSeconds(2));
+        var orders = config.routes().get(0).limits();
+        assertThat(orders.rules()).extracting(io.palisade.ratelimit.RateRule::name).containsExactly(
+                "ip-100/s", "per-consumer", "daily", "consumer+header:x-region-10/m", "route-wide", "path-5/s");
+        assertThat(orders.perConsumerConcurrency()).hasValue(32);
+        assertThat(config.clusters().get("orders").adaptiveConcurrency().tolerance()).isEqualTo(2.5);
+        assertThat(config.clusters().get("reports").adaptiveConcurrency().enabled()).isTrue();
+        assertThat(config.clusters().get("reports").adaptiveConcurrency().initial()).isEqualTo(20);
+    }
+
+    /** A small config with one rate-limiting mistake put where its prefix says (RULE, ROUTE, CLUSTER or the root). */
+    private static String withRateLimitingMistake(String mistake) {
+        String rule = mistake.startsWith("RULE ") ? mistake.substring(5) : "{ key: ip, rate: 10/s }";
+        String route = mistake.startsWith("ROUTE ") ? "\n    " + mistake.substring(6) : "";
+        String cluster = mistake.startsWith("CLUSTER ") ? ", adaptive_concurrency: " + mistake.substring(8) : "";
+        String root = mistake.startsWith("rate_limiting") ? mistake + "\n" : "";
+        return root + """
+                clusters:
+                  c: { endpoints: [ "127.0.0.1:1" ]%s }
+                routes:
+                  - match: { path_prefix: /a }
+                    cluster: c
+                    rate_limits: [ %s ]%s
+                """.formatted(cluster, rule, route);
+    }
+
+    @Test
+    void rateLimitingMistakeTemplate_isValidWithoutAMistake() throws Exception {
+        for (String fine : List.of("", "ROUTE concurrency: { per_consumer: 4 }", "CLUSTER { min: 2, max: 8 }",
+                "rate_limiting: { store: redis, redis: { address: \"127.0.0.1:6379\", timeout: 50ms } }",
+                "RULE { key: [ip, header:X-Region], rate: 10/s, burst: 5, before_auth: true, name: a.b }")) {
+            String yaml = withRateLimitingMistake(fine);
+            assertThat(schemaErrors(yaml)).as("schema errors for:\n%s", yaml).isEmpty();
+            assertThat(ConfigLoader.parse(yaml, "t.yaml").routes()).hasSize(1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "rate_limiting: { store: redis }",
+            "rate_limiting: { store: memcached }",
+            "rate_limiting: { redis: { address: \"127.0.0.1:6379\" } }",
+            "rate_limiting: { redis: { address: \"127.0.0.1:0\", timeout: 50ms } }",
+            "rate_limiting: { redis: { address: \"127.0.0.1:6379\", timeout: 0s } }",
+            "rate_limiting: { nodes: 0 }",
+            "rate_limiting: { max_keys: 0 }",
+            "rate_limiting: { max_key: 10 }",
+            "RULE { key: ip }",
+            "RULE { rate: 10/s }",
+            "RULE { key: ip, rate: 0/s }",
+            "RULE { key: ip, rate: 10/w }",
+            "RULE { key: ip, rate: 10 }",
+            "RULE { key: cookie, rate: 10/s }",
+            "RULE { key: [ip, ip], rate: 10/s }",
+            "RULE { key: [], rate: 10/s }",
+            "RULE { key: \"header:\", rate: 10/s }",
+            "RULE { key: ip, rate: 10/s, burst: 0 }",
+            "RULE { key: ip, rate: 10/s, burst: many }",
+            "RULE { key: consumer, rate: 10/s, before_auth: true }",
+            "RULE { key: [ip, consumer], rate: 10/s, before_auth: true }",
+            "RULE { key: ip, rate: 10/s, scope: cluster }",
+            "RULE { key: ip, rate: 10/s, name: \"has space\" }",
+            "RULE { key: ip, rate: 10/s, name: \"\" }",
+            "RULE { key: ip, rate: 10/s, limit: 5 }",
+            "ROUTE concurrency: {}",
+            "ROUTE concurrency: { per_consumer: 0 }",
+            "ROUTE concurrency: { per_consumer: 4, per_route: 8 }",
+            "CLUSTER { min: 0 }",
+            "CLUSTER { tolerance: 0.5 }",
+            "CLUSTER { window: 0 }",
+            "CLUSTER { enabled: maybe }",
+            "CLUSTER { limit: 10 }"})
+    void invalidRateLimiting_failsBothSchemaAndLoader(String mistake) throws Exception {
+        String yaml = withRateLimitingMistake(mistake);
+        assertThat(schemaErrors(yaml)).as("schema errors for:\n%s", yaml).isNotEmpty();
+        assertThatThrownBy(() -> ConfigLoader.parse(yaml, "t.yaml")).as("loader on:\n%s", yaml)
+                .isInstanceOf(ConfigException.class);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
             // unknown key

@@ -3,15 +3,22 @@ package io.palisade.ratelimit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.palisade.testing.RedisServer;
 import io.palisade.time.Ticker;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * Redis faults with a real server and the real clock (Lettuce's deadlines run on real time): killed, paused, slow, and
@@ -154,6 +161,35 @@ class RedisFallbackTest {
         assertThat(limiter.stats().fallbackActive()).isFalse();
         assertThat(limiter.stats().redisErrors()).isZero();
         assertThat(limiter.stats().rejectionsByRule()).doesNotContainKey("orders/global");
+    }
+
+    @Test
+    void scriptLoadRefusedAtStart_fallsBackWithOneWarning_andMovesToRedisOnItsOwn() throws Exception {
+        Logger storeLogger = (Logger) LoggerFactory.getLogger(RedisStore.class);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        storeLogger.addAppender(logs);
+        // Connects and answers PING, but SCRIPT LOAD is an unknown command: the start fails after the connect.
+        try (RedisServer noScript = RedisServer.start(RedisServer.freePort(),
+                List.of("--rename-command", "SCRIPT", "palisade-test-no-script"))) {
+            limiter = limiter(noScript.address(), "200ms");
+            await().atMost(Duration.ofSeconds(20)).until(() -> limiter.stats().redisErrors() > 0);
+            assertThat(limiter.stats().fallbackActive()).isTrue();
+            assertThat(limiter.stats().fallbackActivations()).isEqualTo(1);
+            List<ILoggingEvent> warnings;
+            synchronized (logs) { // AppenderBase appends under the appender's own lock
+                warnings = logs.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
+            }
+            assertThat(warnings).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
+                    .contains("global limits enforced locally at this node's share").contains("SCRIPT"));
+
+            // Probes ride on checks; once PING answers, checks go to Redis (EVALSHA's NOSCRIPT is answered by EVAL).
+            awaitRecovery(limiter);
+            assertThat(check(limiter, "on-redis").decidedByFallback()).isFalse();
+            assertThat(limiter.stats().fallbackActivations()).isEqualTo(1);
+        } finally {
+            storeLogger.detachAppender(logs);
+        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import io.palisade.testing.FakeTicker;
+import io.palisade.testing.RedisServer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

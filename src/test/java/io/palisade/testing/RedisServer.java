@@ -1,4 +1,4 @@
-package io.palisade.ratelimit;
+package io.palisade.testing;
 
 import static org.awaitility.Awaitility.await;
 
@@ -24,26 +24,34 @@ import java.util.concurrent.TimeUnit;
  * A real {@code redis-server} started by a test on a free 127.0.0.1 port, with a tiny RESP client for admin commands.
  * Fails (never skips) when {@code redis-server} is missing: CI installs it.
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
     private final Path binary;
     private final Path dir;
     private final int port;
+    private final List<String> extraArgs;
     private Process process;
 
-    private RedisServer(Path binary, Path dir, int port) {
+    private RedisServer(Path binary, Path dir, int port, List<String> extraArgs) {
         this.binary = binary;
         this.dir = dir;
         this.port = port;
+        this.extraArgs = List.copyOf(extraArgs);
     }
 
     /** Starts a server on a free port. */
-    static RedisServer start() {
+    public static RedisServer start() {
         return start(freePort());
     }
 
-    static RedisServer start(int port) {
+    public static RedisServer start(int port) {
+        return start(port, List.of());
+    }
+
+    /** Starts a server on {@code port} with extra command-line options, e.g. {@code --rename-command SCRIPT ""}. */
+    public static RedisServer start(int port, List<String> extraArgs) {
         try {
-            RedisServer server = new RedisServer(findBinary(), Files.createTempDirectory("palisade-redis"), port);
+            RedisServer server = new RedisServer(findBinary(), Files.createTempDirectory("palisade-redis"), port,
+                    extraArgs);
             server.startProcess();
             return server;
         } catch (IOException e) {
@@ -52,7 +60,7 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** A port nothing listens on right now (another process could take it later; good enough on loopback). */
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         } catch (IOException e) {
@@ -60,16 +68,16 @@ final class RedisServer implements AutoCloseable {
         }
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String address() {
+    public String address() {
         return "127.0.0.1:" + port;
     }
 
     /** Kills the process at once (SIGKILL): connections drop without a goodbye. */
-    void kill() {
+    public void kill() {
         if (process != null) {
             process.destroyForcibly();
             try {
@@ -82,13 +90,13 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Starts the server again on the same port (empty: no persistence, no script cache). */
-    void restart() {
+    public void restart() {
         kill();
         startProcess();
     }
 
     /** Sends one command and returns its reply (String, Long, List or an "ERR..." String for errors). */
-    Object command(String... args) {
+    public Object command(String... args) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
             socket.setSoTimeout(10_000);
@@ -102,7 +110,7 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Sends a command without waiting for its reply (e.g. DEBUG SLEEP, which answers only after sleeping). */
-    void send(String... args) {
+    public void send(String... args) {
         Thread t = new Thread(() -> {
             try {
                 command(args);
@@ -126,9 +134,11 @@ final class RedisServer implements AutoCloseable {
 
     private void startProcess() {
         try {
-            ProcessBuilder pb = new ProcessBuilder(binary.toString(),
+            List<String> cmd = new ArrayList<>(List.of(binary.toString(),
                     "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--dir", dir.toString(), "--enable-debug-command", "yes", "--loglevel", "warning")
+                    "--dir", dir.toString(), "--enable-debug-command", "yes", "--loglevel", "warning"));
+            cmd.addAll(extraArgs);
+            ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("redis.log").toFile());
             process = pb.start();

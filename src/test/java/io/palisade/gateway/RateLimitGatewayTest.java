@@ -1,0 +1,357 @@
+package io.palisade.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.palisade.auth.ApiKeys;
+import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.TestUpstream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rate limits, concurrency caps and adaptive shedding through the real gateway (in this JVM, on loopback): exact
+ * statuses, exact header syntax, what each limit is keyed by, and that the limit of one key never touches another.
+ *
+ * <p>The gateway runs on the system ticker (it has no injection point for a fake one), so the rates are chosen so a
+ * test's own running time cannot refill a bucket it asserts on: per minute or per day. Where a per-second burst must
+ * refill, the test waits for that event with Awaitility instead of sleeping.
+ */
+class RateLimitGatewayTest {
+    /** {@code "name";r=R;t=T} as draft-ietf-httpapi-ratelimit-headers writes it. */
+    private static final Pattern RATE_LIMIT = Pattern.compile("\"([^\"]+)\";r=(\\d+);t=(\\d+)");
+
+    private final ApiKeys.GeneratedKey acme = ApiKeys.generate();
+    private final ApiKeys.GeneratedKey globex = ApiKeys.generate();
+    private TestUpstream upstream;
+    private GatewayFixture gw;
+
+    @AfterEach
+    void tearDown() {
+        if (gw != null) {
+            gw.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    private String consumers() {
+        return """
+                consumers:
+                  acme: { groups: [tenants], api_keys: [ { sha256: "%s" } ] }
+                  globex: { groups: [tenants], api_keys: [ { sha256: "%s" } ] }
+                auth:
+                  api_key: { header: X-Api-Key }
+                """.formatted(acme.sha256Hex(), globex.sha256Hex());
+    }
+
+    @Test
+    void perSecondBurstAndPerDayQuota_bothEnforced_429WithExactHeaders() {
+        upstream = TestUpstream.start("orders");
+        gw = GatewayFixture.start(consumers() + """
+                clusters:
+                  orders: { endpoints: [ "%s" ] }
+                routes:
+                  - name: orders
+                    match: { path_prefix: /orders }
+                    cluster: orders
+                    auth: { any_of: [api_key] }
+                    rate_limits:
+                      - { key: ip, rate: 1000/s, burst: 1000, before_auth: true, name: per-ip }
+                      - { key: consumer, rate: 2/s, name: burst }
+                      - { key: consumer, rate: 5/d, name: daily }
+                """.formatted(upstream.address()));
+        String policy = "\"per-ip\";q=1000;w=1, \"burst\";q=2;w=1, \"daily\";q=5;w=86400";
+
+        HttpResponse<String> first = gw.get("/orders/1", "X-Api-Key", acme.key());
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().allValues("ratelimit-policy")).containsExactly(policy);
+        // The per-second burst has 1 of 2 left (0.5), the day 4 of 5 (0.8): the burst is closer to exhaustion.
+        assertThat(first.headers().allValues("ratelimit")).containsExactly("\"burst\";r=1;t=1");
+        assertThat(first.headers().firstValue("retry-after")).isEmpty();
+
+        assertThat(gw.get("/orders/2", "X-Api-Key", acme.key()).statusCode()).isEqualTo(200);
+        HttpResponse<String> burst = gw.get("/orders/3", "X-Api-Key", acme.key());
+        assertRejected(burst, 429, "rate_limited");
+        assertThat(burst.headers().allValues("retry-after")).containsExactly("1");
+        assertThat(burst.headers().allValues("ratelimit-policy")).containsExactly(policy);
+        assertThat(burst.headers().allValues("ratelimit")).containsExactly("\"burst\";r=0;t=1");
+
+        // The burst refills within a second; requests it refused did not spend the daily quota (3 of 5 left).
+        HttpResponse<String> third = awaitStatus(200, "/orders/4", "X-Api-Key", acme.key());
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .until(() -> gw.get("/orders/5", "X-Api-Key", acme.key()).statusCode() == 200);
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                .until(() -> gw.get("/orders/6", "X-Api-Key", acme.key()).statusCode() == 200);
+        assertThat(third.headers().allValues("ratelimit")).hasSize(1);
+        assertThat(upstream.requestCount()).as("admitted requests reached the upstream").isEqualTo(5);
+
+        // The day's five are spent: the per-day rule rejects, its wait is the day's interval (86400 s / 5).
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            HttpResponse<String> r = gw.get("/orders/7", "X-Api-Key", acme.key());
+            return r.statusCode() == 429 && r.headers().firstValue("ratelimit").orElse("").startsWith("\"daily\"");
+        });
+        HttpResponse<String> daily = gw.get("/orders/8", "X-Api-Key", acme.key());
+        assertRejected(daily, 429, "rate_limited");
+        long retryAfter = Long.parseLong(daily.headers().firstValue("retry-after").orElseThrow());
+        assertThat(retryAfter).isBetween(17_280L - 20, 17_280L);
+        Matcher m = RATE_LIMIT.matcher(daily.headers().firstValue("ratelimit").orElseThrow());
+        assertThat(m.matches()).isTrue();
+        assertThat(m.group(1)).isEqualTo("daily");
+        assertThat(m.group(2)).isEqualTo("0");
+        assertThat(Long.parseLong(m.group(3))).as("t equals Retry-After on a rejection").isEqualTo(retryAfter);
+        assertThat(daily.headers().allValues("ratelimit")).hasSize(1);
+        assertThat(upstream.requestCount()).isEqualTo(5);
+
+        // Another consumer has its own buckets.
+        HttpResponse<String> other = gw.get("/orders/9", "X-Api-Key", globex.key());
+        assertThat(other.statusCode()).isEqualTo(200);
+        assertThat(other.headers().allValues("ratelimit")).containsExactly("\"burst\";r=1;t=1");
+        assertThat(rejections(gw, "rate_limited")).isEqualTo(count429(gw));
+    }
+
+    @Test
+    void ipRuleBeforeAuth_refusesAnUnauthenticatedFlood_beforeAuthCountsIt() throws Exception {
+        upstream = TestUpstream.start("orders");
+        gw = GatewayFixture.start(consumers() + """
+                clusters:
+                  orders: { endpoints: [ "%s" ] }
+                routes:
+                  - name: orders
+                    match: { path_prefix: /orders }
+                    cluster: orders
+                    auth: { any_of: [api_key] }
+                    rate_limits:
+                      - { key: ip, rate: 5/m, before_auth: true, name: per-ip }
+                """.formatted(upstream.address()));
+        HttpClient flooder = clientFrom("127.0.0.3");
+        List<Integer> statuses = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            String key = i % 2 == 0 ? "pk_invalid_" + i : null;
+            HttpResponse<String> r = key == null ? send(flooder, "/orders/" + i)
+                    : send(flooder, "/orders/" + i, "X-Api-Key", key);
+            statuses.add(r.statusCode());
+            if (r.statusCode() == 429) {
+                assertRejected(r, 429, "rate_limited");
+                assertThat(r.headers().allValues("ratelimit-policy")).containsExactly("\"per-ip\";q=5;w=60");
+                assertThat(r.headers().allValues("ratelimit")).singleElement().asString()
+                        .matches("\"per-ip\";r=0;t=\\d+");
+                assertThat(Long.parseLong(r.headers().firstValue("retry-after").orElseThrow())).isBetween(1L, 12L);
+            }
+        }
+        assertThat(statuses.subList(0, 5)).containsOnly(401);
+        assertThat(statuses.subList(5, 30)).containsOnly(429);
+
+        String metrics = gw.admin("GET", "/metrics").body();
+        assertThat(metricValue(metrics, "palisade_auth_decisions_total", "outcome=\"unauthenticated\""))
+                .as("auth saw only the 5 requests the ip rule let through").isEqualTo(5.0);
+        assertThat(metricValue(metrics, "palisade_ratelimit_rejections_total", "rule=\"orders/per-ip\""))
+                .isEqualTo(25.0);
+        assertThat(upstream.requestCount()).isZero();
+
+        // Another address is not limited by the flooder's bucket; a valid key gets through.
+        HttpClient good = clientFrom("127.0.0.2");
+        HttpResponse<String> ok = send(good, "/orders/ok", "X-Api-Key", acme.key());
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.headers().allValues("ratelimit")).containsExactly("\"per-ip\";r=4;t=12");
+        assertThat(upstream.requestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void compositeKey_consumerAndRegionHeader_countSeparately() {
+        upstream = TestUpstream.start("orders");
+        gw = GatewayFixture.start(consumers() + """
+                clusters:
+                  orders: { endpoints: [ "%s" ] }
+                routes:
+                  - name: orders
+                    match: { path_prefix: /orders }
+                    cluster: orders
+                    auth: { any_of: [api_key] }
+                    rate_limits:
+                      - { key: [consumer, header:X-Region], rate: 2/m }
+                """.formatted(upstream.address()));
+        String name = "consumer+header:x-region-2/m";
+
+        assertThat(gw.get("/orders/1", "X-Api-Key", acme.key(), "X-Region", "eu").statusCode()).isEqualTo(200);
+        HttpResponse<String> second = gw.get("/orders/2", "X-Api-Key", acme.key(), "X-Region", "eu");
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(second.headers().allValues("ratelimit-policy")).containsExactly("\"" + name + "\";q=2;w=60");
+        assertThat(second.headers().allValues("ratelimit")).singleElement().asString()
+                .matches(Pattern.quote("\"" + name + "\"") + ";r=0;t=(59|60)");
+        HttpResponse<String> limited = gw.get("/orders/3", "X-Api-Key", acme.key(), "X-Region", "eu");
+        assertRejected(limited, 429, "rate_limited");
+        assertThat(limited.headers().firstValue("retry-after").orElseThrow()).matches("29|30");
+
+        // Same consumer, another region; same region, another consumer; no region at all: three other buckets.
+        assertThat(gw.get("/orders/4", "X-Api-Key", acme.key(), "X-Region", "us").statusCode()).isEqualTo(200);
+        assertThat(gw.get("/orders/5", "X-Api-Key", globex.key(), "X-Region", "eu").statusCode()).isEqualTo(200);
+        assertThat(gw.get("/orders/6", "X-Api-Key", acme.key()).statusCode()).isEqualTo(200);
+        // Each bucket still holds its own count.
+        assertThat(gw.get("/orders/7", "X-Api-Key", acme.key(), "X-Region", "eu").statusCode()).isEqualTo(429);
+        assertThat(gw.get("/orders/8", "X-Api-Key", acme.key(), "X-Region", "us").statusCode()).isEqualTo(200);
+        assertThat(gw.get("/orders/9", "X-Api-Key", acme.key(), "X-Region", "us").statusCode()).isEqualTo(429);
+        assertThat(upstream.requestCount()).isEqualTo(6);
+    }
+
+    @Test
+    void perConsumerInFlightCap_429WhileSlotsHeld_otherConsumerUnaffected() {
+        upstream = TestUpstream.start("orders").behave(new TestUpstream.Respond(200, null, 1_500));
+        gw = GatewayFixture.start(consumers() + """
+                clusters:
+                  orders: { endpoints: [ "%s" ] }
+                routes:
+                  - name: orders
+                    match: { path_prefix: /orders }
+                    cluster: orders
+                    auth: { any_of: [api_key] }
+                    concurrency: { per_consumer: 2 }
+                """.formatted(upstream.address()));
+
+        List<CompletableFuture<HttpResponse<String>>> held = List.of(
+                sendAsync("/orders/slow-1", "X-Api-Key", acme.key()),
+                sendAsync("/orders/slow-2", "X-Api-Key", acme.key()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> upstream.requestCount() == 2);
+
+        HttpResponse<String> third = gw.get("/orders/3", "X-Api-Key", acme.key());
+        assertRejected(third, 429, "concurrency_limited");
+        assertThat(third.headers().allValues("retry-after")).containsExactly("1");
+        assertThat(upstream.requestCount()).as("the refused request never reached the upstream").isEqualTo(2);
+
+        CompletableFuture<HttpResponse<String>> other = sendAsync("/orders/g1", "X-Api-Key", globex.key());
+        CompletableFuture<HttpResponse<String>> other2 = sendAsync("/orders/g2", "X-Api-Key", globex.key());
+        assertThat(other.join().statusCode()).isEqualTo(200);
+        assertThat(other2.join().statusCode()).isEqualTo(200);
+        assertThat(held).allSatisfy(f -> assertThat(f.join().statusCode()).isEqualTo(200));
+
+        // The slots came back when the held requests ended.
+        upstream.behave(new TestUpstream.Respond(200, null, 0));
+        assertThat(gw.get("/orders/after", "X-Api-Key", acme.key()).statusCode()).isEqualTo(200);
+        String metrics = gw.admin("GET", "/metrics").body();
+        assertThat(metricValue(metrics, "palisade_rejections_total", "reason=\"concurrency_limited\"")).isEqualTo(1.0);
+    }
+
+    @Test
+    void adaptiveConcurrency_shedsTheHeaviestConsumer503_lightConsumerPasses() {
+        upstream = TestUpstream.start("orders").behave(new TestUpstream.Respond(200, null, 1_500));
+        // A fixed limit of 4 (min = max): share for a lone tenant ceil(4/2) = 2, reserve max(1, ceil(4/10)) = 1, so the
+        // heavy tenant gets 3 slots and the 4th is kept for a consumer below its share.
+        gw = GatewayFixture.start(consumers() + """
+                clusters:
+                  orders:
+                    endpoints: [ "%s" ]
+                    adaptive_concurrency: { min: 4, max: 4, initial: 4 }
+                routes:
+                  - name: orders
+                    match: { path_prefix: /orders }
+                    cluster: orders
+                    auth: { any_of: [api_key] }
+                """.formatted(upstream.address()));
+
+        List<CompletableFuture<HttpResponse<String>>> heavy = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            heavy.add(sendAsync("/orders/heavy-" + i, "X-Api-Key", acme.key()));
+            int expected = i + 1;
+            await().atMost(Duration.ofSeconds(10)).until(() -> upstream.requestCount() == expected);
+        }
+        HttpResponse<String> shed = gw.get("/orders/heavy-3", "X-Api-Key", acme.key());
+        assertRejected(shed, 503, "load_shed");
+        assertThat(shed.headers().allValues("retry-after")).containsExactly("1");
+
+        CompletableFuture<HttpResponse<String>> light = sendAsync("/orders/light", "X-Api-Key", globex.key());
+        await().atMost(Duration.ofSeconds(10)).until(() -> upstream.requestCount() == 4);
+        // Now at the limit: everyone is refused until a slot frees, the heavy tenant first of all.
+        assertRejected(gw.get("/orders/heavy-4", "X-Api-Key", acme.key()), 503, "load_shed");
+        assertThat(light.join().statusCode()).isEqualTo(200);
+        assertThat(heavy).allSatisfy(f -> assertThat(f.join().statusCode()).isEqualTo(200));
+
+        upstream.behave(new TestUpstream.Respond(200, null, 0));
+        assertThat(gw.get("/orders/after", "X-Api-Key", acme.key()).statusCode()).isEqualTo(200);
+        String metrics = gw.admin("GET", "/metrics").body();
+        assertThat(metricValue(metrics, "palisade_rejections_total", "reason=\"load_shed\"")).isEqualTo(2.0);
+        assertThat(metricValue(metrics, "palisade_adaptive_concurrency_limit", "cluster=\"orders\"")).isEqualTo(4.0);
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private static void assertRejected(HttpResponse<String> r, int status, String code) {
+        assertThat(r.statusCode()).as("status of %s", r.body()).isEqualTo(status);
+        assertThat(r.body()).contains("\"error\":\"" + code + "\"");
+        assertThat(r.headers().firstValue("cache-control")).contains("no-store");
+    }
+
+    private HttpResponse<String> awaitStatus(int status, String path, String... headers) {
+        List<HttpResponse<String>> last = new ArrayList<>(1);
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            HttpResponse<String> r = gw.get(path, headers);
+            last.clear();
+            last.add(r);
+            return r.statusCode() == status;
+        });
+        return last.get(0);
+    }
+
+    private CompletableFuture<HttpResponse<String>> sendAsync(String path, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gw.url(path))).timeout(Duration.ofSeconds(30));
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return gw.client().sendAsync(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A client whose connections come from {@code address} (any 127.0.0.0/8 address is loopback on Linux). */
+    private static HttpClient clientFrom(String address) throws IOException {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
+                .localAddress(InetAddress.getByName(address)).build();
+    }
+
+    private HttpResponse<String> send(HttpClient client, String path, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gw.url(path))).timeout(Duration.ofSeconds(30));
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        try {
+            return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The sum of the series of {@code name} whose labels contain {@code label}. */
+    static double metricValue(String metrics, String name, String label) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\{([^}]*)} ([0-9.eE+-]+)$").matcher(metrics);
+        double sum = 0;
+        while (m.find()) {
+            if (m.group(1).contains(label)) {
+                sum += Double.parseDouble(m.group(2));
+            }
+        }
+        return sum;
+    }
+
+    private static double rejections(GatewayFixture gw, String reason) {
+        return metricValue(gw.admin("GET", "/metrics").body(), "palisade_rejections_total",
+                "reason=\"" + reason + "\"");
+    }
+
+    private static double count429(GatewayFixture gw) {
+        return metricValue(gw.admin("GET", "/metrics").body(), "palisade_ratelimit_rejections_total", "rule=");
+    }
+}
