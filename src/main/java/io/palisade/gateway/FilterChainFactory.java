@@ -41,8 +41,9 @@ final class FilterChainFactory implements AutoCloseable {
     private final GatewayMetrics metrics;
     private final Ticker ticker;
     private final Clock clock;
-    private AuthService auth;
-    private RateLimiter rateLimiter;
+    // Written by the control thread, read by the metrics scrape.
+    private volatile AuthService auth;
+    private volatile RateLimiter rateLimiter;
     private final ConcurrencyLimiter perConsumer = ConcurrencyLimiter.create();
     private final Map<String, AdaptiveConcurrency> adaptive = new ConcurrentHashMap<>();
 
@@ -126,6 +127,18 @@ final class FilterChainFactory implements AutoCloseable {
                 "1 while Redis is unreachable and this node decides global limits at its local share.", cb -> {
                     if (rateLimiter != null) {
                         cb.call(rateLimiter.stats().fallbackActive() ? 1 : 0);
+                    }
+                });
+        metrics.counter("palisade_ratelimit_fallback_activations", "Times this node fell back from Redis to its"
+                + " local share.", cb -> {
+                    if (rateLimiter != null) {
+                        cb.call(rateLimiter.stats().fallbackActivations());
+                    }
+                });
+        metrics.counter("palisade_ratelimit_fallback_decisions", "Global-limit checks decided at the local share"
+                + " while Redis could not answer.", cb -> {
+                    if (rateLimiter != null) {
+                        cb.call(rateLimiter.stats().fallbackDecisions());
                     }
                 });
         metrics.counter("palisade_ratelimit_redis_errors", "Redis calls that failed or missed their deadline.", cb -> {

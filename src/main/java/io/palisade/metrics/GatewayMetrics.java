@@ -9,6 +9,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
+import java.lang.management.ManagementFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,6 +56,11 @@ public final class GatewayMetrics {
                 .help("Auth decisions on routes that need auth, by route, outcome (allowed, unauthenticated,"
                         + " forbidden, unavailable) and configured consumer.")
                 .labelNames("route", "outcome", "consumer").withoutExemplars().register(registry);
+        gauge("palisade_jvm_heap_used_bytes", "Heap in use (after the last collection it is what the gateway"
+                + " keeps: limiter tables, caches, connections).",
+                cb -> cb.call(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed()));
+        gauge("palisade_jvm_heap_max_bytes", "The heap's limit (-Xmx).",
+                cb -> cb.call(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax()));
         configReloads = Counter.builder().name("palisade_config_reloads_total")
                 .help("Config reloads by result (ok, invalid).").labelNames("result").withoutExemplars()
                 .register(registry);

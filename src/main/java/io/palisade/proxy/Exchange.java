@@ -836,7 +836,10 @@ final class Exchange implements RequestContext {
         if (request.method() == HttpMethod.HEAD) {
             response.content().clear();
         }
-        closeAfterResponse = kind.closesConnection() || !requestComplete || !clientKeepAlive || runtime.draining();
+        // Filters decide on the head, before the decoder hands over the (empty) end of a body-less request: only a
+        // body that may still be coming forces a close (the validator drops the rest of a body-less request).
+        boolean bodyPending = !requestComplete && (chunkedRequest || declaredLength > 0);
+        closeAfterResponse = kind.closesConnection() || bodyPending || !clientKeepAlive || runtime.draining();
         if (closeAfterResponse) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }

@@ -173,6 +173,31 @@ class ProxyIntegrationTest {
     }
 
     @Test
+    void rejectedBodylessRequest_keepsTheConnectionForTheNext() throws Exception {
+        TestUpstream up = upstream("a");
+        GatewayFixture gw = gateway("""
+                clusters:
+                  app: { endpoints: [ "%s" ] }
+                routes:
+                  - match: { path_prefix: /api, methods: [GET] }
+                    cluster: app
+                """.formatted(up.address()));
+        try (RawClient c = new RawClient(gw.port())) {
+            c.send("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawClient.Response missing = c.read();
+            assertThat(missing.status()).isEqualTo(404);
+            assertThat(missing.header("connection")).isNull();
+            c.send("DELETE /api/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawClient.Response wrongMethod = c.read();
+            assertThat(wrongMethod.status()).isEqualTo(405);
+            assertThat(wrongMethod.header("allow")).isEqualTo("GET");
+            c.send("GET /api/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(c.read().status()).isEqualTo(200);
+        }
+        assertThat(up.requestCount()).isEqualTo(1);
+    }
+
+    @Test
     void requireBody_refusesEmptyBodies_with400_andChunkedEmptyToo() throws Exception {
         TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "",
