@@ -36,6 +36,24 @@ palisade_find_jdk() {
   fi
 }
 
+# Installs Debian packages that are missing (tests need redis-server; builds need maven). As root it runs apt-get;
+# otherwise it says what to install and fails.
+palisade_ensure_packages() {
+  local missing=() cmd pkg
+  for spec in "$@"; do
+    cmd="${spec%%:*}"; pkg="${spec##*:}"
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "palisade: please install: ${missing[*]}" >&2
+    return 1
+  fi
+  echo "palisade: installing ${missing[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 palisade_needs_build() {
   local jar="$PALISADE_HOME/target/palisade.jar"
   [ -f "$jar" ] || return 0
