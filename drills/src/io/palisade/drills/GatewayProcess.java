@@ -54,8 +54,13 @@ final class GatewayProcess implements AutoCloseable {
                 + "127.0.0.1:" + adminPort + "\n" + yaml);
         Path log = dir.resolve(name + ".gateway.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xms256m", "-Xmx512m",
-                "-Dio.netty.leakDetection.level=paranoid"));
+        List<String> cmd = new ArrayList<>();
+        if (Files.isExecutable(Path.of("/usr/bin/env"))) {
+            // A signal ignored by whoever started the tests (nohup) stays ignored in children; the gateway must
+            // get SIGHUP the way an operator's shell would deliver it.
+            cmd.addAll(List.of("/usr/bin/env", "--default-signal=HUP"));
+        }
+        cmd.addAll(List.of(java, "-Xms256m", "-Xmx512m", "-Dio.netty.leakDetection.level=paranoid"));
         cmd.addAll(jvmArgs);
         cmd.addAll(List.of("-jar", System.getProperty("palisade.jar", "target/palisade.jar"), "run", "--config",
                 config.toString()));

@@ -79,7 +79,12 @@ final class RunCommand implements Callable<Integer> {
             };
             Object handler = Proxy.newProxyInstance(RunCommand.class.getClassLoader(), new Class<?>[] {handlerClass},
                     ih);
-            signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, signal, handler);
+            Object previous = signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, signal, handler);
+            if (previous == handlerClass.getField("SIG_IGN").get(null)) {
+                // Inherited as ignored (e.g. started under nohup): the OS may never deliver it.
+                log.warn("SIG{} is ignored in this process (started under nohup?); if it has no effect, use POST"
+                        + " /config/reload on the admin port", name);
+            }
         } catch (ReflectiveOperationException | RuntimeException e) {
             log.warn("cannot install a SIG{} handler; use POST /config/reload on the admin port instead", name);
         }
