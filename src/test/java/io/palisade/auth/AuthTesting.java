@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -88,48 +87,6 @@ final class AuthTesting {
         @Override
         public void close() {
             server.stop(0);
-        }
-    }
-
-    /** Accepts connections and never answers: a wrong address that swallows requests (seed 004). */
-    static final class SilentServer implements AutoCloseable {
-        private final ServerSocket socket;
-        private final List<Socket> accepted = new CopyOnWriteArrayList<>();
-        private final Thread acceptor;
-
-        SilentServer() {
-            try {
-                socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            acceptor = new Thread(() -> {
-                while (!socket.isClosed()) {
-                    try {
-                        accepted.add(socket.accept());
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            }, "silent-server");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        String url(String path) {
-            return "http://127.0.0.1:" + socket.getLocalPort() + path;
-        }
-
-        int connections() {
-            return accepted.size();
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-            for (Socket s : accepted) {
-                s.close();
-            }
         }
     }
 

@@ -8,7 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.palisade.auth.AuthTesting.SilentServer;
+import io.palisade.testing.SilentServer;
 import io.palisade.auth.AuthTesting.TestServer;
 import io.palisade.error.ErrorKind;
 import io.palisade.testing.FakeTicker;
@@ -141,7 +141,7 @@ class ExternalAuthTest {
             AuthDecision d = decide(get("/ops/x"));
             assertThat(d).isEqualTo(new AuthDecision.Unavailable("external:policy", "timed out"));
             assertThat(d.error()).contains(ErrorKind.AUTH_UNAVAILABLE);
-            assertThat(silent.connections()).isEqualTo(1);
+            assertThat(silent.acceptedCount()).isEqualTo(1);
             assertThat(stats().inFlight()).isZero();
         }
     }

@@ -23,7 +23,7 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import io.palisade.auth.AuthTesting.SilentServer;
+import io.palisade.testing.SilentServer;
 import io.palisade.auth.AuthTesting.TestServer;
 import io.palisade.error.ErrorKind;
 import io.palisade.testing.FakeTicker;

@@ -45,6 +45,11 @@ public final class SilentServer implements AutoCloseable {
         return "127.0.0.1:" + port();
     }
 
+    /** An http URL on this server, for clients that should hang. */
+    public String url(String path) {
+        return "http://" + address() + path;
+    }
+
     public int acceptedCount() {
         return accepted.size();
     }
