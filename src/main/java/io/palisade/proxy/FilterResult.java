@@ -1,6 +1,5 @@
 package io.palisade.proxy;
 
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.ErrorResponses;
@@ -46,10 +45,12 @@ public final class FilterResult {
         return REJECTION_STAGES.get(kind);
     }
 
-    /** A rejection with its own Retry-After and extra response headers (e.g. RateLimit headers on a 429). */
+    /**
+     * A rejection with its own Retry-After and extra response headers (e.g. RateLimit headers on a 429). The result
+     * takes {@code headers} as they are: pass a map built for it, not one that changes later.
+     */
     public static FilterResult reject(ErrorKind kind, int retryAfterSeconds, HttpHeaders headers) {
-        return new FilterResult(kind, Math.max(1, retryAfterSeconds), headers == null ? null : new DefaultHttpHeaders()
-                .add(headers));
+        return new FilterResult(kind, Math.max(1, retryAfterSeconds), headers);
     }
 
     public boolean proceeds() {

@@ -18,7 +18,6 @@ import java.util.Optional;
 public final class GatewaySnapshot {
     private final GatewayConfig config;
     private final RouteTable routes;
-    private final RouteRuntime[] routeRuntimes;
     private final IdentityHashMap<RouteConfig, RouteRuntime> byConfig = new IdentityHashMap<>();
     private final RouteRuntime unmatched;
     private final GatewayFilter[] filters;
@@ -28,13 +27,12 @@ public final class GatewaySnapshot {
         this.routes = RouteTable.of(config.routes());
         long serverMax = config.server().limits().maxBody();
         List<RouteConfig> rs = config.routes();
-        this.routeRuntimes = new RouteRuntime[rs.size()];
         for (int i = 0; i < rs.size(); i++) {
             RouteConfig r = rs.get(i);
-            routeRuntimes[i] = new RouteRuntime(i, r, metrics.route(r.id()),
+            RouteRuntime runtime = new RouteRuntime(i, r, metrics.route(r.id()),
                     Math.min(serverMax, r.request().maxBody().orElse(serverMax)), r.request().requireBody(),
                     requestTimeout(config, r), r.idleTimeout());
-            byConfig.put(r, routeRuntimes[i]);
+            byConfig.put(r, runtime);
         }
         this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), metrics.route(RouteConfig.unmatched().id()),
                 serverMax, false, 0, Optional.empty());
@@ -55,10 +53,6 @@ public final class GatewaySnapshot {
 
     RouteTable routes() {
         return routes;
-    }
-
-    RouteRuntime route(int index) {
-        return routeRuntimes[index];
     }
 
     RouteRuntime route(RouteConfig matched) {

@@ -16,7 +16,6 @@ import io.palisade.server.RequestAborted;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -26,17 +25,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The channel does not auto-read. It reads while waiting for a request head, while streaming a request body whose
  * upstream can take more, and after a response completes; not while the policy chain runs and not while a complete
- * request waits for its response. That keeps memory per connection bounded and makes HTTP/1.1 pipelining safe:
- * requests a client sent early wait decoded in {@link #backlog} (at most one socket read's worth).
+ * request waits for its response. That keeps memory per connection bounded. Pipelined requests never reach this
+ * handler early: the request validator holds them until the current response has been written.
  */
 final class ProxyHandler extends ChannelDuplexHandler {
-    /** A client that pipelines more than this many messages ahead is not a client we need to serve. */
-    private static final int MAX_BACKLOG = 256;
-
     private final ProxyRuntime runtime;
     private ChannelHandlerContext ctx;
     private Exchange current;
-    private final ArrayDeque<Object> backlog = new ArrayDeque<>(0);
     private String clientIp = "";
     private ScheduledFuture<?> deadlineTimer;
     private long timerDueNanos;
@@ -69,16 +64,10 @@ final class ProxyHandler extends ChannelDuplexHandler {
                 current.onRequestContent(content);
                 return;
             }
-            if (current.isDone() && !current.requestComplete()) {
-                ReferenceCountUtil.release(msg); // rest of a request we already answered; the connection closes
-                return;
-            }
-            if (backlog.size() >= MAX_BACKLOG) {
-                ReferenceCountUtil.release(msg);
-                ctx.close();
-                return;
-            }
-            backlog.add(msg);
+            // The validator hands over one request at a time; anything else here means that contract broke.
+            ReferenceCountUtil.release(msg);
+            runtime.logFailure("a message arrived while the previous request was still being served", null);
+            ctx.close();
             return;
         }
         if (msg instanceof HttpRequest request) {
@@ -166,10 +155,6 @@ final class ProxyHandler extends ChannelDuplexHandler {
         if (current != null) {
             current.onDownstreamClosed();
             current = null;
-        }
-        Object m;
-        while ((m = backlog.poll()) != null) {
-            ReferenceCountUtil.release(m);
         }
         if (deadlineTimer != null) {
             deadlineTimer.cancel(false);
@@ -262,13 +247,7 @@ final class ProxyHandler extends ChannelDuplexHandler {
             return;
         }
         ctx.flush();
-        Object m;
-        while (current == null && (m = backlog.poll()) != null) {
-            channelRead(ctx, m);
-        }
-        if (current == null) {
-            ctx.read();
-        }
+        ctx.read();
     }
 
     /** The response had begun when the exchange failed: the client must see a cut, not a short body. */

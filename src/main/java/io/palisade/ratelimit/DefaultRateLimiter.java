@@ -57,39 +57,39 @@ final class DefaultRateLimiter implements RateLimiter {
     @Override
     public Optional<LimitDecision> checkNow(String routeId, RouteLimits limits, Phase phase, LimitKeys keys) {
         Bound bound = limits.bind(routeId);
-        Binding[] rules = bound.rules(phase);
+        return Optional.ofNullable(decideWithoutRedis(bound, bound.rules(phase), phase, limits, keys, redis,
+                ticker.read()));
+    }
+
+    /**
+     * The decision when no Redis call is needed (no rules, only local rules, no Redis, or Redis in fallback), or
+     * null when the global rules must go to Redis.
+     */
+    private LimitDecision decideWithoutRedis(Bound bound, Binding[] rules, Phase phase, RouteLimits limits,
+                                             LimitKeys keys, RedisStore store, long now) {
         if (rules.length == 0) {
-            return Optional.of(bound.allowedWithoutRules);
+            return bound.allowedWithoutRules;
         }
-        RedisStore store = redis;
-        long now = ticker.read();
         if (store == null || !bound.hasGlobal(phase)) {
-            return Optional.of(decideLocally(bound, rules, limits, keys, now, false));
+            return decideLocally(bound, rules, limits, keys, now, false);
         }
         if (store.available()) {
-            return Optional.empty();
+            return null;
         }
         store.maybeProbe(now);
         fallbackDecisions.increment();
-        return Optional.of(decideLocally(bound, rules, limits, keys, now, true));
+        return decideLocally(bound, rules, limits, keys, now, true);
     }
 
     @Override
     public CompletionStage<LimitDecision> check(String routeId, RouteLimits limits, Phase phase, LimitKeys keys) {
         Bound bound = limits.bind(routeId);
         Binding[] rules = bound.rules(phase);
-        if (rules.length == 0) {
-            return CompletableFuture.completedFuture(bound.allowedWithoutRules);
-        }
         RedisStore store = redis;
         long now = ticker.read();
-        if (store == null || !bound.hasGlobal(phase)) {
-            return CompletableFuture.completedFuture(decideLocally(bound, rules, limits, keys, now, false));
-        }
-        if (!store.available()) {
-            store.maybeProbe(now);
-            fallbackDecisions.increment();
-            return CompletableFuture.completedFuture(decideLocally(bound, rules, limits, keys, now, true));
+        LimitDecision here = decideWithoutRedis(bound, rules, phase, limits, keys, store, now);
+        if (here != null) {
+            return CompletableFuture.completedFuture(here);
         }
         Tally tally = new Tally(limits.policyHeader(), rules.length);
         int globals = 0;
