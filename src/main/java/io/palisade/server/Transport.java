@@ -15,6 +15,11 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
@@ -22,31 +27,55 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * for the whole process, so upstream channels can share the event loop of the downstream channel they serve.
  */
 public enum Transport {
-    EPOLL, NIO;
+    IO_URING, EPOLL, NIO;
 
-    /** Epoll when available, unless {@code -Dpalisade.transport=nio}. */
+    /**
+     * The fastest transport this machine has: io_uring, then epoll, then NIO. {@code -Dpalisade.transport=epoll} or
+     * {@code nio} picks a slower one (for a kernel or sandbox where io_uring misbehaves); a choice the machine cannot
+     * make falls back down the same order.
+     */
     public static Transport detect() {
-        if ("nio".equalsIgnoreCase(System.getProperty("palisade.transport"))) {
+        String wanted = System.getProperty("palisade.transport", "").toLowerCase(java.util.Locale.ROOT);
+        if (wanted.equals("nio")) {
             return NIO;
+        }
+        if (!wanted.equals("epoll") && IoUring.isAvailable()) {
+            return IO_URING;
         }
         return Epoll.isAvailable() ? EPOLL : NIO;
     }
 
     public EventLoopGroup newGroup(int threads, String name) {
-        IoHandlerFactory factory = this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory factory = switch (this) {
+            case IO_URING -> IoUringIoHandler.newFactory();
+            case EPOLL -> EpollIoHandler.newFactory();
+            case NIO -> NioIoHandler.newFactory();
+        };
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
     }
 
     public Class<? extends ServerSocketChannel> serverChannel() {
-        return this == EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        return switch (this) {
+            case IO_URING -> IoUringServerSocketChannel.class;
+            case EPOLL -> EpollServerSocketChannel.class;
+            case NIO -> NioServerSocketChannel.class;
+        };
     }
 
     /** For the non-blocking DNS resolver of upstream host names. */
     public Class<? extends DatagramChannel> datagramChannel() {
-        return this == EPOLL ? EpollDatagramChannel.class : NioDatagramChannel.class;
+        return switch (this) {
+            case IO_URING -> IoUringDatagramChannel.class;
+            case EPOLL -> EpollDatagramChannel.class;
+            case NIO -> NioDatagramChannel.class;
+        };
     }
 
     public Class<? extends SocketChannel> clientChannel() {
-        return this == EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
+        return switch (this) {
+            case IO_URING -> IoUringSocketChannel.class;
+            case EPOLL -> EpollSocketChannel.class;
+            case NIO -> NioSocketChannel.class;
+        };
     }
 }
