@@ -22,8 +22,8 @@ import java.util.Queue;
  * Netty's {@link HttpRequestDecoder} with the gaps that matter for a gateway closed. Everything it rejects arrives
  * downstream as a message whose {@code DecoderResult} failed; the {@link RequestValidator} turns that into a response.
  *
- * <h2>What Netty 4.2.7's decoder does with bad input</h2>
- * Read from {@code HttpObjectDecoder}/{@code HttpRequestDecoder} 4.2.7.Final and checked by {@code RequestDecoderTest},
+ * <h2>What Netty 4.2.18's decoder does with bad input</h2>
+ * Read from {@code HttpObjectDecoder}/{@code HttpRequestDecoder} 4.2.18.Final and checked by {@code RequestDecoderTest},
  * with the settings of {@link ProtocolHandlers#decoderConfig}: strict line parsing, header validation, duplicate
  * {@code Content-Length} disallowed. After any failure the decoder enters {@code BAD_MESSAGE} and discards all further
  * bytes until the connection closes.
@@ -53,10 +53,13 @@ import java.util.Queue;
  *       {@code IllegalArgumentException}, as do non-digits and signs ({@code -1}, {@code +5}, {@code abc}); on
  *       HTTP/1.0 several fields are <b>silently</b> reduced to the first one. Caught by {@link RequestHeaders}, which
  *       fails all of them alike.</li>
- *   <li>{@code Transfer-Encoding}: any list that contains {@code chunked} ({@code gzip, chunked} and
- *       {@code chunked, gzip} alike) is decoded as chunked; any other coding is ignored and the body length comes from
- *       {@code Content-Length}, else is 0. With {@code chunked} and {@code Content-Length} on HTTP/1.1 the length is
- *       <b>silently removed</b>; overridden here to fail as ambiguous. The validator rejects the rest.</li>
+ *   <li>{@code Transfer-Encoding}: on HTTP/1.0 it fails ({@code TransferEncodingNotAllowedException}); on a request
+ *       whose last coding is not {@code chunked} ({@code gzip}, {@code chunked, gzip}), or with {@code chunked} more
+ *       than once, it fails with a generic {@code IllegalArgumentException} (RFC 9112 §6.3). {@code gzip, chunked} is
+ *       decoded as chunked. With {@code chunked} and {@code Content-Length} on HTTP/1.1 Netty would <b>silently
+ *       remove</b> the length; overridden here to fail as ambiguous. Because the failed head keeps its headers, the
+ *       validator gives all of these the answer its own checks give: ambiguous framing, or 501 for a coding the
+ *       gateway does not implement. A {@code Content-Length} with leading zeros is kept as sent.</li>
  *   <li>Without {@code Content-Length} or {@code Transfer-Encoding} a request has no body, except a {@code GET} with
  *       both {@code Sec-WebSocket-Key1} and {@code -Key2} (hixie-76), which is given an 8-byte body no other parser
  *       would expect. The validator rejects that as ambiguous framing.</li>

@@ -165,7 +165,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         Exchange ex = new Exchange(requestId(request), request);
         current = ex;
-        ErrorKind kind = result.isFailure() ? headFailure(result.cause()) : check(request);
+        ErrorKind kind = result.isFailure() ? headFailure(request, result.cause()) : check(request);
         if (kind == null) {
             ex.forwarded = true;
             ex.inboundDone = request instanceof LastHttpContent;
@@ -504,13 +504,9 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
-            List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-            // RFC 9112 §6.1: Transfer-Encoding on HTTP/1.0 means faulty framing; with Content-Length, smuggling.
-            if (!http11 || hasLength) {
-                return ErrorKind.AMBIGUOUS_FRAMING;
-            }
-            if (!HttpSyntax.isExactly(codings, "chunked")) {
-                return ErrorKind.UNSUPPORTED_TRANSFER_CODING;
+            ErrorKind framing = transferCodingError(request);
+            if (framing != null) {
+                return framing;
             }
         } else if (!hasLength && HttpMethod.GET.equals(method) && headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY1)
                 && headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY2)) {
@@ -533,9 +529,35 @@ final class RequestValidator extends ChannelDuplexHandler {
         return null;
     }
 
-    private static ErrorKind headFailure(Throwable cause) {
+    /**
+     * What is wrong with a request's {@code Transfer-Encoding}, or null when it is {@code chunked} alone on HTTP/1.1
+     * without {@code Content-Length}.
+     */
+    private static ErrorKind transferCodingError(HttpRequest request) {
+        HttpHeaders headers = request.headers();
+        // RFC 9112 §6.1: Transfer-Encoding on HTTP/1.0 means faulty framing; with Content-Length, smuggling.
+        if (!HttpVersion.HTTP_1_1.equals(request.protocolVersion())
+                || headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            return ErrorKind.AMBIGUOUS_FRAMING;
+        }
+        if (!HttpSyntax.isExactly(headers.getAll(HttpHeaderNames.TRANSFER_ENCODING), "chunked")) {
+            return ErrorKind.UNSUPPORTED_TRANSFER_CODING;
+        }
+        return null;
+    }
+
+    private static ErrorKind headFailure(HttpRequest request, Throwable cause) {
         if (cause instanceof GatewayException g) {
             return g.kind();
+        }
+        // Netty (4.2.18+) fails a request whose Transfer-Encoding it cannot frame before the checks here see it, with
+        // a generic exception; the partly decoded head still has its headers, so it gets the same answer it would get
+        // from check(): ambiguous framing, or 501 for a coding the gateway does not implement.
+        if (request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            ErrorKind framing = transferCodingError(request);
+            if (framing != null) {
+                return framing;
+            }
         }
         if (cause instanceof TooLongHttpLineException) {
             return ErrorKind.URI_TOO_LONG;

@@ -183,10 +183,10 @@ class RequestDecoderTest {
     }
 
     @Test
-    void contentLengthWithLeadingZeros_isNormalisedByNetty() {
+    void contentLengthWithLeadingZeros_isKeptAsSent_andFramesByItsValue() {
         EmbeddedChannel ch = channel();
         ch.writeInbound(bytes("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 003\r\n\r\nabc"));
-        assertThat(seen).containsExactly("event INSTANCE", "request POST / cl=[3]", "last abc");
+        assertThat(seen).containsExactly("event INSTANCE", "request POST / cl=[003]", "last abc");
         ch.finishAndReleaseAll();
     }
 
