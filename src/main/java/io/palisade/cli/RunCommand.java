@@ -2,6 +2,7 @@ package io.palisade.cli;
 
 import io.palisade.config.ConfigException;
 import io.palisade.gateway.Gateway;
+import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -35,6 +36,10 @@ final class RunCommand implements Callable<Integer> {
                 System.err.println(error);
             }
             System.err.println(config + ": not started, " + e.errors().size() + " config error(s)");
+            return 1;
+        } catch (UncheckedIOException e) {
+            System.err.println(e.getMessage());
+            System.err.println(config + ": not started");
             return 1;
         }
         serve(gateway);

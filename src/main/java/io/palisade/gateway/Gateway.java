@@ -10,11 +10,14 @@ import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.util.concurrent.EventExecutor;
 import io.palisade.admin.AdminBackend;
 import io.palisade.admin.AdminServer;
 import io.palisade.config.Address;
@@ -33,7 +36,10 @@ import io.palisade.server.Transport;
 import io.palisade.time.Ticker;
 import io.palisade.upstream.Cluster;
 import io.palisade.upstream.ClusterManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -42,6 +48,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -53,8 +60,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A running gateway: data listeners, the admin port, clusters with their health checks, and the live config snapshot.
  *
- * <p>Threads: one acceptor, {@code server.worker_threads} data event loops (upstream connections share the loop of
- * the client connection they serve), one admin loop, one health-check loop, and one control thread for reloads (file
+ * <p>Threads: {@code server.worker_threads} data event loops, each accepting its share of the connections on its own
+ * listening socket (SO_REUSEPORT; with NIO, one acceptor thread hands them out instead) and serving them, upstream
+ * connections included (they share the loop of the client connection they serve); one admin loop, one health-check loop, and one control thread for reloads (file
  * reads and validation never run on an event loop).
  *
  * <pre>{@code
@@ -97,8 +105,9 @@ public final class Gateway implements AutoCloseable {
         this.transport = Transport.detect();
         int workerThreads = cfg.server().workerThreads() > 0 ? cfg.server().workerThreads()
                 : Runtime.getRuntime().availableProcessors();
-        this.acceptor = transport.newGroup(1, "palisade-accept");
         this.workers = transport.newGroup(workerThreads, "palisade-io");
+        // With SO_REUSEPORT the event loops accept for themselves (see bindPerLoop); only NIO needs an acceptor.
+        this.acceptor = transport.reusePort().isPresent() ? null : transport.newGroup(1, "palisade-accept");
         this.adminGroup = transport.newGroup(1, "palisade-admin");
         this.healthGroup = transport.newGroup(1, "palisade-health");
         this.control = Executors.newSingleThreadExecutor(r -> {
@@ -144,23 +153,79 @@ public final class Gateway implements AutoCloseable {
         return v == null ? "dev" : v;
     }
 
+    /** The listening sockets: one per event loop and listener with SO_REUSEPORT, one per listener without. */
+    List<Channel> listenerChannels() {
+        return List.copyOf(listeners);
+    }
+
     private void bindListeners(GatewayConfig cfg) throws InterruptedException {
-        ServerBootstrap b = new ServerBootstrap()
-                .group(acceptor, workers)
+        for (ListenerConfig l : cfg.listeners()) {
+            InetSocketAddress address = new InetSocketAddress(l.address().host(), l.address().port());
+            Optional<ChannelOption<Boolean>> reusePort = transport.reusePort();
+            int port = reusePort.isPresent() ? bindPerLoop(address, reusePort.get()) : bindWithAcceptor(address);
+            listenerPorts.put(l.name(), port);
+        }
+    }
+
+    /**
+     * One socket per event loop on the same port (SO_REUSEPORT), each serving the connections it accepts on its own
+     * loop, as nginx and Envoy do with reuse-port: a new connection costs no cross-thread hand-off and wake-up. A port
+     * another process holds is refused first, since SO_REUSEPORT would otherwise let two gateways of the same user
+     * share it silently.
+     */
+    private int bindPerLoop(InetSocketAddress address, ChannelOption<Boolean> reusePort) throws InterruptedException {
+        if (address.getPort() != 0) {
+            ensurePortFree(address);
+        }
+        int port = address.getPort();
+        for (EventExecutor executor : workers) {
+            EventLoop loop = (EventLoop) executor;
+            Channel ch = bind(serverBootstrap(loop, loop).option(reusePort, true),
+                    new InetSocketAddress(address.getAddress(), port));
+            port = ((InetSocketAddress) ch.localAddress()).getPort();
+        }
+        return port;
+    }
+
+    /** One acceptor thread handing connections to the event loops, where SO_REUSEPORT is not available (NIO). */
+    private int bindWithAcceptor(InetSocketAddress address) throws InterruptedException {
+        Channel ch = bind(serverBootstrap(acceptor, workers), address);
+        return ((InetSocketAddress) ch.localAddress()).getPort();
+    }
+
+    private Channel bind(ServerBootstrap bootstrap, InetSocketAddress address) throws InterruptedException {
+        ChannelFuture bound = bootstrap.bind(address).await();
+        if (!bound.isSuccess()) {
+            Throwable cause = bound.cause();
+            IOException io = cause instanceof IOException e ? e : new IOException(cause);
+            throw new UncheckedIOException("listener " + address + ": " + cause.getMessage(), io);
+        }
+        listeners.add(bound.channel());
+        return bound.channel();
+    }
+
+    private static void ensurePortFree(InetSocketAddress address) {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(address);
+        } catch (IOException e) {
+            throw new UncheckedIOException("listener " + address + ": " + e.getMessage(), e);
+        }
+    }
+
+    private ServerBootstrap serverBootstrap(EventLoopGroup acceptorGroup, EventLoopGroup childGroup) {
+        return new ServerBootstrap()
+                .group(acceptorGroup, childGroup)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY is not set here: every transport's socket config turns it on by default already, and
+                // setting it again costs a system call per connection.
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
                 .childHandler(new GatewayChannelInitializer(() -> runtime.snapshot().config().server().limits(),
                         runtime, connectionLimiter, kind -> metrics.rejected(kind.code())));
-        for (ListenerConfig l : cfg.listeners()) {
-            Channel ch = b.bind(new InetSocketAddress(l.address().host(), l.address().port())).sync().channel();
-            listeners.add(ch);
-            listenerPorts.put(l.name(), ((InetSocketAddress) ch.localAddress()).getPort());
-        }
     }
 
     private void registerGauges() {
@@ -300,10 +365,14 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void shutdownGroups() {
-        for (EventLoopGroup g : List.of(acceptor, workers, adminGroup, healthGroup)) {
+        List<EventLoopGroup> groups = new ArrayList<>(List.of(workers, adminGroup, healthGroup));
+        if (acceptor != null) {
+            groups.add(acceptor);
+        }
+        for (EventLoopGroup g : groups) {
             g.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         }
-        for (EventLoopGroup g : List.of(acceptor, workers, adminGroup, healthGroup)) {
+        for (EventLoopGroup g : groups) {
             g.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);
         }
     }

@@ -1,9 +1,11 @@
 package io.palisade.server;
 
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -16,11 +18,13 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.Optional;
 
 /**
  * The socket transport: native epoll where the platform has it (fewer copies and syscalls), NIO elsewhere. One choice
@@ -68,6 +72,19 @@ public enum Transport {
             case IO_URING -> IoUringDatagramChannel.class;
             case EPOLL -> EpollDatagramChannel.class;
             case NIO -> NioDatagramChannel.class;
+        };
+    }
+
+    /**
+     * {@code SO_REUSEPORT} for server sockets, where the transport can set it: several sockets bound to one port, each
+     * with its own accept queue that the kernel fills by a hash of the connection. With one such socket per event loop,
+     * a connection is accepted and served on the same thread, with no hand-off between threads.
+     */
+    public Optional<ChannelOption<Boolean>> reusePort() {
+        return switch (this) {
+            case IO_URING -> Optional.of(IoUringChannelOption.SO_REUSEPORT);
+            case EPOLL -> Optional.of(EpollChannelOption.SO_REUSEPORT);
+            case NIO -> Optional.empty();
         };
     }
 
