@@ -210,7 +210,8 @@ class RateLimitGatewayTest {
 
     @Test
     void perConsumerInFlightCap_429WhileSlotsHeld_otherConsumerUnaffected() {
-        upstream = TestUpstream.start("orders").behave(new TestUpstream.Respond(200, null, 1_500));
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        upstream = TestUpstream.start("orders").behave(new TestUpstream.Held(release));
         gw = GatewayFixture.start(consumers() + """
                 clusters:
                   orders: { endpoints: [ "%s" ] }
@@ -234,6 +235,9 @@ class RateLimitGatewayTest {
 
         CompletableFuture<HttpResponse<String>> other = sendAsync("/orders/g1", "X-Api-Key", globex.key());
         CompletableFuture<HttpResponse<String>> other2 = sendAsync("/orders/g2", "X-Api-Key", globex.key());
+        // The other consumer's requests reach the upstream while acme's two still hold their slots.
+        await().atMost(Duration.ofSeconds(10)).until(() -> upstream.requestCount() == 4);
+        release.complete(null);
         assertThat(other.join().statusCode()).isEqualTo(200);
         assertThat(other2.join().statusCode()).isEqualTo(200);
         assertThat(held).allSatisfy(f -> assertThat(f.join().statusCode()).isEqualTo(200));
@@ -247,7 +251,8 @@ class RateLimitGatewayTest {
 
     @Test
     void adaptiveConcurrency_shedsTheHeaviestConsumer503_lightConsumerPasses() {
-        upstream = TestUpstream.start("orders").behave(new TestUpstream.Respond(200, null, 1_500));
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        upstream = TestUpstream.start("orders").behave(new TestUpstream.Held(release));
         // A fixed limit of 4 (min = max): share for a lone tenant ceil(4/2) = 2, reserve max(1, ceil(4/10)) = 1, so the
         // heavy tenant gets 3 slots and the 4th is kept for a consumer below its share.
         gw = GatewayFixture.start(consumers() + """
@@ -276,6 +281,7 @@ class RateLimitGatewayTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> upstream.requestCount() == 4);
         // Now at the limit: everyone is refused until a slot frees, the heavy tenant first of all.
         assertRejected(gw.get("/orders/heavy-4", "X-Api-Key", acme.key()), 503, "load_shed");
+        release.complete(null);
         assertThat(light.join().statusCode()).isEqualTo(200);
         assertThat(heavy).allSatisfy(f -> assertThat(f.join().statusCode()).isEqualTo(200));
 

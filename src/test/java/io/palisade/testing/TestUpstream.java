@@ -47,6 +47,9 @@ public final class TestUpstream implements AutoCloseable {
 
     public record Hang() implements Behavior {}
 
+    /** Holds each request until {@code release} completes, then answers 200: a slow upstream without a clock. */
+    public record Held(java.util.concurrent.CompletableFuture<Void> release) implements Behavior {}
+
     public record Close() implements Behavior {}
 
     public record Large(int bytes) implements Behavior {}
@@ -150,6 +153,11 @@ public final class TestUpstream implements AutoCloseable {
                     write(ctx, response(200, buf), keepAlive);
                 }
                 case Hang h -> { }
+                case Held h -> {
+                    FullHttpResponse resp = response(200, Unpooled.copiedBuffer("{\"upstream\":\"" + name
+                            + "\",\"uri\":\"" + req.uri() + "\"}", StandardCharsets.UTF_8));
+                    h.release().whenComplete((v, e) -> ctx.executor().execute(() -> write(ctx, resp, keepAlive)));
+                }
                 case Close c -> ctx.close();
             }
         }
