@@ -1,61 +1,138 @@
 package io.palisade.auth;
 
-import java.nio.ByteBuffer;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
 import java.security.MessageDigest;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Consumers by the SHA-256 of their keys. A presented key is hashed and looked up by its hash, so lookup time does not
  * depend on how much of a stored key matches; the final comparison of the full hashes is constant time as well.
- * Immutable once built.
+ * Immutable once built; one per credential view.
+ *
+ * <p>Every request of the policy path comes through here, so a lookup allocates nothing: each thread hashes with its
+ * own digest and buffers, and the table is an open-addressing array probed by the hash's first eight bytes.
  */
 final class ApiKeyIndex {
     private static final int MAX_KEY_LENGTH = 512;
-
-    private record HashKey(long a, long b, long c, long d) {
-        static HashKey of(byte[] digest) {
-            ByteBuffer buf = ByteBuffer.wrap(digest);
-            return new HashKey(buf.getLong(), buf.getLong(), buf.getLong(), buf.getLong());
+    private static final int HASH_LENGTH = 32;
+    private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
         }
-    }
+    };
 
-    private record Entry(byte[] hash, AuthSettings.Consumer consumer) {}
+    /** Slot i holds a key whose hash starts with prefixes[i]; hashes[i] null marks an empty slot. */
+    private final long[] prefixes;
+    private final byte[][] hashes;
+    private final Verdict[] grants;
+    private final int mask;
+    private int size;
 
-    private final Map<HashKey, Entry> byHash;
-
-    private ApiKeyIndex(Map<HashKey, Entry> byHash) {
-        this.byHash = byHash;
+    private ApiKeyIndex(int capacity) {
+        this.prefixes = new long[capacity];
+        this.hashes = new byte[capacity][];
+        this.grants = new Verdict[capacity];
+        this.mask = capacity - 1;
     }
 
     static ApiKeyIndex build(Map<String, AuthSettings.Consumer> consumers) {
-        Map<HashKey, Entry> map = new HashMap<>(consumers.size() * 2);
         HexFormat hex = HexFormat.of();
+        List<byte[]> keyHashes = new ArrayList<>();
+        List<Verdict> keyGrants = new ArrayList<>();
         for (AuthSettings.Consumer c : consumers.values()) {
+            Verdict grant = Verdict.of(new AuthDecision.Allowed(new Identity(c.id(), c.groups(), AuthSettings.API_KEY),
+                    Map.of()));
             for (String h : c.apiKeySha256()) {
-                byte[] hash = hex.parseHex(h);
-                map.put(HashKey.of(hash), new Entry(hash, c));
+                keyHashes.add(hex.parseHex(h));
+                keyGrants.add(grant);
             }
         }
-        return new ApiKeyIndex(map);
+        // At most half full, so an absent key meets an empty slot within a few probes.
+        int capacity = Integer.highestOneBit(Math.max(2, keyHashes.size()) * 2 - 1) << 1;
+        ApiKeyIndex index = new ApiKeyIndex(capacity);
+        for (int i = 0; i < keyHashes.size(); i++) {
+            index.insert(keyHashes.get(i), keyGrants.get(i));
+        }
+        return index;
+    }
+
+    private void insert(byte[] hash, Verdict grant) {
+        long prefix = (long) LONG_BE.get(hash, 0);
+        int slot = (int) prefix & mask;
+        while (hashes[slot] != null) {
+            if (MessageDigest.isEqual(hashes[slot], hash)) {
+                // The settings parser refuses a key configured twice; settings built in code get the last owner.
+                grants[slot] = grant;
+                return;
+            }
+            slot = (slot + 1) & mask;
+        }
+        prefixes[slot] = prefix;
+        hashes[slot] = hash;
+        grants[slot] = grant;
+        size++;
     }
 
     int size() {
-        return byHash.size();
+        return size;
     }
 
-    /** The consumer owning {@code key}; empty for an unknown or malformed key. */
-    Optional<AuthSettings.Consumer> lookup(String key) {
-        if (key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
-            return Optional.empty();
+    /** The verdict allowing the consumer that owns {@code key}; null for an unknown or malformed key. */
+    Verdict lookup(String key) {
+        int length = key.length();
+        if (length == 0 || length > MAX_KEY_LENGTH) {
+            return null;
         }
-        byte[] digest = ApiKeys.sha256(key);
-        Entry e = byHash.get(HashKey.of(digest));
-        if (e == null || !MessageDigest.isEqual(e.hash(), digest)) {
-            return Optional.empty();
+        Scratch s = SCRATCH.get();
+        byte[] bytes = s.key;
+        for (int i = 0; i < length; i++) {
+            char c = key.charAt(i);
+            if (c >= 0x80) {
+                return find(s.hash(key.getBytes(StandardCharsets.UTF_8)));
+            }
+            bytes[i] = (byte) c;
         }
-        return Optional.of(e.consumer());
+        return find(s.hash(length));
+    }
+
+    private Verdict find(byte[] digest) {
+        long prefix = (long) LONG_BE.get(digest, 0);
+        for (int slot = (int) prefix & mask; hashes[slot] != null; slot = (slot + 1) & mask) {
+            if (prefixes[slot] == prefix && MessageDigest.isEqual(hashes[slot], digest)) {
+                return grants[slot];
+            }
+        }
+        return null;
+    }
+
+    /** One thread's digest and buffers. Used by that thread only. */
+    private static final class Scratch {
+        final MessageDigest sha256 = ApiKeys.newSha256();
+        final byte[] key = new byte[MAX_KEY_LENGTH];
+        final byte[] digest = new byte[HASH_LENGTH];
+
+        byte[] hash(int length) {
+            sha256.update(key, 0, length);
+            try {
+                sha256.digest(digest, 0, HASH_LENGTH);
+            } catch (DigestException e) {
+                throw new IllegalStateException("a SHA-256 digest is " + HASH_LENGTH + " bytes", e);
+            }
+            return digest;
+        }
+
+        byte[] hash(byte[] utf8) {
+            return sha256.digest(utf8);
+        }
     }
 }

@@ -1,8 +1,9 @@
 package io.palisade.auth;
 
+import io.netty.handler.codec.http.HttpHeaders;
 import io.palisade.error.ErrorKind;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -12,6 +13,10 @@ import java.util.concurrent.CompletableFuture;
  */
 final class ApiKeyProvider implements Provider {
     static final ApiKeyProvider INSTANCE = new ApiKeyProvider();
+    private static final Verdict SEVERAL_HEADERS = denied("several API key headers");
+    private static final Verdict SEVERAL_PARAMETERS = denied("several API key parameters");
+    private static final Verdict MALFORMED_PARAMETER = denied("malformed API key parameter");
+    private static final Verdict UNKNOWN_KEY = denied("unknown API key");
 
     private ApiKeyProvider() {}
 
@@ -27,42 +32,52 @@ final class ApiKeyProvider implements Provider {
 
     @Override
     public Optional<Attempt> prepare(AuthRequest request, AuthView view) {
+        Verdict v = decide(request.headers(), request.query(), view);
+        if (v == null) {
+            return Optional.empty();
+        }
+        AuthDecision d = v.decision();
+        return Optional.of(() -> CompletableFuture.completedFuture(d));
+    }
+
+    /**
+     * This provider's decision, made on the calling thread: an allowing verdict for a known key (the same object for
+     * every request of its consumer), a denial for an unknown, repeated or malformed one, null when the request carries
+     * no key. Allocates nothing for a key in the header.
+     */
+    static Verdict decide(HttpHeaders headers, String query, AuthView view) {
         AuthSettings.ApiKey names = view.settings().apiKey();
-        List<String> fromHeader = request.headers().getAll(names.header());
+        Iterator<? extends CharSequence> fromHeader = headers.valueCharSequenceIterator(names.header());
         String key;
-        if (fromHeader.size() > 1) {
-            return done(denied("several API key headers"));
-        } else if (fromHeader.size() == 1) {
-            key = fromHeader.get(0).trim();
+        if (fromHeader.hasNext()) {
+            CharSequence first = fromHeader.next();
+            if (fromHeader.hasNext()) {
+                return SEVERAL_HEADERS;
+            }
+            key = first.toString().trim();
         } else if (names.query().isPresent()) {
             List<String> fromQuery;
             try {
-                fromQuery = QueryParams.values(request.query(), names.query().get());
+                fromQuery = QueryParams.values(query, names.query().get());
             } catch (IllegalArgumentException e) {
-                return done(denied("malformed API key parameter"));
+                return MALFORMED_PARAMETER;
             }
             if (fromQuery.isEmpty()) {
-                return Optional.empty();
+                return null;
             }
             if (fromQuery.size() > 1) {
-                return done(denied("several API key parameters"));
+                return SEVERAL_PARAMETERS;
             }
             key = fromQuery.get(0);
         } else {
-            return Optional.empty();
+            return null;
         }
-        AuthDecision decision = view.apiKeys().lookup(key)
-                .<AuthDecision>map(c -> new AuthDecision.Allowed(new Identity(c.id(), c.groups(), id()), Map.of()))
-                .orElseGet(() -> denied("unknown API key"));
-        return done(decision);
+        Verdict grant = view.apiKeys().lookup(key);
+        return grant != null ? grant : UNKNOWN_KEY;
     }
 
-    private static AuthDecision denied(String reason) {
-        return new AuthDecision.Denied(ErrorKind.UNAUTHENTICATED, reason);
-    }
-
-    private static Optional<Attempt> done(AuthDecision decision) {
-        return Optional.of(() -> CompletableFuture.completedFuture(decision));
+    private static Verdict denied(String reason) {
+        return new Verdict(new AuthDecision.Denied(ErrorKind.UNAUTHENTICATED, reason), null);
     }
 
     @Override

@@ -48,8 +48,13 @@ public final class ApiKeys {
     }
 
     static byte[] sha256(String key) {
+        return newSha256().digest(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A new SHA-256 digest: a provider lookup, so requests hash with a digest kept per thread instead. */
+    static MessageDigest newSha256() {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has SHA-256", e);
         }

@@ -1,5 +1,6 @@
 package io.palisade.auth;
 
+import io.netty.handler.codec.http.HttpRequest;
 import io.palisade.error.ErrorKind;
 import io.palisade.metrics.GatewayMetrics;
 import io.palisade.proxy.FilterResult;
@@ -20,10 +21,13 @@ public final class AuthFilter implements GatewayFilter {
     private final RoutePolicy[] policies;
     private final AuthSettings settings;
     private final GatewayMetrics metrics;
+    /** The service itself when it is this package's, whose API-key decisions can be had without a future. */
+    private final DefaultAuthService local;
 
     private AuthFilter(AuthService service, List<RoutePolicy> policies, AuthSettings settings,
                        GatewayMetrics metrics) {
         this.service = service;
+        this.local = service instanceof DefaultAuthService d ? d : null;
         this.policies = policies.toArray(RoutePolicy[]::new);
         this.settings = settings;
         this.metrics = metrics;
@@ -43,12 +47,24 @@ public final class AuthFilter implements GatewayFilter {
             AuthHeaders.removeClientIdentityHeaders(ctx.request().headers());
             return FilterResult.PROCEED_STAGE;
         }
-        AuthRequest request = new AuthRequest(ctx.request().method().name(), ctx.path(), ctx.query(),
-                ctx.request().headers(), ctx.clientIp());
+        HttpRequest http = ctx.request();
+        if (local != null) {
+            Verdict now = local.authenticateNow(policy, http.headers(), ctx.query(), http.method().name());
+            if (now != null) {
+                FilterResult r = apply(ctx, policy, now);
+                return r.proceeds() ? FilterResult.PROCEED_STAGE : FilterResult.rejectStage(r.rejection());
+            }
+        }
+        AuthRequest request = new AuthRequest(http.method().name(), ctx.path(), ctx.query(), http.headers(),
+                ctx.clientIp());
+        return service.authenticate(policy, request).thenApply(decision -> apply(ctx, policy, Verdict.of(decision)));
+    }
+
+    private FilterResult apply(RequestContext ctx, RoutePolicy policy, Verdict verdict) {
         String route = ctx.route().id();
-        return service.authenticate(policy, request).thenApply(decision -> switch (decision) {
+        return switch (verdict.decision()) {
             case AuthDecision.Allowed allowed -> {
-                AuthHeaders.applyUpstream(ctx.request().headers(), allowed, policy);
+                AuthHeaders.applyUpstream(ctx.request().headers(), allowed, policy, verdict.groupsHeader());
                 ctx.request().setUri(AuthHeaders.upstreamUri(ctx.request().uri(), policy));
                 String consumer = allowed.identity().consumerId();
                 if (!allowed.identity().isAnonymous()) {
@@ -66,7 +82,7 @@ public final class AuthFilter implements GatewayFilter {
                 metrics.authDecision(route, AuthStats.UNAVAILABLE, "-");
                 yield FilterResult.reject(ErrorKind.AUTH_UNAVAILABLE);
             }
-        });
+        };
     }
 
     /** Configured consumers by id; anything else (a token's own subject) as "-", so labels stay bounded. */

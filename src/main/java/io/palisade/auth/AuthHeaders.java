@@ -23,6 +23,9 @@ public final class AuthHeaders {
     public static final String CONSUMER_ID = "X-Consumer-Id";
     public static final String CONSUMER_GROUPS = "X-Consumer-Groups";
     private static final String CONSUMER_PREFIX = "x-consumer-";
+    // Names that carry their hash, rather than having it computed on every request that sets them.
+    private static final AsciiString CONSUMER_ID_NAME = AsciiString.cached(CONSUMER_ID);
+    private static final AsciiString CONSUMER_GROUPS_NAME = AsciiString.cached(CONSUMER_GROUPS);
 
     private AuthHeaders() {}
 
@@ -34,6 +37,11 @@ public final class AuthHeaders {
      * service asked for.
      */
     public static void applyUpstream(HttpHeaders headers, AuthDecision.Allowed a, RoutePolicy p) {
+        applyUpstream(headers, a, p, groupsHeader(a.identity()));
+    }
+
+    /** {@link #applyUpstream(HttpHeaders, AuthDecision.Allowed, RoutePolicy)} with the groups value already joined. */
+    static void applyUpstream(HttpHeaders headers, AuthDecision.Allowed a, RoutePolicy p, String groupsHeader) {
         removeClientIdentityHeaders(headers);
         Identity who = a.identity();
         if (p.requiresAuth() && !p.forwardCredentials()) {
@@ -45,14 +53,21 @@ public final class AuthHeaders {
             }
         }
         if (!who.isAnonymous()) {
-            headers.set(CONSUMER_ID, who.consumerId());
-            if (!who.groups().isEmpty()) {
-                headers.set(CONSUMER_GROUPS, String.join(",", new TreeSet<>(who.groups())));
+            headers.set(CONSUMER_ID_NAME, who.consumerId());
+            if (groupsHeader != null) {
+                headers.set(CONSUMER_GROUPS_NAME, groupsHeader);
             }
         }
-        for (Map.Entry<String, String> h : a.upstreamHeaders().entrySet()) {
-            headers.set(h.getKey(), h.getValue());
+        if (!a.upstreamHeaders().isEmpty()) {
+            for (Map.Entry<String, String> h : a.upstreamHeaders().entrySet()) {
+                headers.set(h.getKey(), h.getValue());
+            }
         }
+    }
+
+    /** The {@code X-Consumer-Groups} value of {@code who}: its groups sorted and comma-joined; null when it has none. */
+    static String groupsHeader(Identity who) {
+        return who.isAnonymous() || who.groups().isEmpty() ? null : String.join(",", new TreeSet<>(who.groups()));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.palisade.auth;
 
+import io.netty.handler.codec.http.HttpHeaders;
 import io.palisade.error.ErrorKind;
 import io.palisade.time.Ticker;
 import java.time.Clock;
@@ -63,6 +64,10 @@ final class DefaultAuthService implements AuthService {
 
     @Override
     public CompletionStage<AuthDecision> authenticate(RoutePolicy policy, AuthRequest request) {
+        Verdict now = authenticateNow(policy, request.headers(), request.query(), request.method());
+        if (now != null) {
+            return CompletableFuture.completedFuture(now.decision());
+        }
         CompletionStage<AuthDecision> result;
         try {
             result = decide(policy, request);
@@ -71,6 +76,44 @@ final class DefaultAuthService implements AuthService {
             result = CompletableFuture.completedFuture(new AuthDecision.Unavailable("auth", "internal error"));
         }
         return result.whenComplete((d, e) -> count(d));
+    }
+
+    /**
+     * {@link #authenticate}'s decision when it can be made on the calling thread, without a future: the route tries
+     * {@code api_key} first and the request carries an API key. That provider answers at once, and if it allows (and
+     * the route's checks pass) no later provider is asked; if it refuses and is the route's only provider, its refusal
+     * is the verdict. Null when the request must go through {@link #authenticate}'s general path (which is also where
+     * an unexpected failure becomes Unavailable, and is logged).
+     */
+    Verdict authenticateNow(RoutePolicy policy, HttpHeaders headers, String query, String method) {
+        List<String> anyOf = policy.anyOf();
+        if (anyOf.isEmpty() || !AuthSettings.API_KEY.equals(anyOf.get(0))) {
+            return null;
+        }
+        AuthView v = view;
+        if (closed) {
+            return null;
+        }
+        Verdict verdict;
+        try {
+            verdict = ApiKeyProvider.decide(headers, query, v);
+            if (verdict == null) {
+                return null;
+            }
+            if (verdict.decision() instanceof AuthDecision.Allowed a) {
+                AuthDecision checked = authorize(a, policy, method);
+                if (checked != a) {
+                    verdict = new Verdict(checked, null);
+                }
+            }
+        } catch (RuntimeException e) {
+            return null;
+        }
+        if (!(verdict.decision() instanceof AuthDecision.Allowed) && anyOf.size() > 1) {
+            return null;
+        }
+        count(verdict.decision());
+        return verdict;
     }
 
     private CompletionStage<AuthDecision> decide(RoutePolicy policy, AuthRequest request) {
@@ -143,18 +186,21 @@ final class DefaultAuthService implements AuthService {
     /** The route's own checks on an identity a provider vouched for. */
     static AuthDecision authorize(AuthDecision.Allowed a, RoutePolicy policy, String method) {
         Identity who = a.identity();
-        Optional<String> refused = who.isAnonymous() ? Optional.empty() : Optional.of(who.consumerId());
         if (!policy.methods().isEmpty() && !policy.methods().contains(method)) {
-            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, "method " + method + " not permitted", refused);
+            return forbidden(who, "method " + method + " not permitted");
         }
         if (!policy.groups().isEmpty() && Collections.disjoint(policy.groups(), who.groups())) {
-            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, who.consumerId() + " holds none of the route's groups",
-                    refused);
+            return forbidden(who, who.consumerId() + " holds none of the route's groups");
         }
-        if (!who.scopes().containsAll(policy.scopes())) {
-            return new AuthDecision.Denied(ErrorKind.FORBIDDEN, who.consumerId() + " lacks a required scope", refused);
+        if (!policy.scopes().isEmpty() && !who.scopes().containsAll(policy.scopes())) {
+            return forbidden(who, who.consumerId() + " lacks a required scope");
         }
         return a;
+    }
+
+    private static AuthDecision.Denied forbidden(Identity who, String reason) {
+        return new AuthDecision.Denied(ErrorKind.FORBIDDEN, reason,
+                who.isAnonymous() ? Optional.empty() : Optional.of(who.consumerId()));
     }
 
     /**
