@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Consumers by the SHA-256 of their keys. A presented key is hashed and looked up by its hash, so lookup time does not
@@ -18,12 +19,18 @@ import java.util.Map;
  * Immutable once built; one per credential view.
  *
  * <p>Every request of the policy path comes through here, so a lookup allocates nothing: each thread hashes with its
- * own digest and buffers, and the table is an open-addressing array probed by the hash's first eight bytes.
+ * own digest and buffers, and the table is an open-addressing array probed by the hash's first eight bytes. Each
+ * thread also remembers the last key it verified, with the index that verified it: a keep-alive client sends the same
+ * key on every request, and a presented key equal to that one (compared in constant time, over all its bytes) is the
+ * same consumer without hashing again. A reload builds a new index, which no remembered key belongs to, so a key it
+ * removed is refused by the first request after it.
  */
 final class ApiKeyIndex {
     private static final int MAX_KEY_LENGTH = 512;
     private static final int HASH_LENGTH = 32;
     private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    /** Tells indexes apart without referencing them, so a thread's memory of a key keeps no old view alive. */
+    private static final AtomicLong GENERATIONS = new AtomicLong();
     private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
         @Override
         protected Scratch initialValue() {
@@ -31,6 +38,7 @@ final class ApiKeyIndex {
         }
     };
 
+    private final long generation = GENERATIONS.incrementAndGet();
     /** Slot i holds a key whose hash starts with prefixes[i]; hashes[i] null marks an empty slot. */
     private final long[] prefixes;
     private final byte[][] hashes;
@@ -102,7 +110,14 @@ final class ApiKeyIndex {
             }
             bytes[i] = (byte) c;
         }
-        return find(s.hash(length));
+        if (s.lastGeneration == generation && s.lastLength == length && s.lastKeyEquals(length)) {
+            return s.lastGrant;
+        }
+        Verdict grant = find(s.hash(length));
+        if (grant != null) {
+            s.remember(generation, length, grant);
+        }
+        return grant;
     }
 
     private Verdict find(byte[] digest) {
@@ -115,11 +130,16 @@ final class ApiKeyIndex {
         return null;
     }
 
-    /** One thread's digest and buffers. Used by that thread only. */
+    /** One thread's digest, buffers and last verified key. Used by that thread only. */
     private static final class Scratch {
         final MessageDigest sha256 = ApiKeys.newSha256();
         final byte[] key = new byte[MAX_KEY_LENGTH];
         final byte[] digest = new byte[HASH_LENGTH];
+        final byte[] lastKey = new byte[MAX_KEY_LENGTH];
+        int lastLength;
+        /** 0 until a key is remembered: no index has generation 0. */
+        long lastGeneration;
+        Verdict lastGrant;
 
         byte[] hash(int length) {
             sha256.update(key, 0, length);
@@ -133,6 +153,25 @@ final class ApiKeyIndex {
 
         byte[] hash(byte[] utf8) {
             return sha256.digest(utf8);
+        }
+
+        /**
+         * Whether the first {@code length} bytes of {@link #key} equal the remembered key's, in time that depends on
+         * the length only (the loop of {@link MessageDigest#isEqual}, over a prefix of reused buffers).
+         */
+        boolean lastKeyEquals(int length) {
+            int diff = 0;
+            for (int i = 0; i < length; i++) {
+                diff |= key[i] ^ lastKey[i];
+            }
+            return diff == 0;
+        }
+
+        void remember(long generation, int length, Verdict grant) {
+            System.arraycopy(key, 0, lastKey, 0, length);
+            lastLength = length;
+            lastGeneration = generation;
+            lastGrant = grant;
         }
     }
 }

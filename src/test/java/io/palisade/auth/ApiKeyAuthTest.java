@@ -114,6 +114,51 @@ class ApiKeyAuthTest {
     }
 
     @Test
+    void reloadRemovingAKey_refusesIt_onTheFirstRequestAfter_evenOnTheThreadThatJustVerifiedIt() {
+        for (int i = 0; i < 3; i++) {
+            assertThat(decide(orders, get("/orders", "X-Api-Key", acmeKey.key())))
+                    .isInstanceOf(AuthDecision.Allowed.class);
+        }
+        auth.update(Yaml.valid("""
+                consumers:
+                  bob: { groups: [billing], api_keys: [ { sha256: "%s" } ] }
+                auth:
+                  api_key: { header: X-Api-Key, query: api_key }
+                """.formatted(bobKey.sha256Hex())));
+        assertThat(decide(orders, get("/orders", "X-Api-Key", acmeKey.key())))
+                .isEqualTo(new AuthDecision.Denied(ErrorKind.UNAUTHENTICATED, "unknown API key"));
+        assertThat(decide(orders, request("GET", "/orders", "api_key=" + acmeKey.key())))
+                .isEqualTo(new AuthDecision.Denied(ErrorKind.UNAUTHENTICATED, "unknown API key"));
+    }
+
+    @Test
+    void reloadChangingAConsumersGroups_appliesOnTheFirstRequestAfter() {
+        assertThat(decide(orders, get("/orders", "X-Api-Key", acmeKey.key())))
+                .isInstanceOf(AuthDecision.Allowed.class);
+        auth.update(Yaml.valid("""
+                consumers:
+                  acme: { groups: [billing], api_keys: [ { sha256: "%s" } ] }
+                auth:
+                  api_key: { header: X-Api-Key }
+                """.formatted(acmeKey.sha256Hex())));
+        AuthDecision d = decide(orders, get("/orders", "X-Api-Key", acmeKey.key()));
+        assertThat(d.error()).contains(ErrorKind.FORBIDDEN);
+        assertThat(((AuthDecision.Denied) d).consumer()).contains("acme");
+    }
+
+    @Test
+    void aKeyDifferingFromTheLastVerifiedOne_isLookedUp_notTakenForIt() {
+        assertThat(decide(orders, get("/orders", "X-Api-Key", acmeKey.key())))
+                .isInstanceOf(AuthDecision.Allowed.class);
+        String k = acmeKey.key();
+        String lastCharChanged = k.substring(0, k.length() - 1) + (k.endsWith("A") ? "B" : "A");
+        assertThat(decide(orders, get("/orders", "X-Api-Key", lastCharChanged)))
+                .isEqualTo(new AuthDecision.Denied(ErrorKind.UNAUTHENTICATED, "unknown API key"));
+        assertThat(((AuthDecision.Denied) decide(orders, get("/orders", "X-Api-Key", bobKey.key()))).consumer())
+                .as("another consumer's key, right after acme's").contains("bob");
+    }
+
+    @Test
     void stats_countOutcomes() {
         decide(orders, get("/orders", "X-Api-Key", acmeKey.key()));
         decide(orders, get("/orders", "X-Api-Key", bobKey.key()));

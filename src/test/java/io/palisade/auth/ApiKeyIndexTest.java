@@ -73,6 +73,34 @@ class ApiKeyIndexTest {
     }
 
     @Test
+    void theRememberedKey_isComparedWhole() {
+        String key = ApiKeys.generate().key();
+        ApiKeyIndex index = index(consumer("acme", ApiKeys.sha256Hex(key)));
+        assertThat(index.lookup(key)).isNotNull();
+        char last = key.charAt(key.length() - 1);
+        String lastCharDiffers = key.substring(0, key.length() - 1) + (last == 'A' ? 'B' : 'A');
+        String firstCharDiffers = (key.charAt(0) == 'x' ? "y" : "x") + key.substring(1);
+        for (String wrong : List.of(lastCharDiffers, firstCharDiffers, key.substring(0, key.length() - 1),
+                key + "A", key.toUpperCase(java.util.Locale.ROOT))) {
+            assertThat(index.lookup(wrong)).as(wrong).isNull();
+            assertThat(index.lookup(key)).as("the right key right after " + wrong).isNotNull();
+        }
+    }
+
+    @Test
+    void theRememberedKey_ofOneIndex_isNotTakenByAnother() {
+        String key = ApiKeys.generate().key();
+        ApiKeyIndex before = index(consumer("acme", ApiKeys.sha256Hex(key)));
+        ApiKeyIndex after = index(consumer("other", ApiKeys.generate().sha256Hex()));
+        assertThat(consumerOf(before.lookup(key))).isEqualTo("acme");
+        assertThat(after.lookup(key)).as("the same key against an index without it").isNull();
+
+        ApiKeyIndex moved = index(consumer("bob", ApiKeys.sha256Hex(key)));
+        assertThat(consumerOf(before.lookup(key))).isEqualTo("acme");
+        assertThat(consumerOf(moved.lookup(key))).as("a key given to another consumer").isEqualTo("bob");
+    }
+
+    @Test
     void nonAsciiKeys_areHashedAsUtf8() {
         String key = "pk_cl\u00e9-\u20ac-\uD83D\uDD11";
         ApiKeyIndex index = index(consumer("acme", ApiKeys.sha256Hex(key)));
