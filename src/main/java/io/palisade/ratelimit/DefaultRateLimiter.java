@@ -1,5 +1,6 @@
 package io.palisade.ratelimit;
 
+import io.netty.util.concurrent.FastThreadLocal;
 import io.palisade.ratelimit.RateLimitSettings.RedisSettings;
 import io.palisade.ratelimit.RouteLimits.Binding;
 import io.palisade.ratelimit.RouteLimits.Bound;
@@ -22,6 +23,12 @@ import org.slf4j.LoggerFactory;
 final class DefaultRateLimiter implements RateLimiter {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultRateLimiter.class);
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    private static final FastThreadLocal<Tally> LOCAL_TALLY = new FastThreadLocal<>() {
+        @Override
+        protected Tally initialValue() {
+            return new Tally(Optional.empty(), 1);
+        }
+    };
 
     private final Ticker ticker;
     private final Clock clock;
@@ -56,9 +63,13 @@ final class DefaultRateLimiter implements RateLimiter {
 
     @Override
     public Optional<LimitDecision> checkNow(String routeId, RouteLimits limits, Phase phase, LimitKeys keys) {
+        return Optional.ofNullable(decideNow(routeId, limits, phase, keys));
+    }
+
+    /** {@link #checkNow}'s decision, or null where it answers empty. */
+    LimitDecision decideNow(String routeId, RouteLimits limits, Phase phase, LimitKeys keys) {
         Bound bound = limits.bind(routeId);
-        return Optional.ofNullable(decideWithoutRedis(bound, bound.rules(phase), phase, limits, keys, redis,
-                ticker.read()));
+        return decideWithoutRedis(bound, bound.rules(phase), phase, limits, keys, redis, ticker.read());
     }
 
     /**
@@ -159,7 +170,8 @@ final class DefaultRateLimiter implements RateLimiter {
     /** Decides every rule here; global rules at this node's share when {@code share} (Redis in fallback). */
     private LimitDecision decideLocally(Bound bound, Binding[] rules, RouteLimits limits, LimitKeys keys, long now,
                                         boolean share) {
-        Tally tally = new Tally(limits.policyHeader(), rules.length);
+        // Nothing here waits for anything, so the thread's tally is free again once the decision is made.
+        Tally tally = LOCAL_TALLY.get().reset(limits.policyHeader(), rules.length);
         tally.fallback = share;
         for (Binding b : rules) {
             boolean atShare = share && b.rule.scope() == Scope.GLOBAL;
@@ -175,7 +187,7 @@ final class DefaultRateLimiter implements RateLimiter {
     private void takeLocal(Tally tally, Binding b, String routeId, LimitKeys keys, long now, boolean atShare) {
         long interval = interval(b, atShare);
         long tolerance = tolerance(b, atShare);
-        LimitKey key = LimitKey.of(atShare ? b.shareBucketId : b.bucketId, b.rule, tolerance, routeId, keys);
+        LimitKey key = LimitKey.probe().set(atShare ? b.shareBucketId : b.bucketId, b.rule, tolerance, routeId, keys);
         AtomicLong cell = table.cell(key);
         long r = Gcra.acquire(cell, now, interval, tolerance);
         if (r >= 0) {
@@ -189,7 +201,7 @@ final class DefaultRateLimiter implements RateLimiter {
     private void peekLocal(Tally tally, Binding b, String routeId, LimitKeys keys, long now, boolean atShare) {
         long interval = interval(b, atShare);
         long tolerance = tolerance(b, atShare);
-        LimitKey key = LimitKey.of(atShare ? b.shareBucketId : b.bucketId, b.rule, tolerance, routeId, keys);
+        LimitKey key = LimitKey.probe().set(atShare ? b.shareBucketId : b.bucketId, b.rule, tolerance, routeId, keys);
         long r = Gcra.peek(table.peek(key), now, interval, tolerance);
         if (r < 0) {
             tally.rejected(b, -r);
@@ -256,8 +268,16 @@ final class DefaultRateLimiter implements RateLimiter {
         if (t.best == null) {
             return LimitDecision.allowedWithPolicy(t.policy);
         }
-        return LimitDecision.allowed(t.policy, t.best.rule.name(), t.bestRemaining, t.bestReset, t.bestFill,
-                t.fallback);
+        // A bucket far from empty reports the same numbers on every request (a full one: burst - 1, and the
+        // interval rounded up to 1 s), so the rule's last allowed decision usually serves again as it is.
+        LimitDecision last = t.best.lastAllowed;
+        if (last != null && last.reports(t.policy, t.bestRemaining, t.bestReset, t.bestFill, t.fallback)) {
+            return last;
+        }
+        LimitDecision d = LimitDecision.allowed(t.policy, t.best.rule.name(), t.bestRemaining, t.bestReset,
+                t.bestFill, t.fallback);
+        t.best.lastAllowed = d;
+        return d;
     }
 
     @Override
@@ -306,24 +326,44 @@ final class DefaultRateLimiter implements RateLimiter {
         }
     }
 
-    /** The state of one check across its rules. Used by one thread at a time (the caller's, then Lettuce's). */
+    /**
+     * The state of one check across its rules. Used by one thread at a time (the caller's, then Lettuce's); a local
+     * decision {@link #reset}s its thread's own.
+     */
     private static final class Tally {
-        final Optional<String> policy;
+        Optional<String> policy;
         boolean fallback;
         Binding best;
         long bestRemaining;
         long bestReset;
-        double bestFill = 2.0;
+        double bestFill;
         Binding rejectedBy;
         long maxWait;
-        private final AtomicLong[] cells;
-        private final long[] intervals;
+        private AtomicLong[] cells;
+        private long[] intervals;
         private int taken;
 
         Tally(Optional<String> policy, int rules) {
-            this.policy = policy;
             this.cells = new AtomicLong[rules];
             this.intervals = new long[rules];
+            reset(policy, rules);
+        }
+
+        Tally reset(Optional<String> policy, int rules) {
+            if (cells.length < rules) {
+                cells = new AtomicLong[rules];
+                intervals = new long[rules];
+            }
+            this.policy = policy;
+            fallback = false;
+            best = null;
+            bestRemaining = 0;
+            bestReset = 0;
+            bestFill = 2.0;
+            rejectedBy = null;
+            maxWait = 0;
+            taken = 0;
+            return this;
         }
 
         boolean rejected() {

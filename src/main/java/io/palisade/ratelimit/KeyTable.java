@@ -46,9 +46,13 @@ final class KeyTable {
                 .build();
     }
 
-    /** The key's cell, created empty when absent. */
+    /**
+     * The key's cell, created empty when absent. {@code key} may be a {@link LimitKey#probe()}: it is only looked up
+     * with, and a copy is what goes into the table.
+     */
     AtomicLong cell(LimitKey key) {
-        return cells.get(key, NEW_CELL);
+        AtomicLong c = cells.getIfPresent(key);
+        return c != null ? c : cells.get(key.copy(), NEW_CELL);
     }
 
     /** The key's TAT, {@link Gcra#EMPTY} when absent; creates nothing. */
@@ -87,17 +91,17 @@ final class KeyTable {
     private static final class IdleExpiry implements Expiry<LimitKey, AtomicLong> {
         @Override
         public long expireAfterCreate(LimitKey key, AtomicLong value, long currentTime) {
-            return key.idleNanos;
+            return key.idleNanos();
         }
 
         @Override
         public long expireAfterUpdate(LimitKey key, AtomicLong value, long currentTime, long currentDuration) {
-            return key.idleNanos;
+            return key.idleNanos();
         }
 
         @Override
         public long expireAfterRead(LimitKey key, AtomicLong value, long currentTime, long currentDuration) {
-            return key.idleNanos;
+            return key.idleNanos();
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.palisade.ratelimit;
 
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import io.palisade.error.ErrorKind;
 import java.util.Objects;
 import java.util.Optional;
@@ -23,6 +24,9 @@ import java.util.Optional;
  * Retry-After never points before the end of the effective window.
  */
 public final class LimitDecision {
+    // Names that carry their hash, rather than having it computed on every response that gets them.
+    private static final AsciiString RATELIMIT_POLICY = AsciiString.cached("RateLimit-Policy");
+    private static final AsciiString RATELIMIT = AsciiString.cached("RateLimit");
     private static final LimitDecision UNLIMITED = new LimitDecision(true, 0, Optional.empty(), null, 0, 0, 2.0,
             null, false);
 
@@ -37,6 +41,8 @@ public final class LimitDecision {
     private final double fill;
     private final String rejectedBy;
     private final boolean fallback;
+    /** The {@code RateLimit} field value, null when no rule is reported. */
+    private final String rateLimitValue;
 
     private LimitDecision(boolean allowed, long retryAfterSeconds, Optional<String> policy, String limitName,
                           long remaining, long resetSeconds, double fill, String rejectedBy, boolean fallback) {
@@ -49,6 +55,7 @@ public final class LimitDecision {
         this.fill = fill;
         this.rejectedBy = rejectedBy;
         this.fallback = fallback;
+        this.rateLimitValue = limitName == null ? null : "\"" + limitName + "\";r=" + remaining + ";t=" + resetSeconds;
     }
 
     /** Allowed, with no header fields: the route has no rate limits. */
@@ -104,16 +111,23 @@ public final class LimitDecision {
 
     /** The {@code RateLimit} field value for the rule closest to exhaustion; empty when no rule applied. */
     public Optional<String> rateLimit() {
-        if (limitName == null) {
-            return Optional.empty();
-        }
-        return Optional.of("\"" + limitName + "\";r=" + remaining + ";t=" + resetSeconds);
+        return Optional.ofNullable(rateLimitValue);
     }
 
     /** Sets {@code RateLimit-Policy} and {@code RateLimit} (Retry-After is the error response's business). */
     public void addHeaders(HttpHeaders headers) {
-        policy.ifPresent(p -> headers.set("RateLimit-Policy", p));
-        rateLimit().ifPresent(v -> headers.set("RateLimit", v));
+        if (policy.isPresent()) {
+            headers.set(RATELIMIT_POLICY, policy.get());
+        }
+        if (rateLimitValue != null) {
+            headers.set(RATELIMIT, rateLimitValue);
+        }
+    }
+
+    /** Whether this is the allowed decision {@link #allowed} would make of these arguments (for the same rule). */
+    boolean reports(Optional<String> policy, long remaining, long resetSeconds, double fill, boolean fallback) {
+        return allowed && this.remaining == remaining && this.resetSeconds == resetSeconds && this.fill == fill
+                && this.fallback == fallback && this.policy.equals(policy);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.palisade.ratelimit;
 
+import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,6 +11,9 @@ import java.util.List;
  * One bucket: a rule (by its bucket id) and the request's value for the rule's key. Values longer than
  * {@link #MAX_RAW_LENGTH} characters (a client can send kilobytes in a header or path) are replaced by their SHA-256,
  * so every entry of the key table and every Redis key has a bounded size whatever the client sends.
+ *
+ * <p>A check looks its bucket up with a {@link #probe()}: one key per thread, {@link #set} for each lookup, so a check
+ * of a bucket that exists allocates no key. The key table stores only {@link #copy() copies}, which nothing changes.
  */
 final class LimitKey {
     static final int MAX_RAW_LENGTH = 96;
@@ -17,52 +21,89 @@ final class LimitKey {
     /** An anonymous request under a consumer rule, keyed by its client address. */
     static final char ANONYMOUS = '~';
     static final char HASHED = '#';
+    private static final FastThreadLocal<LimitKey> PROBE = new FastThreadLocal<>() {
+        @Override
+        protected LimitKey initialValue() {
+            return new LimitKey();
+        }
+    };
+    private static final FastThreadLocal<MessageDigest> SHA256 = new FastThreadLocal<>() {
+        @Override
+        protected MessageDigest initialValue() {
+            try {
+                return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every Java platform has SHA-256", e);
+            }
+        }
+    };
 
-    final String bucketId;
-    final String value;
-    final char tag;
-    /** How long the entry may sit unused before its state is certainly empty: the rule's burst tolerance. */
-    final long idleNanos;
-    private final int hash;
+    private String bucketId;
+    private String value;
+    private char tag;
+    private long idleNanos;
+    private int hash;
 
-    private LimitKey(String bucketId, String value, char tag, long idleNanos) {
+    private LimitKey() {}
+
+    private LimitKey(String bucketId, String value, char tag, long idleNanos, int hash) {
         this.bucketId = bucketId;
         this.value = value;
         this.tag = tag;
         this.idleNanos = idleNanos;
-        this.hash = (bucketId.hashCode() * 31 + value.hashCode()) * 31 + tag;
+        this.hash = hash;
     }
 
     static LimitKey of(String bucketId, RateRule rule, long idleNanos, String routeId, LimitKeys keys) {
+        return new LimitKey().set(bucketId, rule, idleNanos, routeId, keys);
+    }
+
+    /** This thread's lookup key; valid until its next {@link #set}, never stored. */
+    static LimitKey probe() {
+        return PROBE.get();
+    }
+
+    /** Makes this the key of {@code rule}'s bucket for {@code keys}. */
+    LimitKey set(String bucketId, RateRule rule, long idleNanos, String routeId, LimitKeys keys) {
         List<KeyPart> parts = rule.key();
-        String value;
-        char tag = RAW;
+        String v;
+        char t = RAW;
         if (parts.size() == 1) {
             KeyPart p = parts.get(0);
             if (p.kind() == KeyPart.Kind.CONSUMER && keys.consumer().isEmpty()) {
-                tag = ANONYMOUS;
-                value = keys.clientIp();
+                t = ANONYMOUS;
+                v = keys.clientIp();
             } else {
-                value = single(p, routeId, keys);
+                v = single(p, routeId, keys);
             }
         } else {
             StringBuilder sb = new StringBuilder(64);
             for (KeyPart p : parts) {
-                String v;
+                String part;
                 if (p.kind() == KeyPart.Kind.CONSUMER) {
-                    v = keys.consumer().isEmpty() ? ANONYMOUS + keys.clientIp() : RAW + keys.consumer();
+                    part = keys.consumer().isEmpty() ? ANONYMOUS + keys.clientIp() : RAW + keys.consumer();
                 } else {
-                    v = single(p, routeId, keys);
+                    part = single(p, routeId, keys);
                 }
-                sb.append(v.length()).append(':').append(v);
+                sb.append(part.length()).append(':').append(part);
             }
-            value = sb.toString();
+            v = sb.toString();
         }
-        if (value.length() > MAX_RAW_LENGTH) {
-            value = sha256(tag + value);
-            tag = HASHED;
+        if (v.length() > MAX_RAW_LENGTH) {
+            v = sha256(t + v);
+            t = HASHED;
         }
-        return new LimitKey(bucketId, value, tag, idleNanos);
+        this.bucketId = bucketId;
+        this.value = v;
+        this.tag = t;
+        this.idleNanos = idleNanos;
+        this.hash = (bucketId.hashCode() * 31 + v.hashCode()) * 31 + t;
+        return this;
+    }
+
+    /** A key equal to this one that no {@link #set} changes: what the key table stores. */
+    LimitKey copy() {
+        return new LimitKey(bucketId, value, tag, idleNanos, hash);
     }
 
     private static String single(KeyPart p, String routeId, LimitKeys keys) {
@@ -76,12 +117,13 @@ final class LimitKey {
     }
 
     private static String sha256(String s) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(d);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
+        byte[] d = SHA256.get().digest(s.getBytes(StandardCharsets.UTF_8));
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(d);
+    }
+
+    /** How long the entry may sit unused before its state is certainly empty: the rule's burst tolerance. */
+    long idleNanos() {
+        return idleNanos;
     }
 
     /** The key's Redis name: bounded length, binary-safe. */

@@ -10,18 +10,37 @@ import java.util.function.Function;
  * <pre>{@code
  * LimitKeys keys = LimitKeys.of(clientIp, consumerId, path, request.headers());
  * }</pre>
+ *
+ * <p>Immutable to everyone outside this package. Inside it, {@link RateLimitFilter} {@link #reset}s one instance per
+ * thread for each check decided synchronously, which keeps nothing of it; a check that may complete later gets an
+ * instance of its own.
  */
 public final class LimitKeys {
-    private final String clientIp;
-    private final String consumer;
-    private final String path;
-    private final Function<CharSequence, String> headers;
+    private String clientIp;
+    private String consumer;
+    private String path;
+    /** Exactly one of the two is set. */
+    private Function<CharSequence, String> headers;
+    private HttpHeaders httpHeaders;
 
-    private LimitKeys(String clientIp, String consumer, String path, Function<CharSequence, String> headers) {
+    private LimitKeys(String clientIp, String consumer, String path, Function<CharSequence, String> headers,
+                      HttpHeaders httpHeaders) {
+        set(clientIp, consumer, path, headers, httpHeaders);
+    }
+
+    private void set(String clientIp, String consumer, String path, Function<CharSequence, String> headers,
+                     HttpHeaders httpHeaders) {
         this.clientIp = Objects.requireNonNull(clientIp, "clientIp");
         this.consumer = Objects.requireNonNull(consumer, "consumer");
         this.path = Objects.requireNonNull(path, "path");
-        this.headers = Objects.requireNonNull(headers, "headers");
+        this.headers = headers;
+        this.httpHeaders = httpHeaders;
+    }
+
+    /** Makes this the keys of another request, as {@link #of(String, String, String, HttpHeaders)} would. */
+    LimitKeys reset(String clientIp, String consumer, String path, HttpHeaders headers) {
+        set(clientIp, consumer, path, null, Objects.requireNonNull(headers, "headers"));
+        return this;
     }
 
     /**
@@ -32,13 +51,13 @@ public final class LimitKeys {
      *                 header, both meaning "absent"
      */
     public static LimitKeys of(String clientIp, String consumer, String path, Function<CharSequence, String> headers) {
-        return new LimitKeys(clientIp, consumer, path, headers);
+        return new LimitKeys(clientIp, consumer, path, Objects.requireNonNull(headers, "headers"), null);
     }
 
     /** Reads headers from the Netty request headers (which are case-insensitive). */
     public static LimitKeys of(String clientIp, String consumer, String path, HttpHeaders headers) {
-        Objects.requireNonNull(headers, "headers");
-        return new LimitKeys(clientIp, consumer, path, headers::get);
+        // Kept as they are rather than as a method reference: one object less per request.
+        return new LimitKeys(clientIp, consumer, path, null, Objects.requireNonNull(headers, "headers"));
     }
 
     public String clientIp() {
@@ -56,7 +75,7 @@ public final class LimitKeys {
 
     /** The header's value, or {@code ""} when absent. */
     public String header(String lowerCaseName) {
-        String v = headers.apply(lowerCaseName);
+        String v = httpHeaders != null ? httpHeaders.get(lowerCaseName) : headers.apply(lowerCaseName);
         return v == null ? "" : v;
     }
 }

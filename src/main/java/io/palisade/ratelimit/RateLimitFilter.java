@@ -1,5 +1,8 @@
 package io.palisade.ratelimit;
 
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.palisade.error.ErrorKind;
 import io.palisade.proxy.FilterResult;
 import io.palisade.proxy.GatewayFilter;
@@ -18,13 +21,22 @@ import java.util.concurrent.CompletionStage;
  * RateLimit headers on the upstream's response. Local decisions are synchronous and allocate no future.
  */
 public final class RateLimitFilter implements GatewayFilter {
+    private static final FastThreadLocal<LimitKeys> REUSED_KEYS = new FastThreadLocal<>() {
+        @Override
+        protected LimitKeys initialValue() {
+            return LimitKeys.of("", "", "", EmptyHttpHeaders.INSTANCE);
+        }
+    };
     private final RateLimiter limiter;
     private final RouteLimits[] limits;
     private final boolean[] hasRules;
     private final Phase phase;
+    /** The limiter itself when it is this package's, whose local decisions can be had without an Optional. */
+    private final DefaultRateLimiter local;
 
     private RateLimitFilter(RateLimiter limiter, List<RouteLimits> limits, Phase phase) {
         this.limiter = limiter;
+        this.local = limiter instanceof DefaultRateLimiter d ? d : null;
         this.limits = limits.toArray(RouteLimits[]::new);
         this.phase = phase;
         this.hasRules = new boolean[this.limits.length];
@@ -54,12 +66,25 @@ public final class RateLimitFilter implements GatewayFilter {
         if (!hasRules[route]) {
             return FilterResult.PROCEED_STAGE;
         }
-        LimitKeys keys = LimitKeys.of(ctx.clientIp(), ctx.consumer().orElse(""), ctx.path(),
-                ctx.request().headers());
+        String clientIp = ctx.clientIp();
+        String consumer = ctx.consumer().orElse("");
+        String path = ctx.path();
+        HttpHeaders headers = ctx.request().headers();
         String routeId = ctx.route().id();
-        Optional<LimitDecision> now = limiter.checkNow(routeId, limits[route], phase, keys);
-        if (now.isPresent()) {
-            return toStage(now.get(), ctx);
+        if (local != null) {
+            LimitDecision now = local.decideNow(routeId, limits[route], phase,
+                    REUSED_KEYS.get().reset(clientIp, consumer, path, headers));
+            if (now != null) {
+                return toStage(now, ctx);
+            }
+        }
+        // The check may complete on another thread, after this one reset its keys for the next request.
+        LimitKeys keys = LimitKeys.of(clientIp, consumer, path, headers);
+        if (local == null) {
+            Optional<LimitDecision> now = limiter.checkNow(routeId, limits[route], phase, keys);
+            if (now.isPresent()) {
+                return toStage(now.get(), ctx);
+            }
         }
         return limiter.check(routeId, limits[route], phase, keys).thenApply(d -> toResult(d, ctx));
     }

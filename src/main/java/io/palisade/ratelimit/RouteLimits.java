@@ -197,6 +197,12 @@ public final class RouteLimits {
         final double toleranceMicros;
         final String intervalArg;
         final String toleranceArg;
+        /**
+         * The last allowed decision that reported this rule, to serve again while its numbers stay the same. Read and
+         * written without synchronisation on purpose: a decision is immutable (final fields), so every thread sees
+         * a whole one, and one that another thread replaced only fails to match.
+         */
+        LimitDecision lastAllowed;
 
         Binding(String routeId, RateRule rule) {
             this.rule = rule;

@@ -284,6 +284,43 @@ class LocalRateLimiterTest {
     }
 
     @Test
+    void anAllowedDecision_isServedAgainWhileItsNumbersStay_andNotOnceTheyChange() {
+        RouteLimits limits = Limits.of("rate_limits: [ { key: consumer, rate: 10/s } ]");
+        LimitKeys acme = Limits.keys("10.0.0.1", "acme");
+        LimitDecision first = check(limits, acme);
+        assertThat(first.rateLimit()).contains("\"consumer-10/s\";r=9;t=1");
+        ticker.advance(Duration.ofSeconds(1));
+        assertThat(check(limits, acme)).as("a full bucket again: the same numbers").isSameAs(first);
+
+        LimitDecision second = check(limits, acme);
+        assertThat(second.rateLimit()).contains("\"consumer-10/s\";r=8;t=1");
+        assertThat(check(limits, Limits.keys("10.0.0.1", "bob")).rateLimit())
+                .as("another consumer's full bucket").contains("\"consumer-10/s\";r=9;t=1");
+        for (int i = 0; i < 8; i++) {
+            check(limits, acme);
+        }
+        LimitDecision refused = check(limits, acme);
+        assertThat(refused.allowed()).isFalse();
+        assertThat(refused.rateLimit()).contains("\"consumer-10/s\";r=0;t=1");
+    }
+
+    @Test
+    void theKeyTable_keepsACopyOfTheLookupKey_neverTheThreadsProbe() {
+        KeyTable table = new KeyTable(100, ticker);
+        RateRule rule = Limits.of("rate_limits: [ { key: consumer, rate: 10/s } ]").rules().get(0);
+        LimitKey probe = LimitKey.probe();
+        var acme = table.cell(probe.set("b", rule, 1_000_000_000L, "orders", Limits.keys("10.0.0.1", "acme")));
+        var bob = table.cell(probe.set("b", rule, 1_000_000_000L, "orders", Limits.keys("10.0.0.1", "bob")));
+        assertThat(bob).isNotSameAs(acme);
+        assertThat(table.cell(LimitKey.of("b", rule, 1_000_000_000L, "orders", Limits.keys("10.0.0.1", "acme"))))
+                .isSameAs(acme);
+        assertThat(table.cell(LimitKey.of("b", rule, 1_000_000_000L, "orders", Limits.keys("10.0.0.1", "bob"))))
+                .isSameAs(bob);
+        table.cleanUp();
+        assertThat(table.size()).isEqualTo(2);
+    }
+
+    @Test
     void routeWithoutRules_isUnlimitedAndAddsNoHeaders() {
         LimitDecision d = check(RouteLimits.none(), Limits.keys("10.0.0.1", ""));
         assertThat(d.allowed()).isTrue();
