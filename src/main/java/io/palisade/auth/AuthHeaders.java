@@ -65,7 +65,7 @@ public final class AuthHeaders {
         }
     }
 
-    /** The {@code X-Consumer-Groups} value of {@code who}: its groups sorted and comma-joined; null when it has none. */
+    /** The {@code X-Consumer-Groups} value of {@code who}: its groups sorted and comma-joined; null if it has none. */
     static String groupsHeader(Identity who) {
         return who.isAnonymous() || who.groups().isEmpty() ? null : String.join(",", new TreeSet<>(who.groups()));
     }
