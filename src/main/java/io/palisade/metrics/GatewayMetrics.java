@@ -37,6 +37,9 @@ public final class GatewayMetrics {
     private final Counter authDecisions;
     private final ConcurrentHashMap<String, RouteMetrics> routes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CounterDataPoint> rejectionChildren = new ConcurrentHashMap<>();
+    /** Route, then outcome, then consumer. */
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, ConcurrentHashMap<String, CounterDataPoint>>>
+            authDecisionChildren = new ConcurrentHashMap<>();
 
     public GatewayMetrics() {
         requests = Counter.builder().name("palisade_requests_total")
@@ -89,7 +92,12 @@ public final class GatewayMetrics {
     }
 
     public void authDecision(String route, String outcome, String consumer) {
-        authDecisions.labelValues(route, outcome, consumer).inc();
+        // Every authenticated request lands here: nested lookups by the label strings allocate nothing, where
+        // labelValues builds and hashes a label list per call.
+        authDecisionChildren.computeIfAbsent(route, r -> new ConcurrentHashMap<>())
+                .computeIfAbsent(outcome, o -> new ConcurrentHashMap<>())
+                .computeIfAbsent(consumer, c -> authDecisions.labelValues(route, outcome, c))
+                .inc();
     }
 
     public void configReload(boolean ok) {
