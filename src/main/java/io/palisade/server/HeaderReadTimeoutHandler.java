@@ -3,6 +3,7 @@ package io.palisade.server;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
@@ -28,9 +29,11 @@ import java.util.concurrent.TimeUnit;
  *       its head is decoded, at most {@code headerReadTimeout}. A slow-loris client trickling header bytes gets a
  *       {@code 408 request_timeout} at the deadline, counted from the first byte, never reset by later ones. Re-armed
  *       for each request of a keep-alive connection.</li>
- *   <li><b>Idle</b>: while no request is in progress (no head being read, and every request passed on has had its
- *       final response written), at most {@code clientIdle}; then the connection is closed silently. Not armed while a
- *       request is in progress: the proxy's own deadlines cover a slow upstream or a slow body.</li>
+ *   <li><b>Idle</b>: while no request is in progress (no head being read, every request passed on has had its final
+ *       response written) and nothing is left to send, at most {@code clientIdle}; then the connection is closed
+ *       silently. Not armed while a request is in progress: the proxy's own deadlines cover a slow upstream or a slow
+ *       body. A response still waiting to go out to a slow reader when the deadline comes keeps the connection open,
+ *       and the idle period starts again once it has gone.</li>
  * </ul>
  *
  * <p>Sits after the codec and before the {@link RequestValidator}. On expiry it does not write the 408 itself: it
@@ -55,10 +58,12 @@ final class HeaderReadTimeoutHandler extends ChannelDuplexHandler {
     private long headStartedAt;
     private boolean idle;
     private long idleSince;
-    /** Requests passed on whose final response has not been written yet. */
+    /** Requests passed on whose final response has not been written (queued on the channel) yet. */
     private int outstanding;
     private boolean interimResponse;
     private boolean expired;
+    /** An empty write is queued behind unsent response bytes, to learn when they have gone out. */
+    private boolean drainProbe;
 
     HeaderReadTimeoutHandler(ServerLimits limits) {
         this.headerTimeoutNanos = positive(limits.headerReadTimeout().toNanos(), "headerReadTimeout");
@@ -125,17 +130,16 @@ final class HeaderReadTimeoutHandler extends ChannelDuplexHandler {
         if (msg instanceof HttpResponse response) {
             interimResponse = response.status().codeClass() == HttpStatusClass.INFORMATIONAL;
         }
+        ctx.write(msg, promise);
         if (msg instanceof LastHttpContent) {
             if (interimResponse) {
                 interimResponse = false;
             } else {
-                ChannelPromise written = promise.unvoid();
-                written.addListener(f -> responseWritten(ctx));
-                ctx.write(msg, written);
-                return;
+                // Counted when queued, not when sent: no listener per response. Whether its bytes have gone out is
+                // asked only when the idle deadline comes (onTimer).
+                responseWritten(ctx);
             }
         }
-        ctx.write(msg, promise);
     }
 
     @Override
@@ -179,12 +183,36 @@ final class HeaderReadTimeoutHandler extends ChannelDuplexHandler {
             }
         } else if (idle) {
             long deadline = idleSince + idleNanos;
-            if (now - deadline >= 0) {
-                ctx.close();
-            } else {
+            if (now - deadline < 0) {
                 ensureTimer(ctx, deadline);
+            } else if (hasUnsentBytes(ctx)) {
+                awaitDrain(ctx);
+            } else {
+                ctx.close();
             }
         }
+    }
+
+    private static boolean hasUnsentBytes(ChannelHandlerContext ctx) {
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        return out != null && out.totalPendingWriteBytes() > 0;
+    }
+
+    /**
+     * The last response is still being sent (a client slow to read): not idle yet. Writes complete in order, so an
+     * empty write queued behind it completes once it has gone; the idle period starts then.
+     */
+    private void awaitDrain(ChannelHandlerContext ctx) {
+        if (drainProbe) {
+            return;
+        }
+        drainProbe = true;
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            drainProbe = false;
+            if (idle && !expired && ctx.channel().isActive()) {
+                becomeIdle(ctx);
+            }
+        });
     }
 
     private void headerDeadlinePassed(ChannelHandlerContext ctx) {

@@ -61,7 +61,10 @@ import java.util.function.Consumer;
  *   <li>After a {@link RequestAborted}: if the proxy had not written a response head, the validator answers with the
  *       event's kind right after the event (the proxy may instead answer during the event); if it had, the validator
  *       lets it finish and then closes. A response written for a request that already has one (for instance after
- *       the validator answered) fails its promise with {@code GatewayException} and is released.</li>
+ *       the validator answered) fails its promise with {@code GatewayException} and is released; on a void promise
+ *       that failure reaches {@code exceptionCaught}, as any failed write on a void promise does.</li>
+ *   <li>Nothing needs the promise of a keep-alive response's writes: they may use the channel's void promise, and
+ *       the handlers pass it on without allocating one.</li>
  * </ul>
  * Whenever a protocol error closes the connection, the output is shut down after the response and the input drained
  * for a moment before the close, so the client reads the error instead of a reset.

@@ -1,5 +1,6 @@
 package io.palisade.server;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
@@ -71,7 +72,6 @@ final class RequestValidator extends ChannelDuplexHandler {
         /** Why this handler answered or aborted the request; refused late writes carry it. */
         ErrorKind failure;
         long bodyBytes;
-        ChannelFuture lastWrite;
 
         Exchange(String requestId, HttpRequest request) {
             this.requestId = requestId;
@@ -306,13 +306,15 @@ final class RequestValidator extends ChannelDuplexHandler {
             return;
         }
         ex.response = ResponseState.DONE;
-        ChannelPromise written = promise.unvoid();
-        ex.lastWrite = written;
-        ctx.write(msg, written);
         if (ex.closeAfterResponse || closing) {
+            // Only a close needs to know when the response has gone; a keep-alive response keeps its (often void)
+            // promise.
+            ChannelPromise written = promise.unvoid();
+            ctx.write(msg, written);
             beginClosing(ctx);
             closeAfter(written, ex);
         } else {
+            ctx.write(msg, promise);
             maybeFinish(ctx, ex);
         }
     }
@@ -364,7 +366,6 @@ final class RequestValidator extends ChannelDuplexHandler {
             beginClosing(ctx);
         }
         ChannelFuture written = ctx.writeAndFlush(response);
-        ex.lastWrite = written;
         if (close) {
             closeAfter(written, ex);
         } else {
@@ -381,7 +382,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         switch (ex.response) {
             case NONE -> respond(ctx, ex, kind);
-            case DONE -> closeAfter(ex.lastWrite, ex);
+            case DONE -> closeAfterWritten(ctx, ex);
             // The proxy's response is under way: let it finish, then close (see write()).
             case STARTED -> ex.closeAfterResponse = true;
             // Inside an interim response there is no clean way to add a final one.
@@ -398,6 +399,14 @@ final class RequestValidator extends ChannelDuplexHandler {
         if (!closeArranged) {
             closeArranged = true;
             GracefulClose.afterWrite(write, !ex.inboundDone || !held.isEmpty());
+        }
+    }
+
+    /** Closes after a response already written, whose write future nobody kept. */
+    private void closeAfterWritten(ChannelHandlerContext ctx, Exchange ex) {
+        if (!closeArranged) {
+            // Writes complete in order: an empty one completes once the response before it has gone.
+            closeAfter(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER), ex);
         }
     }
 

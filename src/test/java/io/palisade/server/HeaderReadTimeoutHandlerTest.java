@@ -3,12 +3,23 @@ package io.palisade.server;
 import static io.palisade.server.Wire.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import io.palisade.config.ServerLimits;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -122,6 +133,62 @@ class HeaderReadTimeoutHandlerTest {
         assertThat(ch.isOpen()).isTrue();
         proxy.answerPending();
         assertThat(responses(ch)).hasSize(1);
+        advance(ch, 4999);
+        assertThat(ch.isOpen()).isTrue();
+        advance(ch, 1);
+        assertThat(ch.isOpen()).isFalse();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void responseStillGoingOutToASlowReader_isNotIdle_andIdleStartsOnceItHasGone() {
+        StallingChannel ch = new StallingChannel();
+        ch.freezeTime();
+        ch.pipeline().addLast(ProtocolHandlers.codec(LIMITS), ProtocolHandlers.headerReadTimeout(LIMITS),
+                ProtocolHandlers.requestValidator(LIMITS), proxy);
+        ch.stall();
+        ch.writeInbound(bytes("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assertThat(proxy.seen).hasSize(2);
+        assertThat(Wire.outbound(ch)).isEmpty();
+        advance(ch, 60_000);
+        assertThat(ch.isOpen()).isTrue();
+        ch.resume();
+        assertThat(responses(ch)).extracting(ParsedResponse::status).containsExactly(200);
+        advance(ch, 4999);
+        assertThat(ch.isOpen()).isTrue();
+        advance(ch, 1);
+        assertThat(ch.isOpen()).isFalse();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void keepAliveResponseOnAVoidPromise_reachesTheCodecWithIt_andStartsTheIdleDeadline() {
+        List<Boolean> voidPromises = new ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel();
+        ch.freezeTime();
+        ch.pipeline().addLast(ProtocolHandlers.codec(LIMITS), new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                voidPromises.add(promise.isVoid());
+                ctx.write(msg, promise);
+            }
+        }, ProtocolHandlers.headerReadTimeout(LIMITS), ProtocolHandlers.requestValidator(LIMITS),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        if (msg instanceof LastHttpContent) {
+                            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                            head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 2);
+                            ctx.write(head, ctx.voidPromise());
+                            ctx.write(new DefaultLastHttpContent(bytes("ok")), ctx.voidPromise());
+                            ctx.flush();
+                        }
+                        ReferenceCountUtil.release(msg);
+                    }
+                });
+        ch.writeInbound(bytes("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assertThat(responses(ch)).extracting(ParsedResponse::body).containsExactly("ok");
+        assertThat(voidPromises).containsExactly(true, true);
         advance(ch, 4999);
         assertThat(ch.isOpen()).isTrue();
         advance(ch, 1);

@@ -317,6 +317,65 @@ class RequestValidatorTest {
     }
 
     @Test
+    void secondResponseOnAVoidPromise_isRefusedAndReleased_throughExceptionCaught() {
+        proxy = null;
+        List<Throwable> errors = new java.util.ArrayList<>();
+        DefaultFullHttpResponse late = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                bytes("late"));
+        EmbeddedChannel ch = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS),
+                ProtocolHandlers.requestValidator(LIMITS), new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        if (msg instanceof LastHttpContent) {
+                            ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                                    HttpResponseStatus.NO_CONTENT), ctx.voidPromise());
+                            ctx.writeAndFlush(late, ctx.voidPromise());
+                        }
+                        ReferenceCountUtil.release(msg);
+                    }
+
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        errors.add(cause);
+                    }
+                });
+        ch.writeInbound(bytes(GOOD));
+        assertThat(errors).singleElement().isInstanceOf(GatewayException.class);
+        assertThat(late.refCnt()).isZero();
+        assertThat(responses(ch)).extracting(ParsedResponse::status).containsExactly(204);
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void bodyFailureAfterTheProxyAnswered_closesOnlyOnceTheAnswerHasGone() {
+        proxy = null;
+        StallingChannel ch = new StallingChannel();
+        ch.pipeline().addLast(ProtocolHandlers.codec(LIMITS), ProtocolHandlers.requestValidator(LIMITS),
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        if (msg instanceof HttpRequest) {
+                            DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                                    HttpResponseStatus.UNAUTHORIZED);
+                            res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                            ctx.writeAndFlush(res, ctx.voidPromise());
+                        }
+                        ReferenceCountUtil.release(msg);
+                    }
+                });
+        ch.stall();
+        ch.writeInbound(bytes("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"));
+        ch.writeInbound(bytes("zz\r\n"));
+        ch.runPendingTasks();
+        assertThat(ch.isOpen()).as("the 401 has not gone out yet").isTrue();
+        ch.resume();
+        ch.runPendingTasks();
+        assertThat(responses(ch)).extracting(ParsedResponse::status).containsExactly(401);
+        assertThat(ch.isOpen()).isFalse();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void clientClosingMidBody_tellsTheProxyTruncatedBody() {
         EmbeddedChannel ch = channel();
         ch.writeInbound(bytes("POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabcde"));
