@@ -480,7 +480,9 @@ final class Exchange implements RequestContext {
         state = State.FORWARDING;
         upstreamStartNanos = System.nanoTime();
         endpoint.onRequestStart();
-        c.channel.write(request);
+        // Void promises here and on the client side: a failed write fires exceptionCaught, which closes that
+        // connection, and the exchange learns of it through the close.
+        c.channel.write(request, c.channel.voidPromise());
         HttpContent content;
         boolean lastWritten = false;
         while ((content = queued.poll()) != null) {
@@ -488,11 +490,11 @@ final class Exchange implements RequestContext {
                 bodySent = true;
             }
             lastWritten |= content instanceof LastHttpContent;
-            c.channel.write(content);
+            c.channel.write(content, c.channel.voidPromise());
         }
         if (requestComplete && !lastWritten) {
             // A retry of a body-less request: its (empty) last chunk went to the failed connection.
-            c.channel.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            c.channel.write(LastHttpContent.EMPTY_LAST_CONTENT, c.channel.voidPromise());
         }
         c.channel.flush();
         c.channel.read();
@@ -569,7 +571,7 @@ final class Exchange implements RequestContext {
             if (content.content().isReadable()) {
                 bodySent = true;
             }
-            upstream.channel.write(content);
+            upstream.channel.write(content, upstream.channel.voidPromise());
             if (last) {
                 upstream.channel.flush();
             }
@@ -630,16 +632,12 @@ final class Exchange implements RequestContext {
             if (last) {
                 upstreamResponseComplete = true;
             }
-            if (msg instanceof HttpResponse) {
-                ctx.write(msg);
-            } else {
-                ctx.write(content);
-            }
+            ctx.write(msg, ctx.voidPromise());
             if (last) {
                 finishResponse();
             }
         } else if (msg instanceof HttpResponse) {
-            ctx.write(msg);
+            ctx.write(msg, ctx.voidPromise());
         }
     }
 
@@ -844,7 +842,7 @@ final class Exchange implements RequestContext {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         status = kind.status().code();
-        ctx.write(response);
+        ctx.write(response, ctx.voidPromise());
         complete(status);
         owner.exchangeDone(this, !closeAfterResponse);
     }
