@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.palisade.config.Timeouts;
+import io.palisade.server.LeanHttpHeaders;
 import io.palisade.server.Transport;
 import io.palisade.upstream.Cluster;
 import io.palisade.upstream.Endpoint;
@@ -93,7 +94,11 @@ final class UpstreamPool {
                         HttpDecoderConfig decoder = new HttpDecoderConfig()
                                 .setMaxInitialLineLength(8192)
                                 .setMaxHeaderSize(MAX_RESPONSE_HEADER_BYTES)
-                                .setMaxChunkSize(MAX_CHUNK);
+                                .setMaxChunkSize(MAX_CHUNK)
+                                // Netty's validation; the response head goes on to the client as is, and is asked
+                                // about absent headers on the way. Every fixed-length body ends with a trailers map.
+                                .setHeadersFactory(LeanHttpHeaders.headersFactory())
+                                .setTrailersFactory(LeanHttpHeaders.trailersFactory());
                         ch.pipeline()
                                 .addLast("codec", new HttpClientCodec(decoder, false, false))
                                 .addLast(IDLE, idleHandler(timeouts.idle()))

@@ -1,7 +1,6 @@
 package io.palisade.server;
 
 import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
@@ -19,9 +18,10 @@ import io.palisade.error.GatewayException;
  * {@code DecoderResult} carrying {@code GatewayException.of(AMBIGUOUS_FRAMING)}.
  *
  * <p>After the decoder has emitted the request it calls {@link #seal()}, so later code that edits the headers (the
- * proxy) gets plain {@link DefaultHttpHeaders} behaviour.
+ * proxy) gets plain {@link DefaultHttpHeaders} behaviour (as {@link LeanHttpHeaders}: no allocation to ask about an
+ * absent header).
  */
-final class RequestHeaders extends DefaultHttpHeaders {
+final class RequestHeaders extends LeanHttpHeaders {
     static final HttpHeadersFactory FACTORY = new HttpHeadersFactory() {
         @Override
         public HttpHeaders newHeaders() {
@@ -39,10 +39,7 @@ final class RequestHeaders extends DefaultHttpHeaders {
 
     private boolean sealed;
 
-    private RequestHeaders() {
-        super(DefaultHttpHeadersFactory.headersFactory().getNameValidator(),
-                DefaultHttpHeadersFactory.headersFactory().getValueValidator());
-    }
+    private RequestHeaders() {}
 
     void seal() {
         sealed = true;
