@@ -79,7 +79,8 @@ final class Exchange implements RequestContext {
     private boolean awaitingFirstBody;
     /** The filters passed; dispatch waits for the first body byte of a chunked request on a require_body route. */
     private boolean parkedForBody;
-    private final ArrayDeque<HttpContent> queued = new ArrayDeque<>(4);
+    /** Created for the first part that must wait: most requests stream or have no body. */
+    private ArrayDeque<HttpContent> queued;
 
     private Cluster cluster;
     private Endpoint endpoint;
@@ -445,7 +446,10 @@ final class Exchange implements RequestContext {
         HttpHeaders h = request.headers();
         Headers.removeHopByHop(h);
         Headers.addForwarded(h, clientIp, host);
-        h.set(Headers.X_REQUEST_ID, requestId);
+        if (!requestId.equals(h.get(Headers.X_REQUEST_ID))) {
+            // The validator set it, and requestId was read from it: only a filter could have changed it.
+            h.set(Headers.X_REQUEST_ID, requestId);
+        }
         Headers.propagateTrace(h);
         if (chunkedRequest) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -485,7 +489,7 @@ final class Exchange implements RequestContext {
         c.channel.write(request, c.channel.voidPromise());
         HttpContent content;
         boolean lastWritten = false;
-        while ((content = queued.poll()) != null) {
+        while (queued != null && (content = queued.poll()) != null) {
             if (content.content().isReadable()) {
                 bodySent = true;
             }
@@ -576,6 +580,9 @@ final class Exchange implements RequestContext {
                 upstream.channel.flush();
             }
             return;
+        }
+        if (queued == null) {
+            queued = new ArrayDeque<>(4);
         }
         queued.add(content);
         if (parkedForBody && (bodyBytes > 0 || last)) {
@@ -707,7 +714,7 @@ final class Exchange implements RequestContext {
     private void finishResponse() {
         state = State.DONE;
         cancelDeadline();
-        boolean reusable = upstreamKeepAlive && requestComplete && queued.isEmpty();
+        boolean reusable = upstreamKeepAlive && requestComplete && (queued == null || queued.isEmpty());
         detachUpstream(reusable);
         if (!requestComplete) {
             closeAfterResponse = true;
@@ -865,7 +872,7 @@ final class Exchange implements RequestContext {
 
     private void releaseQueued() {
         HttpContent c;
-        while ((c = queued.poll()) != null) {
+        while (queued != null && (c = queued.poll()) != null) {
             c.release();
         }
     }

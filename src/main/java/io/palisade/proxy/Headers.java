@@ -3,6 +3,7 @@ package io.palisade.proxy;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -26,7 +27,11 @@ final class Headers {
         HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.PROXY_AUTHORIZATION,
         HttpHeaderNames.PROXY_AUTHENTICATE
     };
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    static final AsciiString TRACESTATE = AsciiString.cached("tracestate");
+    private static final int TRACEPARENT_LENGTH = 55;
+    private static final byte[] NEW_TRACE = "00-00000000000000000000000000000000-0000000000000000-01"
+            .getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private Headers() {}
 
@@ -68,18 +73,21 @@ final class Headers {
     static void propagateTrace(HttpHeaders headers) {
         String incoming = headers.get(TRACEPARENT);
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        char[] out;
+        byte[] out = new byte[TRACEPARENT_LENGTH];
         if (incoming != null && isValidTraceparent(incoming)) {
-            out = incoming.toCharArray();
-            writeHex(out, 36, random.nextLong() | 1L, 16); // parent-id at 36..51, never all zero
+            for (int i = 0; i < TRACEPARENT_LENGTH; i++) {
+                out[i] = (byte) incoming.charAt(i); // validated: hex digits and dashes
+            }
+            writeHex(out, 36, random.nextLong() | 1L); // parent-id at 36..51, never all zero
         } else {
-            out = "00-00000000000000000000000000000000-0000000000000000-01".toCharArray();
-            writeHex(out, 3, random.nextLong() | 1L, 16);
-            writeHex(out, 19, random.nextLong(), 16);
-            writeHex(out, 36, random.nextLong() | 1L, 16);
-            headers.remove("tracestate");
+            System.arraycopy(NEW_TRACE, 0, out, 0, TRACEPARENT_LENGTH);
+            writeHex(out, 3, random.nextLong() | 1L);
+            writeHex(out, 19, random.nextLong());
+            writeHex(out, 36, random.nextLong() | 1L);
+            headers.remove(TRACESTATE);
         }
-        headers.set(TRACEPARENT, new String(out));
+        // An AsciiString on the bytes as they are: no String and no char array, and the encoder copies it as bytes.
+        headers.set(TRACEPARENT, new AsciiString(out, false));
     }
 
     static boolean isValidTraceparent(String v) {
@@ -111,8 +119,9 @@ final class Headers {
         return traceNonZero && parentNonZero;
     }
 
-    private static void writeHex(char[] out, int offset, long value, int digits) {
-        for (int i = digits - 1; i >= 0; i--) {
+    /** Writes {@code value} as 16 lowercase hex digits at {@code offset}. */
+    private static void writeHex(byte[] out, int offset, long value) {
+        for (int i = 15; i >= 0; i--) {
             out[offset + i] = HEX[(int) (value & 0xF)];
             value >>>= 4;
         }
