@@ -4,8 +4,10 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.util.AsciiString;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.GatewayException;
+import java.util.Iterator;
 
 /**
  * The headers of a decoded request, with Netty's name and value validation, that also refuse a second or a malformed
@@ -38,11 +40,37 @@ final class RequestHeaders extends LeanHttpHeaders {
     private static final int MAX_LENGTH_DIGITS = 18;
 
     private boolean sealed;
+    /** Host and X-Request-Id fields the decoder added, up to 2: what the validator needs to see a duplicate. */
+    private byte hostFields;
+    private byte requestIdFields;
 
     private RequestHeaders() {}
 
     void seal() {
         sealed = true;
+    }
+
+    /**
+     * How many fields named {@code name} the client sent: 0, 1, or 2 for two or more. Counted while decoding for
+     * {@code Host} and {@code X-Request-Id}, which every request is checked for, so no iterator is needed; counted
+     * by iterating for other names and for headers that did not come from the decoder.
+     */
+    static int fieldsSent(HttpHeaders headers, AsciiString name) {
+        if (headers instanceof RequestHeaders decoded) {
+            if (name == HttpHeaderNames.HOST) {
+                return decoded.hostFields;
+            }
+            if (name == RequestIds.HEADER) {
+                return decoded.requestIdFields;
+            }
+        }
+        Iterator<? extends CharSequence> values = headers.valueCharSequenceIterator(name);
+        int n = 0;
+        while (n < 2 && values.hasNext()) {
+            values.next();
+            n++;
+        }
+        return n;
     }
 
     @Override
@@ -58,7 +86,18 @@ final class RequestHeaders extends LeanHttpHeaders {
     }
 
     private void check(CharSequence name, Object value) {
-        if (sealed || !HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
+        if (sealed) {
+            return;
+        }
+        if (HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)) {
+            hostFields = (byte) Math.min(2, hostFields + 1);
+            return;
+        }
+        if (RequestIds.HEADER.contentEqualsIgnoreCase(name)) {
+            requestIdFields = (byte) Math.min(2, requestIdFields + 1);
+            return;
+        }
+        if (!HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
             return;
         }
         if (contains(HttpHeaderNames.CONTENT_LENGTH)) {

@@ -31,7 +31,6 @@ import io.palisade.error.ErrorResponses;
 import io.palisade.error.GatewayException;
 import java.util.ArrayDeque;
 import java.util.function.Consumer;
-import java.util.Iterator;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -499,13 +498,13 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         HttpHeaders headers = request.headers();
         boolean http11 = HttpVersion.HTTP_1_1.equals(request.protocolVersion());
-        // Iterators, not getAll: this runs for every request, and getAll builds a list even for an absent header.
-        Iterator<String> hosts = headers.valueStringIterator(HttpHeaderNames.HOST);
-        if (!hosts.hasNext()) {
+        // No getAll and no iterator: this runs for every request; the decoder counted the Host fields.
+        String host = headers.get(HttpHeaderNames.HOST);
+        if (host == null) {
             if (http11) {
                 return ErrorKind.MISSING_HOST;
             }
-        } else if (!HttpSyntax.isValidHost(hosts.next()) || hosts.hasNext()) {
+        } else if (RequestHeaders.fieldsSent(headers, HttpHeaderNames.HOST) > 1 || !HttpSyntax.isValidHost(host)) {
             return ErrorKind.INVALID_HOST;
         }
         if (HttpMethod.CONNECT.equals(method)) {
@@ -584,12 +583,9 @@ final class RequestValidator extends ChannelDuplexHandler {
     /** Keeps a valid client id, else sets a fresh one, so the proxy, the logs and error bodies share one id. */
     private static String requestId(HttpRequest request) {
         HttpHeaders headers = request.headers();
-        Iterator<String> ids = headers.valueStringIterator(RequestIds.HEADER);
-        if (ids.hasNext()) {
-            String first = ids.next();
-            if (!ids.hasNext() && RequestIds.isValid(first)) {
-                return first;
-            }
+        String sent = headers.get(RequestIds.HEADER);
+        if (sent != null && RequestHeaders.fieldsSent(headers, RequestIds.HEADER) == 1 && RequestIds.isValid(sent)) {
+            return sent;
         }
         String id = RequestIds.generate();
         headers.set(RequestIds.HEADER, id);

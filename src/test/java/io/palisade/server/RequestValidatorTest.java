@@ -10,12 +10,15 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.palisade.config.ServerLimits;
 import io.palisade.error.ErrorKind;
@@ -160,12 +163,32 @@ class RequestValidatorTest {
         ch.finishAndReleaseAll();
 
         proxy = new TerminalHandler();
+        EmbeddedChannel twice = channel();
+        twice.writeInbound(bytes("GET /3 HTTP/1.1\r\nHost: a\r\nX-Request-Id: one\r\nx-request-ID: two\r\n\r\n"));
+        assertThat(proxy.seen.get(0)).matches("head GET /3 id=[0-9a-f]{16}");
+        twice.finishAndReleaseAll();
+
+        proxy = new TerminalHandler();
         EmbeddedChannel ch2 = channel();
         ch2.writeInbound(bytes("GET / HTTP/1.1\r\nX-Request-Id: client-7\r\n\r\n"));
         ParsedResponse r = responses(ch2).get(0);
         assertThat(r.requestIdInBody()).isEqualTo("client-7");
         assertThat(r.headers().get("x-request-id")).isEqualTo("client-7");
         ch2.finishAndReleaseAll();
+    }
+
+    @Test
+    void fieldsSent_isCountedWhileDecoding_andByIteratingForOtherHeaders() {
+        HttpHeaders plain = new DefaultHttpHeaders().add("host", "a").add("Host", "b").add("x-a", "1");
+        assertThat(RequestHeaders.fieldsSent(plain, HttpHeaderNames.HOST)).isEqualTo(2);
+        assertThat(RequestHeaders.fieldsSent(plain, AsciiString.cached("x-a"))).isEqualTo(1);
+        assertThat(RequestHeaders.fieldsSent(plain, RequestIds.HEADER)).isZero();
+        EmbeddedChannel ch = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS));
+        ch.writeInbound(bytes("GET / HTTP/1.1\r\nHOST: a\r\nx-request-id: 1\r\nHost: a\r\nHost: a\r\n\r\n"));
+        HttpRequest decoded = ch.readInbound();
+        assertThat(RequestHeaders.fieldsSent(decoded.headers(), HttpHeaderNames.HOST)).isEqualTo(2);
+        assertThat(RequestHeaders.fieldsSent(decoded.headers(), RequestIds.HEADER)).isEqualTo(1);
+        ch.finishAndReleaseAll();
     }
 
     @Test
