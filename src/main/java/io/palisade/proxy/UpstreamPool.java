@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.resolver.AddressResolverGroup;
@@ -100,7 +99,7 @@ final class UpstreamPool {
                                 .setHeadersFactory(LeanHttpHeaders.headersFactory())
                                 .setTrailersFactory(LeanHttpHeaders.trailersFactory());
                         ch.pipeline()
-                                .addLast("codec", new HttpClientCodec(decoder, false, false))
+                                .addLast("codec", new UpstreamCodec(decoder))
                                 .addLast(IDLE, idleHandler(timeouts.idle()))
                                 .addLast("upstream", conn);
                     }
