@@ -2,7 +2,10 @@ package io.palisade.proxy;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -11,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.AsciiString;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -37,7 +41,34 @@ final class UpstreamCodec
         extends CombinedChannelDuplexHandler<UpstreamCodec.ResponseDecoder, UpstreamCodec.RequestEncoder> {
     UpstreamCodec(HttpDecoderConfig config) {
         Queue<HttpMethod> methods = new ArrayDeque<>();
-        init(new ResponseDecoder(config, methods), new RequestEncoder(methods));
+        Trailers trailers = new Trailers(config.getTrailersFactory());
+        init(new ResponseDecoder(config.clone().setTrailersFactory(trailers), methods, trailers),
+                new RequestEncoder(methods));
+    }
+
+    /**
+     * The decoder ends every fixed-length body with a {@code LastHttpContent} whose trailers it takes from this
+     * factory, and never adds to them: those get the shared empty headers, as Netty's own
+     * {@code LastHttpContent.EMPTY_LAST_CONTENT} has, instead of a map each. Only a chunked body can carry trailers.
+     */
+    private static final class Trailers implements HttpHeadersFactory {
+        private final HttpHeadersFactory chunked;
+        /** Whether the response being decoded is chunked; set from its head. */
+        boolean chunkedBody;
+
+        Trailers(HttpHeadersFactory chunked) {
+            this.chunked = chunked;
+        }
+
+        @Override
+        public HttpHeaders newHeaders() {
+            return chunkedBody ? chunked.newHeaders() : EmptyHttpHeaders.INSTANCE;
+        }
+
+        @Override
+        public HttpHeaders newEmptyHeaders() {
+            return chunkedBody ? chunked.newEmptyHeaders() : EmptyHttpHeaders.INSTANCE;
+        }
     }
 
     static final class RequestEncoder extends HttpRequestEncoder {
@@ -87,16 +118,20 @@ final class UpstreamCodec
         }
 
         private final Queue<HttpMethod> methods;
+        private final Trailers trailers;
         /** The status code of the line being split, to recognise its standard reason phrase. */
         private int lineCode;
 
-        ResponseDecoder(HttpDecoderConfig config, Queue<HttpMethod> methods) {
+        ResponseDecoder(HttpDecoderConfig config, Queue<HttpMethod> methods, Trailers trailers) {
             super(config);
             this.methods = methods;
+            this.trailers = trailers;
         }
 
+        /** Asked of every response head, before its body is read. */
         @Override
         protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+            trailers.chunkedBody = HttpUtil.isTransferEncodingChunked(msg);
             if (((HttpResponse) msg).status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                 return super.isContentAlwaysEmpty(msg);
             }

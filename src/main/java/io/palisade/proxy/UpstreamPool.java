@@ -95,7 +95,7 @@ final class UpstreamPool {
                                 .setMaxHeaderSize(MAX_RESPONSE_HEADER_BYTES)
                                 .setMaxChunkSize(MAX_CHUNK)
                                 // Netty's validation; the response head goes on to the client as is, and is asked
-                                // about absent headers on the way. Every fixed-length body ends with a trailers map.
+                                // about absent headers on the way. Trailers: see UpstreamCodec.
                                 .setHeadersFactory(LeanHttpHeaders.headersFactory())
                                 .setTrailersFactory(LeanHttpHeaders.trailersFactory());
                         ch.pipeline()

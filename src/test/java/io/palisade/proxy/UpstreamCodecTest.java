@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
@@ -127,6 +128,32 @@ class UpstreamCodecTest {
         assertThat(body()).isEmpty();
         head();
         assertThat(body()).isEqualTo("hi");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void trailers_onlyAChunkedBodyGetsAMapOfItsOwn() {
+        for (int i = 0; i < 3; i++) {
+            request(HttpMethod.GET);
+        }
+        respond("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+                + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-Sum: 1\r\n\r\n"
+                + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+        for (int i = 0; i < 3; i++) {
+            head();
+            HttpContent data = ch.readInbound();
+            assertThat(data.content().toString(StandardCharsets.US_ASCII)).isEqualTo("hi");
+            LastHttpContent last = data instanceof LastHttpContent l ? l : ch.readInbound();
+            if (i == 1) {
+                assertThat(last.trailingHeaders().get("x-sum")).isEqualTo("1");
+            } else {
+                assertThat(last.trailingHeaders()).isSameAs(EmptyHttpHeaders.INSTANCE);
+            }
+            if (last != data) {
+                data.release();
+            }
+            last.release();
+        }
         ch.finishAndReleaseAll();
     }
 
