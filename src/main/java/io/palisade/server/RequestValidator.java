@@ -56,35 +56,50 @@ final class RequestValidator extends ChannelDuplexHandler {
 
     private enum ResponseState { NONE, INTERIM, STARTED, DONE }
 
-    /** One request and its response. */
+    /**
+     * One request and its response. A connection has at most one at a time, and nothing keeps it once its request is
+     * finished, so each handler resets one instance per request instead of allocating one.
+     */
     private static final class Exchange {
-        final String requestId;
-        final boolean keepAlive;
-        final boolean http10;
-        final boolean head;
+        String requestId;
+        boolean keepAlive;
+        boolean http10;
+        boolean head;
         /** The head went to the proxy, so the proxy owns the request until it ends or is aborted. */
         boolean forwarded;
         /** No more of this request will arrive: its last content, or a failure that ends the stream. */
         boolean inboundDone;
-        ResponseState response = ResponseState.NONE;
+        ResponseState response;
         boolean closeAfterResponse;
         /** Why this handler answered or aborted the request; refused late writes carry it. */
         ErrorKind failure;
         long bodyBytes;
 
-        Exchange(String requestId, HttpRequest request) {
-            this.requestId = requestId;
-            this.keepAlive = HttpUtil.isKeepAlive(request);
-            this.http10 = HttpVersion.HTTP_1_0.equals(request.protocolVersion());
-            this.head = HttpMethod.HEAD.equals(request.method());
+        Exchange start(String id, HttpRequest request) {
+            reset(id);
+            keepAlive = HttpUtil.isKeepAlive(request);
+            http10 = HttpVersion.HTTP_1_0.equals(request.protocolVersion());
+            head = HttpMethod.HEAD.equals(request.method());
+            return this;
         }
 
         /** For a failure outside any request: not keep-alive, so answering it closes the connection. */
-        Exchange(String requestId) {
-            this.requestId = requestId;
-            this.keepAlive = false;
-            this.http10 = false;
-            this.head = false;
+        Exchange startOutsideRequest(String id) {
+            reset(id);
+            keepAlive = false;
+            http10 = false;
+            head = false;
+            return this;
+        }
+
+        private void reset(String id) {
+            requestId = id;
+            forwarded = false;
+            inboundDone = false;
+            response = ResponseState.NONE;
+            closeAfterResponse = false;
+            failure = null;
+            bodyBytes = 0;
         }
 
         boolean responseStarted() {
@@ -100,6 +115,8 @@ final class RequestValidator extends ChannelDuplexHandler {
     private final long maxBody;
     /** Pipelined requests (and their bodies) read while an earlier request's response is still being written. */
     private final ArrayDeque<Object> held = new ArrayDeque<>();
+    private final Exchange exchange = new Exchange();
+    /** The request being served ({@link #exchange}), or null between requests. */
     private Exchange current;
     /** The connection is done for: everything inbound is dropped, and it closes after the pending response. */
     private boolean closing;
@@ -162,7 +179,8 @@ final class RequestValidator extends ChannelDuplexHandler {
             beginClosing(ctx);
             return;
         }
-        Exchange ex = new Exchange(requestId(request), request);
+        assert current == null : "a request is processed only after the previous one finished";
+        Exchange ex = exchange.start(requestId(request), request);
         current = ex;
         ErrorKind kind = result.isFailure() ? headFailure(request, result.cause()) : check(request);
         if (kind == null) {
@@ -234,7 +252,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         Exchange ex = current;
         if (ex == null) {
-            ex = new Exchange(RequestIds.generate());
+            ex = exchange.startOutsideRequest(RequestIds.generate());
             ex.inboundDone = true;
             current = ex;
             respond(ctx, ex, ErrorKind.MALFORMED_REQUEST);
