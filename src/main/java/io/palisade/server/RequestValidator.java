@@ -69,6 +69,11 @@ final class RequestValidator extends ChannelDuplexHandler {
         boolean forwarded;
         /** No more of this request will arrive: its last content, or a failure that ends the stream. */
         boolean inboundDone;
+        /**
+         * The stream ended on a failure (decoding, or a body over the limit): the decoder or this handler drops what
+         * follows, but the client may still be sending it.
+         */
+        boolean streamCut;
         ResponseState response;
         boolean closeAfterResponse;
         /** Why this handler answered or aborted the request; refused late writes carry it. */
@@ -96,6 +101,7 @@ final class RequestValidator extends ChannelDuplexHandler {
             requestId = id;
             forwarded = false;
             inboundDone = false;
+            streamCut = false;
             response = ResponseState.NONE;
             closeAfterResponse = false;
             failure = null;
@@ -191,7 +197,11 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         // A failed decode ends the stream (the decoder discards the rest); a rejected valid head still has its body
         // to come, which is read and dropped.
-        ex.inboundDone = result.isFailure() || request instanceof LastHttpContent;
+        if (result.isFailure()) {
+            cut(ex);
+        } else {
+            ex.inboundDone = request instanceof LastHttpContent;
+        }
         ReferenceCountUtil.release(request);
         respond(ctx, ex, kind);
     }
@@ -205,14 +215,14 @@ final class RequestValidator extends ChannelDuplexHandler {
         DecoderResult result = content.decoderResult();
         if (result.isFailure()) {
             content.release();
-            ex.inboundDone = true;
+            cut(ex);
             requestBroken(ctx, ex, bodyFailure(result.cause()));
             return;
         }
         ex.bodyBytes += content.content().readableBytes();
         if (ex.bodyBytes > maxBody) {
             content.release();
-            ex.inboundDone = true;
+            cut(ex);
             requestBroken(ctx, ex, ErrorKind.BODY_TOO_LARGE);
             return;
         }
@@ -253,12 +263,12 @@ final class RequestValidator extends ChannelDuplexHandler {
         Exchange ex = current;
         if (ex == null) {
             ex = exchange.startOutsideRequest(RequestIds.generate());
-            ex.inboundDone = true;
+            cut(ex);
             current = ex;
             respond(ctx, ex, ErrorKind.MALFORMED_REQUEST);
             return;
         }
-        ex.inboundDone = true;
+        cut(ex);
         requestBroken(ctx, ex, ErrorKind.MALFORMED_REQUEST);
     }
 
@@ -409,14 +419,20 @@ final class RequestValidator extends ChannelDuplexHandler {
 
     /**
      * Closes after {@code write}: at once when the client has sent all it announced (the common {@code Connection:
-     * close} case), or after a linger when more of its bytes may still arrive, so they do not turn into a reset that
-     * destroys the response.
+     * close} case), or after a linger when more of its bytes may still arrive (an unread body, pipelined requests, the
+     * rest of a request cut off by a failure: a slow head, an oversized one, a bad chunk), so they do not turn into a
+     * reset that destroys the response.
      */
     private void closeAfter(ChannelFuture write, Exchange ex) {
         if (!closeArranged) {
             closeArranged = true;
-            GracefulClose.afterWrite(write, !ex.inboundDone || !held.isEmpty());
+            GracefulClose.afterWrite(write, !ex.inboundDone || ex.streamCut || !held.isEmpty());
         }
+    }
+
+    private static void cut(Exchange ex) {
+        ex.inboundDone = true;
+        ex.streamCut = true;
     }
 
     /** Closes after a response already written, whose write future nobody kept. */

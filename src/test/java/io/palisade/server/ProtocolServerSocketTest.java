@@ -65,6 +65,26 @@ class ProtocolServerSocketTest {
     }
 
     @Test
+    void headerOverMax_theClientCanFinishSendingAndStillReadsThe431_insteadOfAReset() throws Exception {
+        int headerBytes = 16 * 1024 * 1024; // the decoder gives up after max_header_bytes; the client sends on
+        try (ProtocolTestServer server = ProtocolTestServer.start(ProtocolTestServer.LIMITS);
+                Socket s = connect(server.port())) {
+            OutputStream out = s.getOutputStream();
+            out.write(("GET / HTTP/1.1\r\n" + BadInputs.HOST + "X-Big: ").getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[64 * 1024];
+            java.util.Arrays.fill(chunk, (byte) 'a');
+            for (int sent = 0; sent < headerBytes; sent += chunk.length) {
+                out.write(chunk); // a server that closed at once would reset the connection here
+            }
+            InputStream in = s.getInputStream();
+            BadInputClient.Response r = BadInputClient.readResponse(in);
+            assertThat(r.statusLine()).isEqualTo("HTTP/1.1 431 Request Header Fields Too Large");
+            assertThat(in.read()).isEqualTo(-1);
+            assertThat(server.unexpectedErrors()).isEmpty();
+        }
+    }
+
+    @Test
     void pipelinedRequestsSplitAcrossWrites_areAnsweredInOrder() throws Exception {
         try (ProtocolTestServer server = ProtocolTestServer.start(ProtocolTestServer.LIMITS);
                 Socket s = connect(server.port())) {
