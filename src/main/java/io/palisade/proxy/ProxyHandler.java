@@ -81,7 +81,7 @@ final class ProxyHandler extends ChannelDuplexHandler {
         long start = System.nanoTime();
         GatewaySnapshot snapshot = runtime.snapshot();
         // The validator gave every request that reached us an id (the client's, if well-formed).
-        String requestId = ProtocolHandlers.requestId(request).orElse("-");
+        String requestId = ProtocolHandlers.requestId(request, "-");
         String uri = request.uri();
         int q = uri.indexOf('?');
         String rawPath = q < 0 ? uri : uri.substring(0, q);

@@ -141,8 +141,13 @@ public final class ProtocolHandlers {
      * with {@code ErrorResponses.build(kind, id, alloc)} should use it.
      */
     public static Optional<String> requestId(HttpMessage message) {
+        return Optional.ofNullable(requestId(message, null));
+    }
+
+    /** {@link #requestId(HttpMessage)} without the {@code Optional}, for per-request paths: the id, or {@code absent}. */
+    public static String requestId(HttpMessage message, String absent) {
         String id = message.headers().get(RequestIds.HEADER);
-        return id != null && RequestIds.isValid(id) ? Optional.of(id) : Optional.empty();
+        return id != null && RequestIds.isValid(id) ? id : absent;
     }
 
     static HttpDecoderConfig decoderConfig(ServerLimits limits) {

@@ -52,10 +52,13 @@ class ProtocolHandlersTest {
     void requestId_isEmptyForARequestWithoutAValidOne() {
         DefaultHttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
         assertThat(ProtocolHandlers.requestId(r)).isEmpty();
+        assertThat(ProtocolHandlers.requestId(r, "-")).isEqualTo("-");
         r.headers().set("X-Request-Id", "has space");
         assertThat(ProtocolHandlers.requestId(r)).isEmpty();
+        assertThat(ProtocolHandlers.requestId(r, "-")).isEqualTo("-");
         r.headers().set("X-Request-Id", "ok-1");
         assertThat(ProtocolHandlers.requestId(r)).contains("ok-1");
+        assertThat(ProtocolHandlers.requestId(r, "-")).isEqualTo("ok-1");
     }
 
     @Test
