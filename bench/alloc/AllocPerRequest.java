@@ -59,25 +59,28 @@ public final class AllocPerRequest {
         acceptor.setDaemon(true);
         acceptor.start();
 
+        // bench/run's gateway has no access log; BENCH_ALLOC_ACCESS_LOG=FILE (e.g. /dev/null) measures with one.
+        String accessLog = System.getenv("BENCH_ALLOC_ACCESS_LOG");
         Path config = Files.createTempFile("palisade-alloc", ".yaml");
         Files.writeString(config, """
                 listeners: { http: { address: 127.0.0.1:0 } }
                 admin: { address: 127.0.0.1:0 }
-                access_log: { enabled: false }
+                access_log: %s
                 server: { worker_threads: 2 }
                 clusters:
                   backend: { endpoints: [ "127.0.0.1:%d" ], limits: { max_connections: 100000, max_pending: 100000, max_requests: 100000 } }
                 routes:
                   - match: { path_prefix: / }
                     cluster: backend
-                """.formatted(backend.getLocalPort()));
+                """.formatted(accessLog == null ? "{ enabled: false }" : "{ enabled: true, target: " + accessLog + " }",
+                backend.getLocalPort()));
         Gateway gateway = Gateway.start(config);
         int port = gateway.port("http");
         ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         try {
             run(port, connections, warmup);
-            System.out.printf("connections %d, warm-up %d requests, %d rounds of %d%n", connections, warmup, rounds,
-                    perRound);
+            System.out.printf("connections %d, warm-up %d requests, %d rounds of %d, access log %s%n", connections,
+                    warmup, rounds, perRound, accessLog == null ? "off" : accessLog);
             Object profiler = profiler();
             for (int r = 1; r <= rounds; r++) {
                 boolean profiled = profiler != null && r == rounds;
