@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.palisade.config.Address;
 import io.palisade.config.ClusterConfig;
 import io.palisade.config.HashOn;
 import io.palisade.config.RouteConfig;
@@ -904,7 +905,7 @@ final class Exchange implements RequestContext {
         if (finalStatus > 0) {
             route.metrics().record(clusterName, finalStatus, now - startNanos);
         }
-        runtime.accessLog().log(this, finalStatus, now - startNanos, clusterName);
+        runtime.accessLog().log(this, finalStatus, now - startNanos, clusterName, ctx.executor());
         if (listeners != null) {
             for (CompletionListener l : listeners) {
                 try {
@@ -922,12 +923,12 @@ final class Exchange implements RequestContext {
         return request.method().name();
     }
 
-    String uriForLog() {
-        return query.isEmpty() ? path : path + "?" + query;
+    Address endpointAddress() {
+        return endpoint == null ? null : endpoint.address();
     }
 
-    String endpointForLog() {
-        return endpoint == null ? null : endpoint.address().toString();
+    String consumerOrNull() {
+        return consumer;
     }
 
     long bodyBytes() {

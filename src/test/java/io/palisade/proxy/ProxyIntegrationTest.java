@@ -55,6 +55,43 @@ class ProxyIntegrationTest {
     }
 
     @Test
+    void accessLog_oneJsonLinePerRequest_withItsFields() throws Exception {
+        TestUpstream up = upstream("a");
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("palisade-access", ".log");
+        try {
+            GatewayFixture gw = gateway("access_log: { enabled: true, target: \"" + log + "\" }\n"
+                    + oneRoute("\"" + up.address() + "\"", "", ""));
+            for (int i = 0; i < 3; i++) {
+                assertThat(gw.get("/p/" + i + "?q=%22" + i, "X-Request-Id", "req-" + i).statusCode()).isEqualTo(200);
+            }
+            assertThat(gw.get("/last", "X-Request-Id", "req-3").statusCode()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> java.nio.file.Files.readAllLines(log).size() == 4);
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> byId = new java.util.HashMap<>();
+            for (String text : java.nio.file.Files.readAllLines(log)) {
+                com.fasterxml.jackson.databind.JsonNode line = json.readTree(text);
+                byId.put(line.get("request_id").asText(), line);
+            }
+            assertThat(byId).containsOnlyKeys("req-0", "req-1", "req-2", "req-3");
+            for (int i = 0; i < 3; i++) {
+                com.fasterxml.jackson.databind.JsonNode line = byId.get("req-" + i);
+                assertThat(line.get("path").asText()).isEqualTo("/p/" + i + "?q=%22" + i);
+                assertThat(line.get("method").asText()).isEqualTo("GET");
+                assertThat(line.get("client").asText()).isEqualTo("127.0.0.1");
+                assertThat(line.get("cluster").asText()).isEqualTo("app");
+                assertThat(line.get("endpoint").asText()).isEqualTo(up.address());
+                assertThat(line.get("status").asInt()).isEqualTo(200);
+                assertThat(line.get("duration_ms").asDouble()).isPositive();
+                assertThat(java.time.Instant.parse(line.get("time").asText())).isBefore(java.time.Instant.now());
+                assertThat(line.has("consumer")).isFalse();
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
+        }
+    }
+
+    @Test
     void proxiesGet_withForwardingHeaders_requestId_andTrace() {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));

@@ -1,0 +1,134 @@
+package io.palisade.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.palisade.config.Address;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AccessLogTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static AccessLog.JsonLine line() {
+        return new AccessLog.JsonLine();
+    }
+
+    @Test
+    void time_isWrittenAsInstantToString() {
+        AccessLog.JsonLine out = line();
+        List<Instant> instants = List.of(Instant.parse("2026-11-22T05:43:00Z"),
+                Instant.parse("2026-11-22T05:43:07.100Z"), Instant.parse("2026-11-22T05:43:07.123456Z"),
+                Instant.parse("2026-11-22T05:43:07.000000001Z"), Instant.parse("2026-11-22T05:43:08.5Z"),
+                Instant.parse("1999-01-01T00:00:00.010Z"), Instant.parse("+12000-01-01T00:00:00Z"), Instant.now());
+        for (Instant t : instants) {
+            out.size = 0;
+            out.time(t);
+            assertThat(out.text()).isEqualTo(t.toString());
+        }
+    }
+
+    @Test
+    void strings_areEscapedAndEncodedAsJson() throws Exception {
+        String[] values = {"/plain", "quote\" back\\slash", "tab\tnl\ncr\rbell\u0007 del\u007f", "caf\u00e9 \u20ac",
+            "emoji \ud83d\ude00", "lone \ud83d surrogate", ""};
+        for (String v : values) {
+            AccessLog.JsonLine out = line();
+            out.raw("{\"v\":");
+            out.string(v);
+            out.raw(",\"n\":");
+            out.string(null);
+            out.raw("}");
+            JsonNode node = JSON.readTree(out.text());
+            assertThat(node.get("v").asText()).isEqualTo(v.replace("\ud83d s", "? s"));
+            assertThat(node.get("n").isNull()).isTrue();
+        }
+    }
+
+    @Test
+    void pathAndQuery_endpoint_andNumbers() throws Exception {
+        AccessLog.JsonLine out = line();
+        out.raw("{\"p\":");
+        out.string("/a", "");
+        out.raw(",\"q\":");
+        out.string("/a", "x=\"1\"");
+        out.raw(",\"e4\":");
+        out.address(new Address("10.0.0.1", 9001));
+        out.raw(",\"e6\":");
+        out.address(new Address("::1", 80));
+        out.raw(",\"none\":");
+        out.address(null);
+        out.raw(",\"big\":");
+        out.number(Long.MAX_VALUE);
+        out.raw(",\"neg\":");
+        out.number(-42);
+        out.raw("}");
+        JsonNode node = JSON.readTree(out.text());
+        assertThat(node.get("p").asText()).isEqualTo("/a");
+        assertThat(node.get("q").asText()).isEqualTo("/a?x=\"1\"");
+        assertThat(node.get("e4").asText()).isEqualTo(new Address("10.0.0.1", 9001).toString());
+        assertThat(node.get("e6").asText()).isEqualTo(new Address("::1", 80).toString());
+        assertThat(node.get("none").isNull()).isTrue();
+        assertThat(node.get("big").asLong()).isEqualTo(Long.MAX_VALUE);
+        assertThat(node.get("neg").asLong()).isEqualTo(-42);
+    }
+
+    @Test
+    void linesBeyondWhatIsWaiting_areDroppedAndCounted_notQueued() throws Exception {
+        java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.io.ByteArrayOutputStream written = new java.io.ByteArrayOutputStream();
+        java.io.OutputStream stuck = new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                writing.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                synchronized (written) {
+                    written.write(b, off, len);
+                }
+            }
+        };
+        AccessLog log = AccessLog.to(stuck);
+        try {
+            log.handOver("first\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 1);
+            writing.await(); // the writer holds "first" and waits on the stream; nothing is queued
+            byte[] many = new byte[65_536];
+            java.util.Arrays.fill(many, (byte) '\n');
+            log.handOver(many, 65_536);
+            log.handOver("over\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 1);
+            assertThat(log.dropped()).isEqualTo(1);
+        } finally {
+            release.countDown();
+            log.close();
+        }
+        synchronized (written) {
+            assertThat(written.toString(java.nio.charset.StandardCharsets.US_ASCII)).startsWith("first\n")
+                    .doesNotContain("over").hasSize(6 + 65_536);
+        }
+    }
+
+    @Test
+    void millis_areTheExactDecimalOfTheNanoseconds() throws Exception {
+        long[] nanos = {0, 1, 123, 1_000_000, 1_500_000, 123_456_789, 2_000_000_000L, 86_400_000_000_123L, -2_500_000};
+        for (long n : nanos) {
+            AccessLog.JsonLine out = line();
+            out.millis(n);
+            String text = out.text();
+            assertThat(text).matches("-?\\d+\\.\\d*[1-9]|-?\\d+\\.0");
+            assertThat(new java.math.BigDecimal(text))
+                    .isEqualByComparingTo(java.math.BigDecimal.valueOf(n).movePointLeft(6));
+            assertThat(JSON.readTree(text).asDouble()).isEqualTo(n / 1e6);
+        }
+    }
+}
