@@ -15,6 +15,7 @@ import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -101,8 +102,12 @@ public final class AccessLog implements AutoCloseable {
         if (out.size >= HAND_OVER_BYTES || !loop.inEventLoop()) {
             out.handOver();
         } else if (!out.scheduled) {
-            out.scheduled = true;
-            loop.execute(out);
+            try {
+                loop.execute(out);
+                out.scheduled = true;
+            } catch (RejectedExecutionException e) {
+                out.handOver(); // the loop is shutting down: no later pass to wait for
+            }
         }
     }
 
