@@ -59,6 +59,8 @@ final class Exchange implements RequestContext {
     private final ChannelHandlerContext ctx;
     private final ProxyRuntime runtime;
     private final GatewaySnapshot snapshot;
+    /** The upstream pool of this exchange's event loop, which also keeps its counts. */
+    private final UpstreamPool pool;
     private final GatewaySnapshot.RouteRuntime route;
     private final HttpRequest request;
     private final String path;
@@ -132,7 +134,8 @@ final class Exchange implements RequestContext {
         this.chunkedRequest = HttpUtil.isTransferEncodingChunked(request);
         this.declaredLength = chunkedRequest ? -1 : HttpUtil.getContentLength(request, 0L);
         this.expectContinue = HttpUtil.is100ContinueExpected(request);
-        runtime.exchangeStarted();
+        this.pool = runtime.pool(ctx.channel().eventLoop());
+        UpstreamPool.PoolCounters.add(pool.counters().inflight, 1);
     }
 
     /** An exchange for a request that matched no route: it only ever answers with an error. */
@@ -368,7 +371,6 @@ final class Exchange implements RequestContext {
         }
         endpoint = pick.endpoint();
         attempts++;
-        UpstreamPool pool = runtime.pool(ctx.channel().eventLoop());
         UpstreamConnection idle = pool.pollIdle(endpoint);
         if (idle != null) {
             attach(idle);
@@ -383,13 +385,13 @@ final class Exchange implements RequestContext {
             respondError(ErrorKind.UPSTREAM_OVERLOADED);
             return;
         }
-        runtime.poolCounters().pending.increment();
+        UpstreamPool.PoolCounters.add(pool.counters().pending, 1);
         Endpoint target = endpoint;
         Cluster targetCluster = cluster;
         ChannelFuture connect = pool.connect(targetCluster, target, targetCluster.config().timeouts());
         connect.addListener((ChannelFutureListener) f -> {
             targetCluster.releasePending();
-            runtime.poolCounters().pending.decrement();
+            UpstreamPool.PoolCounters.add(pool.counters().pending, -1);
             if (state == State.DONE || endpoint != target) {
                 f.channel().close();
                 return;
@@ -474,7 +476,7 @@ final class Exchange implements RequestContext {
 
     private void attach(UpstreamConnection c) {
         if (state == State.DONE) {
-            runtime.pool(ctx.channel().eventLoop()).release(c);
+            pool.release(c);
             return;
         }
         upstream = c;
@@ -891,7 +893,7 @@ final class Exchange implements RequestContext {
     }
 
     private void complete(int finalStatus) {
-        runtime.exchangeEnded();
+        UpstreamPool.PoolCounters.add(pool.counters().inflight, -1);
         releaseRequestPermit();
         if (retryBudgetHolder != null) {
             retryBudgetHolder.releaseRetry();

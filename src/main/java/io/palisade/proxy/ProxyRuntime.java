@@ -14,9 +14,11 @@ import io.palisade.metrics.GatewayMetrics;
 import io.palisade.server.Transport;
 import io.palisade.upstream.ClusterManager;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,13 +42,13 @@ public final class ProxyRuntime {
     private final AccessLog accessLog;
     private final Transport transport;
     private final AddressResolverGroup<InetSocketAddress> resolver;
-    private final UpstreamPool.PoolCounters poolCounters = new UpstreamPool.PoolCounters();
-    private final FastThreadLocal<UpstreamPool> pools = new FastThreadLocal<>();
+    private final FastThreadLocal<UpstreamPool> loopPool = new FastThreadLocal<>();
+    /** Every loop's pool, for the gauges and {@link #inflight}. */
+    private final List<UpstreamPool> pools = new CopyOnWriteArrayList<>();
     private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final AtomicLong acceptedTotal = new AtomicLong();
     private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
     private final AtomicLong suppressedFailures = new AtomicLong();
-    private final LongAdder inflightCounter = new LongAdder();
     private volatile GatewaySnapshot snapshot;
     private volatile boolean draining;
 
@@ -100,12 +102,12 @@ public final class ProxyRuntime {
                 cb -> cb.call(inflight()));
         metrics.gauge("palisade_upstream_connections", "Upstream connections by state (idle in pool or busy).",
                 cb -> {
-                    long idle = poolCounters.idle.sum();
+                    long idle = sum(c -> c.idle);
                     cb.call(idle, "idle");
-                    cb.call(Math.max(0, poolCounters.open.sum() - idle), "busy");
+                    cb.call(Math.max(0, sum(c -> c.open) - idle), "busy");
                 }, "state");
         metrics.gauge("palisade_upstream_pending", "Requests waiting for an upstream connection to open.",
-                cb -> cb.call(poolCounters.pending.sum()));
+                cb -> cb.call(sum(c -> c.pending)));
     }
 
     /** The handler to end each client pipeline with (one per connection). */
@@ -132,15 +134,15 @@ public final class ProxyRuntime {
 
     /** Requests in flight, counted from exchanges still holding an upstream or running policy. */
     public long inflight() {
-        return inflightCounter.sum();
+        return sum(c -> c.inflight);
     }
 
-    void exchangeStarted() {
-        inflightCounter.increment();
-    }
-
-    void exchangeEnded() {
-        inflightCounter.decrement();
+    private long sum(Function<UpstreamPool.PoolCounters, AtomicLong> counter) {
+        long total = 0;
+        for (UpstreamPool p : pools) {
+            total += counter.apply(p.counters()).get();
+        }
+        return total;
     }
 
     /**
@@ -182,15 +184,13 @@ public final class ProxyRuntime {
         return accessLog;
     }
 
-    UpstreamPool.PoolCounters poolCounters() {
-        return poolCounters;
-    }
-
+    /** The pool of {@code loop}, which must be the calling thread's. */
     UpstreamPool pool(EventLoop loop) {
-        UpstreamPool p = pools.getIfExists();
+        UpstreamPool p = loopPool.getIfExists();
         if (p == null) {
-            p = new UpstreamPool(loop, transport, resolver, poolCounters);
-            pools.set(p);
+            p = new UpstreamPool(loop, transport, resolver);
+            loopPool.set(p);
+            pools.add(p);
         }
         return p;
     }

@@ -20,7 +20,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Keep-alive connections to upstream endpoints, one pool per event loop: a downstream connection only ever borrows
@@ -38,22 +38,34 @@ final class UpstreamPool {
     private final EventLoop loop;
     private final Transport transport;
     private final AddressResolverGroup<InetSocketAddress> resolver;
-    private final PoolCounters counters;
+    private final PoolCounters counters = new PoolCounters();
     private final Map<Endpoint, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
 
-    UpstreamPool(EventLoop loop, Transport transport, AddressResolverGroup<InetSocketAddress> resolver,
-                 PoolCounters counters) {
+    UpstreamPool(EventLoop loop, Transport transport, AddressResolverGroup<InetSocketAddress> resolver) {
         this.loop = loop;
         this.transport = transport;
         this.resolver = resolver;
-        this.counters = counters;
     }
 
-    /** Process-wide counts for metrics (pools themselves are per loop); adders, so loops do not contend. */
+    /**
+     * This loop's counts for the gauges, which sum them over the loops. Only the loop changes them, so a change is a
+     * read and a release store (plain moves on x86), not an atomic read-modify-write per request.
+     */
     static final class PoolCounters {
-        final LongAdder open = new LongAdder();
-        final LongAdder idle = new LongAdder();
-        final LongAdder pending = new LongAdder();
+        final AtomicLong open = new AtomicLong();
+        final AtomicLong idle = new AtomicLong();
+        final AtomicLong pending = new AtomicLong();
+        /** Exchanges of this loop still holding an upstream or running policy. */
+        final AtomicLong inflight = new AtomicLong();
+
+        /** On the loop only. */
+        static void add(AtomicLong counter, long delta) {
+            counter.lazySet(counter.get() + delta);
+        }
+    }
+
+    PoolCounters counters() {
+        return counters;
     }
 
     /** An idle, open connection to {@code endpoint}, or null when a new one must be opened. */
@@ -64,7 +76,7 @@ final class UpstreamPool {
         }
         UpstreamConnection c;
         while ((c = q.pollLast()) != null) {
-            counters.idle.decrement();
+            PoolCounters.add(counters.idle, -1);
             c.pooled = false;
             if (c.channel.isActive()) {
                 return c;
@@ -104,11 +116,11 @@ final class UpstreamPool {
                                 .addLast("upstream", conn);
                     }
                 });
-        counters.open.increment();
+        PoolCounters.add(counters.open, 1);
         ChannelFuture f = b.connect(InetSocketAddress.createUnresolved(endpoint.address().host(),
                 endpoint.address().port()));
         f.channel().closeFuture().addListener(x -> {
-            counters.open.decrement();
+            PoolCounters.add(counters.open, -1);
             cluster.releaseConnection();
         });
         return f;
@@ -132,7 +144,7 @@ final class UpstreamPool {
         c.exchange = null;
         c.pooled = true;
         idle.computeIfAbsent(c.endpoint, e -> new ArrayDeque<>()).addLast(c);
-        counters.idle.increment();
+        PoolCounters.add(counters.idle, 1);
         // Read while idle so a close or stray bytes from the upstream are noticed (and the connection dropped).
         c.channel.read();
     }
@@ -144,7 +156,7 @@ final class UpstreamPool {
         }
         ArrayDeque<UpstreamConnection> q = idle.get(c.endpoint);
         if (q != null && q.remove(c)) {
-            counters.idle.decrement();
+            PoolCounters.add(counters.idle, -1);
             if (q.isEmpty()) {
                 idle.remove(c.endpoint);
             }

@@ -91,6 +91,45 @@ class ProxyIntegrationTest {
         }
     }
 
+    private static double gauge(GatewayFixture gw, String series) {
+        for (String line : gw.admin("GET", "/metrics").body().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        throw new AssertionError("no " + series);
+    }
+
+    @Test
+    void gauges_countRequestsInFlight_andUpstreamConnectionsIdleBusyAndPending() throws Exception {
+        TestUpstream up = upstream("a");
+        SilentServer silent = new SilentServer();
+        resources.add(silent);
+        GatewayFixture gw = gateway("""
+                clusters:
+                  app: { endpoints: [ "%s" ] }
+                  hung: { endpoints: [ "%s" ], timeouts: { connect: 500ms, request: 3s, idle: 30s } }
+                routes:
+                  - match: { path_prefix: /hung }
+                    cluster: hung
+                  - match: { path_prefix: / }
+                    cluster: app
+                """.formatted(up.address(), silent.address()));
+        for (int i = 0; i < 3; i++) {
+            assertThat(gw.get("/x").statusCode()).isEqualTo(200);
+        }
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> gauge(gw, "palisade_upstream_connections{state=\"idle\"}") == 1);
+        assertThat(gauge(gw, "palisade_upstream_connections{state=\"busy\"}")).isZero();
+        assertThat(gauge(gw, "palisade_inflight_requests")).isZero();
+        CompletableFuture<HttpResponse<String>> hung = CompletableFuture.supplyAsync(() -> gw.get("/hung"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> gauge(gw, "palisade_inflight_requests") == 1
+                && gauge(gw, "palisade_upstream_connections{state=\"busy\"}") == 1);
+        assertThat(gauge(gw, "palisade_upstream_pending")).isZero();
+        assertThat(hung.get().statusCode()).isEqualTo(504);
+        await().atMost(Duration.ofSeconds(10)).until(() -> gauge(gw, "palisade_inflight_requests") == 0);
+    }
+
     @Test
     void proxiesGet_withForwardingHeaders_requestId_andTrace() {
         TestUpstream up = upstream("a");
