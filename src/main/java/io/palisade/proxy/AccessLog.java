@@ -1,5 +1,7 @@
 package io.palisade.proxy;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.palisade.config.AccessLogConfig;
@@ -24,10 +26,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * writing to stdout or a file can block and an event loop must never wait on a disk or a pipe. If the writer falls
  * behind, lines are dropped and counted rather than slowing requests down.
  *
- * <p>Per request this costs no allocation of its own: each event loop formats its lines into one reusable buffer (JSON
- * written directly, the time from a per-second cache) and hands what it wrote to the writer once per pass of the loop
- * (a task queued behind the I/O it is processing), or sooner when the buffer is full, instead of one queue operation,
- * with its lock, per line.
+ * <p>Per request this costs no allocation of its own: each event loop formats its lines into one reusable buffer
+ * (with one long-lived Jackson generator, the time from a per-second cache) and hands what it wrote to the writer once
+ * per pass of the loop (a task queued behind the I/O it is processing), or sooner when the buffer is full, instead of
+ * one queue operation, with its lock, per line.
  */
 public final class AccessLog implements AutoCloseable {
     /** Lines handed over and not yet written, beyond which lines are dropped. */
@@ -165,46 +167,49 @@ public final class AccessLog implements AutoCloseable {
         }
 
         void write(Exchange ex, int status, long durationNanos, String cluster) {
-            raw("{\"time\":\"");
-            time(Instant.now());
-            raw("\",\"request_id\":");
-            string(ex.requestId());
-            raw(",\"client\":");
-            string(ex.clientIp());
-            raw(",\"method\":");
-            string(ex.method());
-            raw(",\"path\":");
-            string(ex.path(), ex.query());
-            raw(",\"route\":");
-            string(ex.routeId());
-            raw(",\"cluster\":");
-            string(cluster);
-            raw(",\"endpoint\":");
-            address(ex.endpointAddress());
-            String consumer = ex.consumerOrNull();
-            if (consumer != null) {
-                raw(",\"consumer\":");
-                string(consumer);
+            int lineStart = size;
+            try {
+                json.writeStartObject();
+                json.writeFieldName("time");
+                time(Instant.now());
+                json.writeStringField("request_id", ex.requestId());
+                json.writeStringField("client", ex.clientIp());
+                json.writeStringField("method", ex.method());
+                json.writeFieldName("path");
+                string(ex.path(), ex.query());
+                json.writeStringField("route", ex.routeId());
+                json.writeStringField("cluster", cluster);
+                json.writeFieldName("endpoint");
+                address(ex.endpointAddress());
+                String consumer = ex.consumerOrNull();
+                if (consumer != null) {
+                    json.writeStringField("consumer", consumer);
+                }
+                json.writeNumberField("status", status);
+                json.writeNumberField("bytes_in", ex.bodyBytes());
+                json.writeNumberField("bytes_out", ex.responseBytes());
+                json.writeFieldName("duration_ms");
+                millis(durationNanos);
+                json.writeFieldName("upstream_ms");
+                millis(ex.upstreamNanos());
+                if (ex.attempts() > 1) {
+                    json.writeNumberField("attempts", ex.attempts());
+                }
+                if (ex.upstreamFailureKind() != null) {
+                    json.writeStringField("upstream_failure", ex.upstreamFailureKind());
+                }
+                json.writeEndObject();
+                json.writeRaw('\n');
+                json.flush();
+            } catch (IOException e) {
+                // The generator writes into memory and escapes any string (an unpaired surrogate too), so only a bug
+                // gets here: drop and count the line, and let a fresh generator take the next, rather than throw out
+                // of the exchange on the event loop.
+                size = lineStart;
+                newGenerator();
+                log.dropped.incrementAndGet();
+                return;
             }
-            raw(",\"status\":");
-            number(status);
-            raw(",\"bytes_in\":");
-            number(ex.bodyBytes());
-            raw(",\"bytes_out\":");
-            number(ex.responseBytes());
-            raw(",\"duration_ms\":");
-            millis(durationNanos);
-            raw(",\"upstream_ms\":");
-            millis(ex.upstreamNanos());
-            if (ex.attempts() > 1) {
-                raw(",\"attempts\":");
-                number(ex.attempts());
-            }
-            if (ex.upstreamFailureKind() != null) {
-                raw(",\"upstream_failure\":");
-                string(ex.upstreamFailureKind());
-            }
-            raw("}\n");
             count++;
         }
 
@@ -224,18 +229,50 @@ public final class AccessLog implements AutoCloseable {
     }
 
     /**
-     * A growable byte buffer of JSON text, written directly: the output Jackson's generator gave this log before
-     * (strings escaped and UTF-8 encoded the same way, the time as {@code Instant.toString()}), with durations in
-     * milliseconds as exact decimals of their nanoseconds ({@code 0.000123} where {@code Double.toString} would give
-     * {@code 1.23E-4}: the same number).
+     * A growable byte buffer that one Jackson generator, kept for the thread's lifetime, writes JSON into: Jackson
+     * escapes and encodes the strings, and a long-lived generator over a reused buffer allocates nothing per line. What
+     * Jackson cannot write without building a String is formatted here into a reused char array: the time as
+     * {@code Instant.toString()} (the date and clock part cached per second), the path with its query, the endpoint,
+     * and durations in milliseconds as the exact decimal of their nanoseconds ({@code 0.000123} where
+     * {@code Double.toString} would give {@code 1.23E-4}: the same number).
      */
-    static class JsonLine {
-        private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    static class JsonLine extends OutputStream {
+        private static final JsonFactory FACTORY = new JsonFactory();
+        JsonGenerator json;
         byte[] buf = new byte[1024];
         int size;
+        private char[] chars = new char[256];
+        private int length;
         /** The epoch second whose "yyyy-MM-ddTHH:mm:ss" is in {@link #secondText}. */
         private long cachedSecond = Long.MIN_VALUE;
-        private final byte[] secondText = new byte[19];
+        private final char[] secondText = new char[19];
+
+        JsonLine() {
+            newGenerator();
+        }
+
+        final void newGenerator() {
+            try {
+                json = FACTORY.createGenerator(this);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            // Lines end with '\n', written after each object; no separator of Jackson's own between root values.
+            json.setRootValueSeparator(null);
+        }
+
+        @Override
+        public void write(int b) {
+            ensure(1);
+            buf[size++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            ensure(len);
+            System.arraycopy(b, off, buf, size, len);
+            size += len;
+        }
 
         private void ensure(int more) {
             if (size + more > buf.length) {
@@ -243,212 +280,142 @@ public final class AccessLog implements AutoCloseable {
             }
         }
 
-        final void raw(String ascii) {
-            int n = ascii.length();
-            ensure(n);
-            for (int i = 0; i < n; i++) {
-                buf[size++] = (byte) ascii.charAt(i);
+        private void add(char c) {
+            if (length == chars.length) {
+                chars = Arrays.copyOf(chars, chars.length * 2);
             }
+            chars[length++] = c;
         }
 
-        private void put(int b) {
-            ensure(1);
-            buf[size++] = (byte) b;
-        }
-
-        /** A JSON string, or {@code null} for null. */
-        final void string(String s) {
-            if (s == null) {
-                raw("null");
-                return;
+        private void add(String s) {
+            int n = s.length();
+            if (length + n > chars.length) {
+                chars = Arrays.copyOf(chars, Math.max(chars.length * 2, length + n));
             }
-            put('"');
-            chars(s);
-            put('"');
+            s.getChars(0, n, chars, length);
+            length += n;
         }
 
         /** {@code path} and, when not empty, {@code ?query}, as one JSON string. */
-        final void string(String path, String query) {
-            put('"');
-            chars(path);
+        final void string(String path, String query) throws IOException {
+            length = 0;
+            add(path);
             if (!query.isEmpty()) {
-                put('?');
-                chars(query);
+                add('?');
+                add(query);
             }
-            put('"');
+            json.writeString(chars, 0, length);
         }
 
         /** An endpoint as {@code Address.toString()} writes it, or {@code null}. */
-        final void address(Address a) {
+        final void address(Address a) throws IOException {
             if (a == null) {
-                raw("null");
+                json.writeNull();
                 return;
             }
-            put('"');
+            length = 0;
             boolean v6 = a.host().indexOf(':') >= 0;
             if (v6) {
-                put('[');
+                add('[');
             }
-            chars(a.host());
+            add(a.host());
             if (v6) {
-                put(']');
+                add(']');
             }
-            put(':');
+            add(':');
             digits(a.port());
-            put('"');
-        }
-
-        private void chars(String s) {
-            int n = s.length();
-            for (int i = 0; i < n; i++) {
-                char c = s.charAt(i);
-                if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-                    put(c);
-                } else {
-                    special(s, i, c);
-                    if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-                        i++;
-                    }
-                }
-            }
-        }
-
-        private void special(String s, int i, char c) {
-            switch (c) {
-                case '"' -> { put('\\'); put('"'); }
-                case '\\' -> { put('\\'); put('\\'); }
-                case '\b' -> { put('\\'); put('b'); }
-                case '\t' -> { put('\\'); put('t'); }
-                case '\n' -> { put('\\'); put('n'); }
-                case '\f' -> { put('\\'); put('f'); }
-                case '\r' -> { put('\\'); put('r'); }
-                default -> {
-                    if (c < 0x20) {
-                        put('\\');
-                        put('u');
-                        put('0');
-                        put('0');
-                        put(HEX[c >> 4]);
-                        put(HEX[c & 0xf]);
-                    } else if (c < 0x800) {
-                        put(0xc0 | c >> 6);
-                        put(0x80 | c & 0x3f);
-                    } else if (Character.isHighSurrogate(c) && i + 1 < s.length()
-                            && Character.isLowSurrogate(s.charAt(i + 1))) {
-                        int cp = Character.toCodePoint(c, s.charAt(i + 1));
-                        put(0xf0 | cp >> 18);
-                        put(0x80 | cp >> 12 & 0x3f);
-                        put(0x80 | cp >> 6 & 0x3f);
-                        put(0x80 | cp & 0x3f);
-                    } else if (Character.isSurrogate(c)) {
-                        put('?'); // an unpaired surrogate has no UTF-8 encoding
-                    } else {
-                        put(0xe0 | c >> 12);
-                        put(0x80 | c >> 6 & 0x3f);
-                        put(0x80 | c & 0x3f);
-                    }
-                }
-            }
-        }
-
-        final void number(long v) {
-            if (v < 0) {
-                put('-');
-                if (v == Long.MIN_VALUE) {
-                    raw("9223372036854775808");
-                    return;
-                }
-                v = -v;
-            }
-            digits(v);
+            json.writeString(chars, 0, length);
         }
 
         private void digits(long v) {
-            int n = 1;
-            for (long t = v; t >= 10; t /= 10) {
-                n++;
-            }
-            ensure(n);
-            for (int i = size + n - 1; i >= size; i--) {
-                buf[i] = (byte) ('0' + v % 10);
+            int start = length;
+            do {
+                add((char) ('0' + v % 10));
                 v /= 10;
+            } while (v > 0);
+            for (int i = start, j = length - 1; i < j; i++, j--) {
+                char t = chars[i];
+                chars[i] = chars[j];
+                chars[j] = t;
             }
-            size += n;
         }
 
-        /** {@code nanos} in milliseconds, exactly: at least one decimal, no trailing zeros after it. */
-        final void millis(long nanos) {
+        /** {@code nanos} in milliseconds, exactly, as a JSON number: at least one decimal, no trailing zeros. */
+        final void millis(long nanos) throws IOException {
+            length = 0;
             if (nanos < 0) {
-                put('-');
+                add('-');
                 nanos = nanos == Long.MIN_VALUE ? Long.MAX_VALUE : -nanos;
             }
             digits(nanos / 1_000_000);
-            put('.');
+            add('.');
             int frac = (int) (nanos % 1_000_000);
             int width = 6;
             while (width > 1 && frac % 10 == 0) {
                 frac /= 10;
                 width--;
             }
-            ensure(width);
-            for (int i = size + width - 1; i >= size; i--) {
-                buf[i] = (byte) ('0' + frac % 10);
-                frac /= 10;
-            }
-            size += width;
+            fixed(frac, width);
+            json.writeNumber(chars, 0, length);
         }
 
-        /** As {@code Instant.toString()}: {@code yyyy-MM-ddTHH:mm:ss}, the fraction in 0, 3, 6 or 9 digits, {@code Z}. */
-        final void time(Instant t) {
+        /** As {@code Instant.toString()}, a JSON string: {@code yyyy-MM-ddTHH:mm:ss}, a 0/3/6/9-digit fraction, Z. */
+        final void time(Instant t) throws IOException {
             long second = t.getEpochSecond();
             if (second != cachedSecond) {
                 LocalDateTime d = LocalDateTime.ofEpochSecond(second, 0, ZoneOffset.UTC);
                 if (d.getYear() < 0 || d.getYear() > 9999) {
-                    raw(t.toString());
+                    json.writeString(t.toString());
                     return;
                 }
                 cachedSecond = second;
-                fixed(secondText, 0, d.getYear(), 4);
-                secondText[4] = '-';
-                fixed(secondText, 5, d.getMonthValue(), 2);
-                secondText[7] = '-';
-                fixed(secondText, 8, d.getDayOfMonth(), 2);
-                secondText[10] = 'T';
-                fixed(secondText, 11, d.getHour(), 2);
-                secondText[13] = ':';
-                fixed(secondText, 14, d.getMinute(), 2);
-                secondText[16] = ':';
-                fixed(secondText, 17, d.getSecond(), 2);
+                length = 0;
+                fixed(d.getYear(), 4);
+                add('-');
+                fixed(d.getMonthValue(), 2);
+                add('-');
+                fixed(d.getDayOfMonth(), 2);
+                add('T');
+                fixed(d.getHour(), 2);
+                add(':');
+                fixed(d.getMinute(), 2);
+                add(':');
+                fixed(d.getSecond(), 2);
+                System.arraycopy(chars, 0, secondText, 0, secondText.length);
             }
-            ensure(secondText.length + 11);
-            System.arraycopy(secondText, 0, buf, size, secondText.length);
-            size += secondText.length;
+            length = 0;
+            for (char c : secondText) {
+                add(c);
+            }
             int nano = t.getNano();
             if (nano != 0) {
-                buf[size++] = '.';
+                add('.');
                 if (nano % 1_000_000 == 0) {
-                    fixed(buf, size, nano / 1_000_000, 3);
-                    size += 3;
+                    fixed(nano / 1_000_000, 3);
                 } else if (nano % 1000 == 0) {
-                    fixed(buf, size, nano / 1000, 6);
-                    size += 6;
+                    fixed(nano / 1000, 6);
                 } else {
-                    fixed(buf, size, nano, 9);
-                    size += 9;
+                    fixed(nano, 9);
                 }
             }
-            buf[size++] = 'Z';
+            add('Z');
+            json.writeString(chars, 0, length);
         }
 
-        private static void fixed(byte[] out, int at, int v, int width) {
-            for (int i = at + width - 1; i >= at; i--) {
-                out[i] = (byte) ('0' + v % 10);
+        /** {@code v} in exactly {@code width} digits, zero-padded. */
+        private void fixed(int v, int width) {
+            for (int i = 0; i < width; i++) {
+                add('0');
+            }
+            for (int i = length - 1; i >= length - width; i--) {
+                chars[i] = (char) ('0' + v % 10);
                 v /= 10;
             }
         }
 
         /** What was written, as text; for tests. */
-        final String text() {
+        final String text() throws IOException {
+            json.flush();
             return new String(buf, 0, size, java.nio.charset.StandardCharsets.UTF_8);
         }
     }
