@@ -1,7 +1,6 @@
 package io.palisade.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.palisade.config.ReloadResult;
 import java.util.concurrent.CompletionStage;
 
 /**

@@ -15,7 +15,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.palisade.config.ReloadResult;
 import io.palisade.metrics.GatewayMetrics;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletionStage;

@@ -3,9 +3,9 @@ package io.palisade.auth;
 import io.netty.handler.codec.http.HttpRequest;
 import io.palisade.error.ErrorKind;
 import io.palisade.metrics.GatewayMetrics;
-import io.palisade.proxy.FilterResult;
-import io.palisade.proxy.GatewayFilter;
-import io.palisade.proxy.RequestContext;
+import io.palisade.filter.FilterResult;
+import io.palisade.filter.GatewayFilter;
+import io.palisade.filter.RequestContext;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -61,7 +61,7 @@ public final class AuthFilter implements GatewayFilter {
     }
 
     private FilterResult apply(RequestContext ctx, RoutePolicy policy, Verdict verdict) {
-        String route = ctx.route().id();
+        String route = ctx.routeId();
         return switch (verdict.decision()) {
             case AuthDecision.Allowed allowed -> {
                 AuthHeaders.applyUpstream(ctx.request().headers(), allowed, policy, verdict.groupsHeader());

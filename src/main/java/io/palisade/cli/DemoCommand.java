@@ -1,10 +1,10 @@
 package io.palisade.cli;
 
-import io.palisade.config.ClusterConfig;
+import io.palisade.upstream.ClusterConfig;
 import io.palisade.config.ConfigException;
-import io.palisade.config.ConfigLoader;
-import io.palisade.config.EndpointConfig;
-import io.palisade.config.GatewayConfig;
+import io.palisade.gateway.ConfigLoader;
+import io.palisade.upstream.EndpointConfig;
+import io.palisade.gateway.GatewayConfig;
 import io.palisade.gateway.Gateway;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package io.palisade.cli;
 
 import io.palisade.config.ConfigException;
-import io.palisade.config.ConfigLoader;
-import io.palisade.config.GatewayConfig;
+import io.palisade.gateway.ConfigLoader;
+import io.palisade.gateway.GatewayConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

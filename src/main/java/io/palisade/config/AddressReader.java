@@ -7,13 +7,13 @@ import java.util.Optional;
  * Reads {@code host:port} and {@code [v6]:port}. Nothing is resolved here: a name that does not resolve is a runtime
  * condition (DNS may come back), not a config error.
  */
-final class AddressReader {
-    static final String FORMAT = "host:port or [v6]:port";
+public final class AddressReader {
+    public static final String FORMAT = "host:port or [v6]:port";
 
     private AddressReader() {}
 
     /** Reports "missing" when absent. */
-    static Optional<Address> required(ConfigNode node, int minPort) {
+    public static Optional<Address> required(ConfigNode node, int minPort) {
         if (!node.isPresent()) {
             node.error("missing (expected: " + FORMAT + ")");
             return Optional.empty();
@@ -21,7 +21,7 @@ final class AddressReader {
         return read(node, minPort);
     }
 
-    static Optional<Address> read(ConfigNode node, int minPort) {
+    public static Optional<Address> read(ConfigNode node, int minPort) {
         if (!node.isPresent()) {
             return Optional.empty();
         }
@@ -44,7 +44,7 @@ final class AddressReader {
     }
 
     /** The address with any port number 0..99999; the caller checks the range so the message can name it. */
-    static Optional<Address> parse(String text) {
+    public static Optional<Address> parse(String text) {
         String host;
         String port;
         if (text.startsWith("[")) {
@@ -111,7 +111,7 @@ final class AddressReader {
      * Whether two binds would collide: same port and same host, or a wildcard covering the other (the IPv6 wildcard
      * is dual-stack, so it covers IPv4 too). Port 0 asks the OS for a free port, so it never collides.
      */
-    static boolean collides(Address a, Address b) {
+    public static boolean collides(Address a, Address b) {
         if (a.port() == 0 || a.port() != b.port()) {
             return false;
         }

@@ -22,6 +22,9 @@ import java.util.regex.Pattern;
  * silently falling back to a default is how an untested config reaches production (seed 004).
  */
 public final class ConfigNode {
+    /** The longest duration any key accepts: a config cannot turn off a deadline by making it huge. */
+    public static final Duration MAX_DURATION = Duration.ofDays(1);
+
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d)");
     private static final Pattern RATIO = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(%)?");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|KiB|MB|MiB|GB|GiB|k|K|M|G)?");

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.Collection;
 
 /** The small lexical rules config values follow: names, HTTP tokens, paths, hosts. */
-final class Syntax {
-    static final String NAME_RULE = "a name of letters, digits, '_' and '-', starting with a letter or digit,"
+public final class Syntax {
+    public static final String NAME_RULE = "a name of letters, digits, '_' and '-', starting with a letter or digit,"
             + " at most 64 characters";
-    static final String PATH_RULE = "a normalised path starting with /, without //, . or .. segments, spaces,"
+    public static final String PATH_RULE = "a normalised path starting with /, without //, . or .. segments, spaces,"
             + " control characters, \\, ? or #";
 
     private Syntax() {}
@@ -16,7 +16,7 @@ final class Syntax {
      * Cluster, listener and route names: they appear in metric labels, log lines and config paths, so no dots
      * (which would make {@code clusters.a.b.timeouts} ambiguous) and no spaces.
      */
-    static boolean isName(String s) {
+    public static boolean isName(String s) {
         if (s.isEmpty() || s.length() > 64 || !isAlnum(s.charAt(0))) {
             return false;
         }
@@ -30,7 +30,7 @@ final class Syntax {
     }
 
     /** An RFC 9110 token: method and header names. */
-    static boolean isToken(String s) {
+    public static boolean isToken(String s) {
         if (s.isEmpty()) {
             return false;
         }
@@ -42,16 +42,16 @@ final class Syntax {
         return true;
     }
 
-    static boolean isTchar(char c) {
+    public static boolean isTchar(char c) {
         return isAlnum(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
     }
 
-    static boolean isAlnum(char c) {
+    public static boolean isAlnum(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     }
 
     /** A header value a client can send: visible ASCII and inner spaces/tabs, no leading or trailing whitespace. */
-    static boolean isHeaderValue(String s) {
+    public static boolean isHeaderValue(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
@@ -69,7 +69,7 @@ final class Syntax {
      * A route path as requests look after {@code RouteTable.normalizePath}: anything else could never match. Percent
      * escapes stay as written (nothing is decoded), but {@code %2e} counts as a dot, as it does for most servers.
      */
-    static boolean isNormalisedPath(String p) {
+    public static boolean isNormalisedPath(String p) {
         if (p.isEmpty() || p.charAt(0) != '/') {
             return false;
         }
@@ -117,7 +117,7 @@ final class Syntax {
         return (dots == 1 || dots == 2) && (i == to || p.charAt(i) == ';');
     }
 
-    static boolean isHex(char c) {
+    public static boolean isHex(char c) {
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
 
@@ -125,7 +125,7 @@ final class Syntax {
      * A host name to match the Host header against: DNS labels (letters, digits, '-', '_'), optionally starting with
      * {@code *.} for exactly one extra label; no port, no trailing dot.
      */
-    static boolean isHostPattern(String h) {
+    public static boolean isHostPattern(String h) {
         String rest = h.startsWith("*.") ? h.substring(2) : h;
         if (rest.isEmpty() || rest.length() > 253) {
             return false;
@@ -146,16 +146,16 @@ final class Syntax {
     }
 
     /** A string the way the YAML author wrote it, quoted, so an empty or space-padded value is visible. */
-    static String quote(String s) {
+    public static String quote(String s) {
         return TextNode.valueOf(s).toString();
     }
 
-    static String list(Collection<String> names) {
+    public static String list(Collection<String> names) {
         return names.isEmpty() ? "none defined" : String.join(", ", names);
     }
 
     /** Bytes the way a user writes them: 10MiB, 16KiB, 1000. */
-    static String formatSize(long bytes) {
+    public static String formatSize(long bytes) {
         if (bytes > 0 && bytes % (1L << 30) == 0) {
             return (bytes >> 30) + "GiB";
         }

@@ -43,9 +43,9 @@ import java.util.regex.Pattern;
  * <p>Structural problems (repeated keys, unknown aliases) go to {@link ConfigErrors} with their path, so they are
  * reported together with the validation errors; only syntax errors throw.
  */
-final class YamlReader {
-    static final int MAX_VALUES = 1_000_000;
-    static final int MAX_DEPTH = 100;
+public final class YamlReader {
+    public static final int MAX_VALUES = 1_000_000;
+    public static final int MAX_DEPTH = 100;
 
     /** {@code key:} with nothing after it is null (absent), while {@code key: ""} stays an empty string. */
     private static final YAMLFactory FACTORY = YAMLFactory.builder()
@@ -75,7 +75,7 @@ final class YamlReader {
      *
      * @throws ConfigException for a syntax error, a second document, or a document past the size caps
      */
-    static JsonNode read(byte[] yaml, String source, ConfigErrors errors) {
+    public static JsonNode read(byte[] yaml, String source, ConfigErrors errors) {
         try (YAMLParser parser = FACTORY.createParser(yaml)) {
             YamlReader reader = new YamlReader(parser, source, errors);
             if (parser.nextToken() == null) {

@@ -22,10 +22,8 @@ import io.palisade.admin.AdminBackend;
 import io.palisade.admin.AdminServer;
 import io.palisade.config.Address;
 import io.palisade.config.ConfigException;
-import io.palisade.config.ConfigLoader;
-import io.palisade.config.GatewayConfig;
-import io.palisade.config.ListenerConfig;
-import io.palisade.config.ReloadResult;
+import io.palisade.server.ListenerConfig;
+import io.palisade.admin.ReloadResult;
 import io.palisade.metrics.GatewayMetrics;
 import io.palisade.proxy.AccessLog;
 import io.palisade.proxy.GatewaySnapshot;
@@ -125,7 +123,7 @@ public final class Gateway implements AutoCloseable {
         this.runtime = ProxyRuntime.builder(clusters, metrics)
                 .transport(transport)
                 .accessLog(AccessLog.create(cfg.accessLog()))
-                .build(GatewaySnapshot.build(cfg, filterFactory.filters(cfg), metrics));
+                .build(snapshot(cfg));
         this.connectionLimiter = ProtocolHandlers.connectionLimiter(cfg.server().limits());
         registerGauges();
         this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
@@ -224,7 +222,7 @@ public final class Gateway implements AutoCloseable {
                 // setting it again costs a system call per connection.
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .childHandler(new GatewayChannelInitializer(() -> runtime.snapshot().config().server().limits(),
+                .childHandler(new GatewayChannelInitializer(() -> runtime.snapshot().serverLimits(),
                         runtime, connectionLimiter, kind -> metrics.rejected(kind.code())));
     }
 
@@ -302,14 +300,18 @@ public final class Gateway implements AutoCloseable {
             log.warn("config reload refused, {} stays live: {}", liveVersion, restartOnly);
             return ReloadResult.refused(liveVersion, restartOnly);
         }
-        GatewaySnapshot snapshot = GatewaySnapshot.build(next.config(), filterFactory.filters(next.config()),
-                metrics);
+        GatewaySnapshot snapshot = snapshot(next.config());
         clusters.apply(next.config().clusters());
         runtime.swap(snapshot);
         live = next;
         metrics.configReload(true);
         log.info("config {} is live (was {})", next.config().version(), liveVersion);
         return ReloadResult.applied(next.config().version());
+    }
+
+    private GatewaySnapshot snapshot(GatewayConfig cfg) {
+        return GatewaySnapshot.build(new GatewaySnapshot.Parts(cfg.version(), cfg.routes(), cfg.clusters(),
+                cfg.server().limits(), filterFactory.filters(cfg)), metrics);
     }
 
     /** Sockets and threads are set up once; changing them needs a restart, and a reload says so instead. */

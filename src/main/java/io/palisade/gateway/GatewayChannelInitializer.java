@@ -3,7 +3,7 @@ package io.palisade.gateway;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.palisade.config.ServerLimits;
+import io.palisade.server.ServerLimits;
 import io.palisade.error.ErrorKind;
 import io.palisade.proxy.ProxyRuntime;
 import io.palisade.server.ConnectionLimiter;

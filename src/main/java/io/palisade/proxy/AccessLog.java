@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
-import io.palisade.config.AccessLogConfig;
 import io.palisade.config.Address;
 import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;

@@ -1,5 +1,8 @@
 package io.palisade.proxy;
 
+import io.palisade.filter.FilterResult;
+import io.palisade.filter.GatewayFilter;
+import io.palisade.filter.RequestContext;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,9 +25,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.palisade.config.Address;
-import io.palisade.config.ClusterConfig;
-import io.palisade.config.HashOn;
-import io.palisade.config.RouteConfig;
+import io.palisade.upstream.ClusterConfig;
+import io.palisade.upstream.HashOn;
+import io.palisade.route.RouteConfig;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.ErrorResponses;
 import io.palisade.route.RouteTable;
@@ -181,8 +184,8 @@ final class Exchange implements RequestContext {
     }
 
     @Override
-    public RouteConfig route() {
-        return route.config();
+    public String routeId() {
+        return route.config().id();
     }
 
     @Override
@@ -951,10 +954,6 @@ final class Exchange implements RequestContext {
 
     String upstreamFailureKind() {
         return upstreamFailureKind;
-    }
-
-    String routeId() {
-        return route.config().id();
     }
 
     long startNanos() {

@@ -1,13 +1,15 @@
 package io.palisade.proxy;
 
-import io.palisade.config.ClusterConfig;
-import io.palisade.config.GatewayConfig;
-import io.palisade.config.RouteConfig;
+import io.palisade.filter.GatewayFilter;
+import io.palisade.upstream.ClusterConfig;
+import io.palisade.server.ServerLimits;
+import io.palisade.route.RouteConfig;
 import io.palisade.metrics.GatewayMetrics;
 import io.palisade.route.RouteTable;
 import java.time.Duration;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -16,39 +18,59 @@ import java.util.Optional;
  * keeps the snapshot it started with.
  */
 public final class GatewaySnapshot {
-    private final GatewayConfig config;
+    private final String version;
+    private final ServerLimits serverLimits;
     private final RouteTable routes;
     private final IdentityHashMap<RouteConfig, RouteRuntime> byConfig = new IdentityHashMap<>();
     private final RouteRuntime unmatched;
     private final GatewayFilter[] filters;
 
-    private GatewaySnapshot(GatewayConfig config, List<GatewayFilter> filters, GatewayMetrics metrics) {
-        this.config = config;
-        this.routes = RouteTable.of(config.routes());
-        long serverMax = config.server().limits().maxBody();
-        List<RouteConfig> rs = config.routes();
+    private GatewaySnapshot(Parts p, GatewayMetrics metrics) {
+        this.version = p.version();
+        this.serverLimits = p.serverLimits();
+        this.routes = RouteTable.of(p.routes());
+        long serverMax = p.serverLimits().maxBody();
+        List<RouteConfig> rs = p.routes();
         for (int i = 0; i < rs.size(); i++) {
             RouteConfig r = rs.get(i);
             RouteRuntime runtime = new RouteRuntime(i, r, metrics.route(r.id()),
                     Math.min(serverMax, r.request().maxBody().orElse(serverMax)), r.request().requireBody(),
-                    requestTimeout(config, r), r.idleTimeout());
+                    requestTimeout(p.clusters(), r), r.idleTimeout());
             byConfig.put(r, runtime);
         }
         this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), metrics.route(RouteConfig.unmatched().id()),
                 serverMax, false, 0, Optional.empty());
-        this.filters = filters.toArray(GatewayFilter[]::new);
+        this.filters = p.filters().toArray(GatewayFilter[]::new);
     }
 
     /**
-     * @param filters the policy chain, in order (e.g. ip limits, auth, rate limits); validation and routing are
-     *                built in
+     * What a snapshot is made of, taken from one config version by the composition root.
+     *
+     * @param version  the config version these parts come from, as logs and metrics name it
+     * @param filters  the policy chain, in order (e.g. ip limits, auth, rate limits); validation and routing are
+     *                 built in
      */
-    public static GatewaySnapshot build(GatewayConfig config, List<GatewayFilter> filters, GatewayMetrics metrics) {
-        return new GatewaySnapshot(config, filters, metrics);
+    public record Parts(String version, List<RouteConfig> routes, Map<String, ClusterConfig> clusters,
+                        ServerLimits serverLimits, List<GatewayFilter> filters) {
+        public Parts {
+            routes = List.copyOf(routes);
+            clusters = Map.copyOf(clusters);
+            filters = List.copyOf(filters);
+        }
     }
 
-    public GatewayConfig config() {
-        return config;
+    public static GatewaySnapshot build(Parts parts, GatewayMetrics metrics) {
+        return new GatewaySnapshot(parts, metrics);
+    }
+
+    /** The config version this snapshot serves. */
+    public String version() {
+        return version;
+    }
+
+    /** The server limits of this version (the protocol handlers read them per connection). */
+    public ServerLimits serverLimits() {
+        return serverLimits;
     }
 
     RouteTable routes() {
@@ -72,11 +94,11 @@ public final class GatewaySnapshot {
                         boolean requireBody, long requestTimeoutNanos, Optional<Duration> idleTimeout) {}
 
     /** The route's own request timeout, else its cluster's: resolved once here, not per request. */
-    private static long requestTimeout(GatewayConfig config, RouteConfig r) {
+    private static long requestTimeout(Map<String, ClusterConfig> clusters, RouteConfig r) {
         if (r.requestTimeout().isPresent()) {
             return r.requestTimeout().get().toNanos();
         }
-        ClusterConfig cluster = config.clusters().get(r.cluster());
+        ClusterConfig cluster = clusters.get(r.cluster());
         return cluster.timeouts().request().toNanos();
     }
 }

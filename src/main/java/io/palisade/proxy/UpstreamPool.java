@@ -10,7 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.resolver.AddressResolverGroup;
-import io.palisade.config.Timeouts;
+import io.palisade.upstream.Timeouts;
 import io.palisade.server.LeanHttpHeaders;
 import io.palisade.server.Transport;
 import io.palisade.upstream.Cluster;

@@ -1,8 +1,8 @@
 package io.palisade.ratelimit;
 
-import io.palisade.proxy.FilterResult;
-import io.palisade.proxy.GatewayFilter;
-import io.palisade.proxy.RequestContext;
+import io.palisade.filter.FilterResult;
+import io.palisade.filter.GatewayFilter;
+import io.palisade.filter.RequestContext;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -52,7 +52,7 @@ public final class ConcurrencyFilter implements GatewayFilter {
         String consumer = ctx.consumer().orElseGet(() -> "ip:" + ctx.clientIp());
         OptionalInt cap = caps[route];
         if (cap.isPresent()) {
-            Optional<ConcurrencyLimiter.Permit> permit = perConsumer.tryAcquire(ctx.route().id(), consumer,
+            Optional<ConcurrencyLimiter.Permit> permit = perConsumer.tryAcquire(ctx.routeId(), consumer,
                     cap.getAsInt());
             if (permit.isEmpty()) {
                 return FilterResult.rejectStage(ConcurrencyLimiter.REJECTION);

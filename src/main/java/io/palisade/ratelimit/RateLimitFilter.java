@@ -4,9 +4,9 @@ import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.palisade.error.ErrorKind;
-import io.palisade.proxy.FilterResult;
-import io.palisade.proxy.GatewayFilter;
-import io.palisade.proxy.RequestContext;
+import io.palisade.filter.FilterResult;
+import io.palisade.filter.GatewayFilter;
+import io.palisade.filter.RequestContext;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -70,7 +70,7 @@ public final class RateLimitFilter implements GatewayFilter {
         String consumer = ctx.consumer().orElse("");
         String path = ctx.path();
         HttpHeaders headers = ctx.request().headers();
-        String routeId = ctx.route().id();
+        String routeId = ctx.routeId();
         if (local != null) {
             LimitDecision now = local.decideNow(routeId, limits[route], phase,
                     REUSED_KEYS.get().reset(clientIp, consumer, path, headers));

@@ -1,6 +1,5 @@
 package io.palisade.route;
 
-import io.palisade.config.RouteConfig;
 import io.palisade.error.ErrorKind;
 import java.util.Collections;
 import java.util.LinkedHashSet;

@@ -2,8 +2,6 @@ package io.palisade.route;
 
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import io.palisade.config.RouteConfig;
-import io.palisade.config.RouteMatch;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -49,7 +47,7 @@ public final class RouteTable {
     }
 
     /**
-     * Builds a table from routes as {@code ConfigLoader} validated them.
+     * Builds a table from routes as the config loader validated them.
      *
      * @throws IllegalArgumentException if a route has neither path nor path_prefix
      */

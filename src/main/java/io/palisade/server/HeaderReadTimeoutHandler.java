@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.palisade.config.ServerLimits;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.GatewayException;
 import java.util.concurrent.TimeUnit;

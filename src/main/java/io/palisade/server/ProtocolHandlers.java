@@ -4,7 +4,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
-import io.palisade.config.ServerLimits;
 import io.palisade.error.ErrorKind;
 import java.util.Optional;
 import java.util.function.Consumer;

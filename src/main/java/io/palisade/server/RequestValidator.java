@@ -25,7 +25,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
-import io.palisade.config.ServerLimits;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.ErrorResponses;
 import io.palisade.error.GatewayException;

@@ -1,8 +1,7 @@
 package io.palisade.upstream;
 
-import io.palisade.config.ClusterConfig;
-import io.palisade.config.HealthCheckConfig;
-import io.palisade.config.OutlierConfig;
+import io.palisade.upstream.health.HealthCheckConfig;
+import io.palisade.upstream.health.OutlierConfig;
 import io.palisade.error.ErrorKind;
 import io.palisade.upstream.balance.Balancer;
 import io.palisade.upstream.health.HealthTransition;
@@ -75,7 +74,7 @@ public final class Cluster {
 
     private final ClusterConfig config;
     private final List<Endpoint> endpoints;
-    private final Balancer balancer;
+    private final Balancer<Endpoint> balancer;
     private final ClusterCounters counters;
     private final ClusterContext context;
     private final int maxEjections;

@@ -1,6 +1,6 @@
 package io.palisade.upstream;
 
-import io.palisade.config.BalancerKind;
+import io.palisade.upstream.balance.BalancerKind;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -1,6 +1,7 @@
 package io.palisade.upstream;
 
 import io.palisade.config.Address;
+import io.palisade.upstream.balance.Target;
 import io.palisade.upstream.health.HealthState;
 import java.util.Objects;
 import java.util.Optional;
@@ -23,7 +24,7 @@ import java.util.Optional;
  * the (cluster, address) and survive config reloads that keep it; an {@code Endpoint} held across a reload keeps
  * working and reports into the same state. Two endpoints are equal when they have the same cluster name and address.
  */
-public final class Endpoint {
+public final class Endpoint implements Target {
     /** How an attempt failed; every kind counts toward passive ejection. */
     public enum FailureKind {
         CONNECT_FAILED, TIMEOUT, RESET,

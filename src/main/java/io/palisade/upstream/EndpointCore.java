@@ -1,7 +1,7 @@
 package io.palisade.upstream;
 
 import io.palisade.config.Address;
-import io.palisade.config.HealthCheckConfig;
+import io.palisade.upstream.health.HealthCheckConfig;
 import io.palisade.upstream.health.ActiveHealthChecker;
 import io.palisade.upstream.health.HealthTracker;
 import io.palisade.upstream.health.OutlierDetector;

@@ -1,6 +1,5 @@
 package io.palisade.server;
 
-import io.palisade.config.ServerLimits;
 import io.palisade.error.ErrorKind;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

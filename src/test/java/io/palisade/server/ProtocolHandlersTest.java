@@ -8,7 +8,6 @@ import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-import io.palisade.config.ServerLimits;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,6 @@ package io.palisade.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.palisade.config.ServerLimits;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

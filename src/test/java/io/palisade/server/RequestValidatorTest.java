@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.palisade.config.ServerLimits;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.GatewayException;
 import java.time.Duration;

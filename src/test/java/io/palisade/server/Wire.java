@@ -3,7 +3,6 @@ package io.palisade.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.palisade.config.ServerLimits;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 

@@ -1,6 +1,6 @@
 package io.palisade.testing;
 
-import io.palisade.config.ReloadResult;
+import io.palisade.admin.ReloadResult;
 import io.palisade.gateway.Gateway;
 import java.io.IOException;
 import java.io.UncheckedIOException;

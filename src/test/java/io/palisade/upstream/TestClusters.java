@@ -1,15 +1,9 @@
 package io.palisade.upstream;
 
 import io.palisade.config.Address;
-import io.palisade.config.BalancerKind;
-import io.palisade.config.CircuitLimits;
-import io.palisade.config.ClusterConfig;
-import io.palisade.config.EndpointConfig;
-import io.palisade.config.HashOn;
-import io.palisade.config.HealthCheckConfig;
-import io.palisade.config.OutlierConfig;
-import io.palisade.config.RetryConfig;
-import io.palisade.config.Timeouts;
+import io.palisade.upstream.balance.BalancerKind;
+import io.palisade.upstream.health.HealthCheckConfig;
+import io.palisade.upstream.health.OutlierConfig;
 import io.palisade.time.Ticker;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,7 +1,5 @@
 package io.palisade.upstream.balance;
 
-import io.palisade.config.BalancerKind;
-import io.palisade.upstream.Endpoint;
 import java.util.List;
 
 /**
@@ -13,26 +11,26 @@ import java.util.List;
  * a new instance. Unavailable endpoints are simply not in the list, so picks never have to skip them.
  *
  * <pre>{@code
- * Balancer balancer = Balancer.leastRequest();
- * Endpoint e = balancer.pick(available, "");
- * Endpoint retry = balancer.pickOther(available, "", e);
+ * Balancer<Endpoint> balancer = Balancer.leastRequest();
+ * E e = balancer.pick(available, "");
+ * E retry = balancer.pickOther(available, "", e);
  * }</pre>
  */
-public interface Balancer {
+public interface Balancer<E extends Target> {
     /**
      * @param available non-empty, immutable
      * @param hashKey   what to hash for {@link #consistentHash()}; the others ignore it
      */
-    Endpoint pick(List<Endpoint> available, String hashKey);
+    E pick(List<E> available, String hashKey);
 
     /**
      * Like {@link #pick}, for a retry: returns an endpoint other than {@code avoid} (compared with {@code equals})
      * whenever {@code available} has one. {@code avoid} need not be in the list.
      */
-    Endpoint pickOther(List<Endpoint> available, String hashKey, Endpoint avoid);
+    E pickOther(List<E> available, String hashKey, E avoid);
 
     /** A new balancer of the configured kind (each has its own rotation state). */
-    static Balancer of(BalancerKind kind) {
+    static <E extends Target> Balancer<E> of(BalancerKind kind) {
         return switch (kind) {
             case ROUND_ROBIN -> roundRobin();
             case WEIGHTED -> weighted();
@@ -42,8 +40,8 @@ public interface Balancer {
     }
 
     /** Each endpoint in turn, ignoring weights. */
-    static Balancer roundRobin() {
-        return new RoundRobinBalancer();
+    static <E extends Target> Balancer<E> roundRobin() {
+        return new RoundRobinBalancer<>();
     }
 
     /**
@@ -51,8 +49,8 @@ public interface Balancer {
      * exactly its weight, spread out rather than in bursts ({@code a a b a c a a} rather than
      * {@code a a a a a b c} for weights 5, 1, 1).
      */
-    static Balancer weighted() {
-        return new SmoothWeightedBalancer();
+    static <E extends Target> Balancer<E> weighted() {
+        return new SmoothWeightedBalancer<>();
     }
 
     /**
@@ -61,8 +59,8 @@ public interface Balancer {
      * keeps load balanced when endpoints differ in speed (seed 000); two choices instead of a full scan avoid every
      * event loop herding onto the same momentarily idle endpoint.
      */
-    static Balancer leastRequest() {
-        return new LeastRequestBalancer();
+    static <E extends Target> Balancer<E> leastRequest() {
+        return new LeastRequestBalancer<>();
     }
 
     /**
@@ -71,15 +69,15 @@ public interface Balancer {
      * to the next endpoint on the ring; keys of the others stay put. A request without a key ({@code ""}) goes to a
      * random endpoint rather than piling onto the one that owns the empty key.
      */
-    static Balancer consistentHash() {
-        return new ConsistentHashBalancer(ConsistentHashBalancer.POINTS_PER_WEIGHT);
+    static <E extends Target> Balancer<E> consistentHash() {
+        return new ConsistentHashBalancer<>(ConsistentHashBalancer.POINTS_PER_WEIGHT);
     }
 
     /** A consistent-hash ring with {@code pointsPerWeight} points per unit of weight (more: more even, more memory). */
-    static Balancer consistentHash(int pointsPerWeight) {
+    static <E extends Target> Balancer<E> consistentHash(int pointsPerWeight) {
         if (pointsPerWeight < 1) {
             throw new IllegalArgumentException("pointsPerWeight: " + pointsPerWeight + " (expected: >= 1)");
         }
-        return new ConsistentHashBalancer(pointsPerWeight);
+        return new ConsistentHashBalancer<>(pointsPerWeight);
     }
 }

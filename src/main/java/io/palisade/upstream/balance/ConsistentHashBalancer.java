@@ -1,6 +1,5 @@
 package io.palisade.upstream.balance;
 
-import io.palisade.upstream.Endpoint;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -10,43 +9,43 @@ import java.util.concurrent.ThreadLocalRandom;
  * A hash ring over the available endpoints. An endpoint's points depend only on its own address and weight, so the
  * ring of a smaller set is the ring of the larger one minus the departed endpoint's points: only its keys move.
  */
-final class ConsistentHashBalancer implements Balancer {
+final class ConsistentHashBalancer <E extends Target> implements Balancer<E> {
     static final int POINTS_PER_WEIGHT = 160;
     /** Weights above this count as this much, bounding one endpoint's share of the ring's memory. */
     static final int MAX_WEIGHT = 128;
 
-    private record Ring(List<Endpoint> list, long[] points, Endpoint[] owners) {}
+    private record Ring<E>(List<E> list, long[] points, E[] owners) {}
 
     private final int pointsPerWeight;
-    private volatile Ring ring = new Ring(List.of(), new long[0], new Endpoint[0]);
+    private volatile Ring<E> ring = new Ring<>(List.of(), new long[0], emptyArray());
 
     ConsistentHashBalancer(int pointsPerWeight) {
         this.pointsPerWeight = pointsPerWeight;
     }
 
     @Override
-    public Endpoint pick(List<Endpoint> available, String hashKey) {
+    public E pick(List<E> available, String hashKey) {
         if (hashKey.isEmpty()) {
             return available.get(ThreadLocalRandom.current().nextInt(available.size()));
         }
-        Ring r = ringFor(available);
+        Ring<E> r = ringFor(available);
         return r.owners()[slot(r.points(), Hashing.hash(hashKey))];
     }
 
     @Override
-    public Endpoint pickOther(List<Endpoint> available, String hashKey, Endpoint avoid) {
+    public E pickOther(List<E> available, String hashKey, E avoid) {
         if (hashKey.isEmpty()) {
-            Endpoint e = pick(available, hashKey);
+            E e = pick(available, hashKey);
             return e.equals(avoid) && available.size() > 1 ? available.get((available.indexOf(e) + 1)
                     % available.size()) : e;
         }
-        Ring r = ringFor(available);
-        Endpoint[] owners = r.owners();
+        Ring<E> r = ringFor(available);
+        E[] owners = r.owners();
         int start = slot(r.points(), Hashing.hash(hashKey));
         // Clockwise to the next other endpoint: where the key would go if avoid left the ring, so retries of one key
         // agree with each other.
         for (int k = 0; k < owners.length; k++) {
-            Endpoint e = owners[(start + k) % owners.length];
+            E e = owners[(start + k) % owners.length];
             if (!e.equals(avoid)) {
                 return e;
             }
@@ -63,8 +62,8 @@ final class ConsistentHashBalancer implements Balancer {
         return i == points.length ? 0 : i;
     }
 
-    private Ring ringFor(List<Endpoint> available) {
-        Ring r = ring;
+    private Ring<E> ringFor(List<E> available) {
+        Ring<E> r = ring;
         if (r.list() != available) {
             r = build(available);
             ring = r;
@@ -76,23 +75,23 @@ final class ConsistentHashBalancer implements Balancer {
      * Runs on the picking thread after an availability change, so it avoids boxing: the points are sorted as primitives
      * and each endpoint then finds its own points by binary search.
      */
-    private Ring build(List<Endpoint> available) {
+    private Ring<E> build(List<E> available) {
         int total = 0;
-        for (Endpoint e : available) {
+        for (E e : available) {
             total += pointsOf(e);
         }
         long[] points = new long[total];
         int k = 0;
-        for (Endpoint e : available) {
+        for (E e : available) {
             long seed = Hashing.seed(e.address().toString());
             for (int p = 0, n = pointsOf(e); p < n; p++) {
                 points[k++] = Hashing.point(seed, p);
             }
         }
         Arrays.sort(points);
-        Endpoint[] owners = new Endpoint[total];
+        E[] owners = newArray(total);
         boolean collided = false;
-        for (Endpoint e : available) {
+        for (E e : available) {
             long seed = Hashing.seed(e.address().toString());
             for (int p = 0, n = pointsOf(e); p < n; p++) {
                 long point = Hashing.point(seed, p);
@@ -110,14 +109,14 @@ final class ConsistentHashBalancer implements Balancer {
         if (collided) {
             orderCollisions(points, owners);
         }
-        return new Ring(available, points, owners);
+        return new Ring<>(available, points, owners);
     }
 
     /**
      * Owners of equal points (a 64-bit collision) are ordered by address, never by list order, so the ring is the same
      * whatever order the endpoints come in.
      */
-    private static void orderCollisions(long[] points, Endpoint[] owners) {
+    private static <E extends Target> void orderCollisions(long[] points, E[] owners) {
         int i = 0;
         while (i < points.length) {
             int j = i + 1;
@@ -131,7 +130,20 @@ final class ConsistentHashBalancer implements Balancer {
         }
     }
 
-    private int pointsOf(Endpoint e) {
+    private int pointsOf(E e) {
         return Math.min(Math.max(1, e.weight()), MAX_WEIGHT) * pointsPerWeight;
+    }
+
+    /**
+     * Arrays of the list's own elements, typed as the list is. Every element stored comes from a {@code List<E>}, so
+     * the unchecked view never hands out anything that is not an {@code E}.
+     */
+    @SuppressWarnings("unchecked")
+    private static <E extends Target> E[] newArray(int n) {
+        return (E[]) new Target[n];
+    }
+
+    private static <E extends Target> E[] emptyArray() {
+        return newArray(0);
     }
 }

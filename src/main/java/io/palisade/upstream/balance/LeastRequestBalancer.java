@@ -1,12 +1,11 @@
 package io.palisade.upstream.balance;
 
-import io.palisade.upstream.Endpoint;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
-final class LeastRequestBalancer implements Balancer {
+final class LeastRequestBalancer <E extends Target> implements Balancer<E> {
     @Override
-    public Endpoint pick(List<Endpoint> available, String hashKey) {
+    public E pick(List<E> available, String hashKey) {
         int n = available.size();
         if (n == 1) {
             return available.get(0);
@@ -21,7 +20,7 @@ final class LeastRequestBalancer implements Balancer {
     }
 
     @Override
-    public Endpoint pickOther(List<Endpoint> available, String hashKey, Endpoint avoid) {
+    public E pickOther(List<E> available, String hashKey, E avoid) {
         int n = available.size();
         int skip = available.indexOf(avoid);
         if (skip < 0 || n == 1) {
@@ -44,7 +43,7 @@ final class LeastRequestBalancer implements Balancer {
      * Compares {@code (active + 1) / weight} by cross-multiplying. The {@code + 1} makes weights count even when both
      * are idle; ties go to the first, which is already a random choice.
      */
-    static Endpoint lessLoaded(Endpoint a, Endpoint b) {
+    static <E extends Target> E lessLoaded(E a, E b) {
         long loadA = (a.activeRequests() + 1L) * b.weight();
         long loadB = (b.activeRequests() + 1L) * a.weight();
         return loadA <= loadB ? a : b;

@@ -1,22 +1,21 @@
 package io.palisade.upstream.balance;
 
-import io.palisade.upstream.Endpoint;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
-final class RoundRobinBalancer implements Balancer {
+final class RoundRobinBalancer <E extends Target> implements Balancer<E> {
     private final AtomicLong next = new AtomicLong();
 
     @Override
-    public Endpoint pick(List<Endpoint> available, String hashKey) {
+    public E pick(List<E> available, String hashKey) {
         return available.get(index(available.size()));
     }
 
     @Override
-    public Endpoint pickOther(List<Endpoint> available, String hashKey, Endpoint avoid) {
+    public E pickOther(List<E> available, String hashKey, E avoid) {
         int n = available.size();
         int i = index(n);
-        Endpoint e = available.get(i);
+        E e = available.get(i);
         return n > 1 && e.equals(avoid) ? available.get((i + 1) % n) : e;
     }
 

@@ -1,6 +1,5 @@
 package io.palisade.upstream.balance;
 
-import io.palisade.upstream.Endpoint;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -8,31 +7,31 @@ import java.util.concurrent.atomic.AtomicLong;
  * nginx's smooth weighted round robin, computed once per available list into a schedule of one full cycle, so a pick
  * is an atomic increment and an array read instead of a locked pass over every endpoint.
  */
-final class SmoothWeightedBalancer implements Balancer {
+final class SmoothWeightedBalancer <E extends Target> implements Balancer<E> {
     /**
      * The longest schedule kept; larger weights are scaled down to fit (ratios then hold to about one part in this
      * many), so a config with huge weights cannot make a rebuild, which runs on the picking thread, take long.
      */
     static final int MAX_CYCLE = 1 << 13;
 
-    private record Schedule(List<Endpoint> list, Endpoint[] order) {}
+    private record Schedule<E>(List<E> list, E[] order) {}
 
     private final AtomicLong next = new AtomicLong();
-    private volatile Schedule schedule = new Schedule(List.of(), new Endpoint[0]);
+    private volatile Schedule<E> schedule = new Schedule<>(List.of(), emptyArray());
 
     @Override
-    public Endpoint pick(List<Endpoint> available, String hashKey) {
-        Endpoint[] order = scheduleFor(available);
+    public E pick(List<E> available, String hashKey) {
+        E[] order = scheduleFor(available);
         return order[index(order.length)];
     }
 
     @Override
-    public Endpoint pickOther(List<Endpoint> available, String hashKey, Endpoint avoid) {
-        Endpoint[] order = scheduleFor(available);
+    public E pickOther(List<E> available, String hashKey, E avoid) {
+        E[] order = scheduleFor(available);
         int start = index(order.length);
         // Every endpoint appears in each cycle, so walking on finds another one if there is one.
         for (int k = 0; k < order.length; k++) {
-            Endpoint e = order[(start + k) % order.length];
+            E e = order[(start + k) % order.length];
             if (!e.equals(avoid)) {
                 return e;
             }
@@ -44,16 +43,16 @@ final class SmoothWeightedBalancer implements Balancer {
         return (int) Math.floorMod(next.getAndIncrement(), (long) n);
     }
 
-    private Endpoint[] scheduleFor(List<Endpoint> available) {
-        Schedule s = schedule;
+    private E[] scheduleFor(List<E> available) {
+        Schedule<E> s = schedule;
         if (s.list() != available) {
-            s = new Schedule(available, build(available));
+            s = new Schedule<>(available, build(available));
             schedule = s;
         }
         return s.order();
     }
 
-    static Endpoint[] build(List<Endpoint> endpoints) {
+    static <E extends Target> E[] build(List<E> endpoints) {
         int n = endpoints.size();
         long[] weights = new long[n];
         long gcd = 0;
@@ -75,7 +74,7 @@ final class SmoothWeightedBalancer implements Balancer {
             }
             total = scaled;
         }
-        Endpoint[] order = new Endpoint[(int) total];
+        E[] order = newArray((int) total);
         long[] current = new long[n];
         for (int slot = 0; slot < order.length; slot++) {
             int best = 0;
@@ -98,5 +97,18 @@ final class SmoothWeightedBalancer implements Balancer {
             b = t;
         }
         return a;
+    }
+
+    /**
+     * Arrays of the list's own elements, typed as the list is. Every element stored comes from a {@code List<E>}, so
+     * the unchecked view never hands out anything that is not an {@code E}.
+     */
+    @SuppressWarnings("unchecked")
+    private static <E extends Target> E[] newArray(int n) {
+        return (E[]) new Target[n];
+    }
+
+    private static <E extends Target> E[] emptyArray() {
+        return newArray(0);
     }
 }

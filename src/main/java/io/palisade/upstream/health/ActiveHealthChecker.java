@@ -29,7 +29,6 @@ import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.palisade.config.Address;
-import io.palisade.config.HealthCheckConfig;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Objects;

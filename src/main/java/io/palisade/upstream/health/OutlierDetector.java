@@ -1,6 +1,5 @@
 package io.palisade.upstream.health;
 
-import io.palisade.config.OutlierConfig;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 

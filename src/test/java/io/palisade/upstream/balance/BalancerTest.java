@@ -2,7 +2,6 @@ package io.palisade.upstream.balance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.palisade.config.BalancerKind;
 import io.palisade.upstream.Endpoint;
 import io.palisade.upstream.TestClusters;
 import java.util.ArrayList;
@@ -17,7 +16,7 @@ class BalancerTest {
     @Test
     void roundRobin_visitsEachEndpointInTurn() {
         List<Endpoint> eps = TestClusters.endpoints(1, 5, 1);
-        Balancer balancer = Balancer.roundRobin();
+        Balancer<Endpoint> balancer = Balancer.roundRobin();
         List<Endpoint> picks = new ArrayList<>();
         for (int i = 0; i < 9; i++) {
             picks.add(balancer.pick(eps, ""));
@@ -29,7 +28,7 @@ class BalancerTest {
     @Test
     void weighted_givesExactRatiosOverWholeCycles() {
         List<Endpoint> eps = TestClusters.endpoints(5, 1, 1);
-        Balancer balancer = Balancer.weighted();
+        Balancer<Endpoint> balancer = Balancer.weighted();
         Map<Endpoint, Integer> counts = count(balancer, eps, 7 * 1000);
         assertThat(counts).containsEntry(eps.get(0), 5000).containsEntry(eps.get(1), 1000)
                 .containsEntry(eps.get(2), 1000);
@@ -38,7 +37,7 @@ class BalancerTest {
     @Test
     void weighted_interleavesSmoothly() {
         List<Endpoint> eps = TestClusters.endpoints(5, 1, 1);
-        Balancer balancer = Balancer.weighted();
+        Balancer<Endpoint> balancer = Balancer.weighted();
         List<Endpoint> cycle = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
             cycle.add(balancer.pick(eps, ""));
@@ -70,7 +69,7 @@ class BalancerTest {
         // takes 20 ticks per request, the others 1. Least-request sends new work where little is in flight.
         List<Endpoint> eps = TestClusters.endpoints(1, 1, 1, 1);
         Endpoint slow = eps.get(3);
-        Balancer balancer = Balancer.leastRequest();
+        Balancer<Endpoint> balancer = Balancer.leastRequest();
         Map<Endpoint, Integer> picks = new HashMap<>();
         List<List<Endpoint>> finishing = new ArrayList<>();
         int ticks = 2_000;
@@ -122,7 +121,7 @@ class BalancerTest {
     @Test
     void consistentHash_sameKeyAlwaysSameEndpoint() {
         List<Endpoint> eps = TestClusters.endpoints(1, 1, 1, 1, 1);
-        Balancer balancer = Balancer.consistentHash();
+        Balancer<Endpoint> balancer = Balancer.consistentHash();
         for (int k = 0; k < 1000; k++) {
             String key = "tenant-" + k;
             Endpoint first = balancer.pick(eps, key);
@@ -139,7 +138,7 @@ class BalancerTest {
         List<Endpoint> eps = TestClusters.endpoints(1, 1, 1, 1, 1);
         Endpoint removed = eps.get(2);
         List<Endpoint> without = eps.stream().filter(e -> !e.equals(removed)).toList();
-        Balancer balancer = Balancer.consistentHash();
+        Balancer<Endpoint> balancer = Balancer.consistentHash();
         int moved = 0;
         for (int k = 0; k < 20_000; k++) {
             String key = "user-" + k;
@@ -176,13 +175,13 @@ class BalancerTest {
     @Test
     void consistentHash_pickOther_isTheNextEndpointOnTheRingForThatKey() {
         List<Endpoint> eps = TestClusters.endpoints(1, 1, 1, 1, 1);
-        Balancer balancer = Balancer.consistentHash();
+        Balancer<Endpoint> balancer = Balancer.consistentHash();
         for (int k = 0; k < 1000; k++) {
             String key = "k" + k;
             Endpoint first = balancer.pick(eps, key);
             Endpoint retry = balancer.pickOther(eps, key, first);
             List<Endpoint> without = eps.stream().filter(e -> !e.equals(first)).toList();
-            assertThat(retry).isNotEqualTo(first).isEqualTo(Balancer.consistentHash().pick(without, key));
+            assertThat(retry).isNotEqualTo(first).isEqualTo(Balancer.<Endpoint>consistentHash().pick(without, key));
         }
     }
 
@@ -190,7 +189,7 @@ class BalancerTest {
     void everyBalancer_pickOther_avoidsWhenAnotherIsAvailable() {
         List<Endpoint> eps = TestClusters.endpoints(1, 2, 3);
         for (BalancerKind kind : EnumSet.allOf(BalancerKind.class)) {
-            Balancer balancer = Balancer.of(kind);
+            Balancer<Endpoint> balancer = Balancer.of(kind);
             for (int i = 0; i < 300; i++) {
                 Endpoint avoid = eps.get(i % 3);
                 String key = i % 2 == 0 ? "" : "key" + i;
@@ -206,7 +205,7 @@ class BalancerTest {
         }
     }
 
-    private static Map<Endpoint, Integer> count(Balancer balancer, List<Endpoint> eps, int picks) {
+    private static Map<Endpoint, Integer> count(Balancer<Endpoint> balancer, List<Endpoint> eps, int picks) {
         Map<Endpoint, Integer> counts = new HashMap<>();
         for (int i = 0; i < picks; i++) {
             counts.merge(balancer.pick(eps, ""), 1, Integer::sum);
@@ -214,7 +213,7 @@ class BalancerTest {
         return counts;
     }
 
-    private static Map<Endpoint, Integer> countKeys(Balancer balancer, List<Endpoint> eps, int keys) {
+    private static Map<Endpoint, Integer> countKeys(Balancer<Endpoint> balancer, List<Endpoint> eps, int keys) {
         Map<Endpoint, Integer> counts = new HashMap<>();
         for (int i = 0; i < keys; i++) {
             counts.merge(balancer.pick(eps, "key-" + i), 1, Integer::sum);

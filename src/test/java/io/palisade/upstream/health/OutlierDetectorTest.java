@@ -2,7 +2,6 @@ package io.palisade.upstream.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.palisade.config.OutlierConfig;
 import io.palisade.testing.FakeTicker;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package io.palisade.bench;
 
-import io.palisade.config.ConfigLoader;
-import io.palisade.config.GatewayConfig;
+import io.palisade.gateway.ConfigLoader;
+import io.palisade.gateway.GatewayConfig;
 
 /** Configs the benchmarks load through the real loader, so they measure what the gateway would build. */
 final class BenchConfigs {

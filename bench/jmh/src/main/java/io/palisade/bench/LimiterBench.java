@@ -1,7 +1,7 @@
 package io.palisade.bench;
 
 import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.palisade.config.RouteConfig;
+import io.palisade.route.RouteConfig;
 import io.palisade.ratelimit.LimitDecision;
 import io.palisade.ratelimit.LimitKeys;
 import io.palisade.ratelimit.Phase;

@@ -1,6 +1,0 @@
-package io.palisade.config;
-
-/** How a cluster spreads requests over its endpoints. */
-public enum BalancerKind {
-    ROUND_ROBIN, WEIGHTED, LEAST_REQUEST, CONSISTENT_HASH
-}

@@ -1,4 +1,0 @@
-package io.palisade.config;
-
-/** Per-cluster caps; past them requests get 503 at once instead of queueing (circuit limits). */
-public record CircuitLimits(int maxConnections, int maxPending, int maxRequests) {}

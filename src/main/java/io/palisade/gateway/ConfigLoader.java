@@ -1,0 +1,328 @@
+package io.palisade.gateway;
+
+import io.palisade.admin.AdminConfig;
+import io.palisade.config.Address;
+import io.palisade.config.AddressReader;
+import io.palisade.config.ConfigErrors;
+import io.palisade.config.ConfigException;
+import io.palisade.config.ConfigNode;
+import io.palisade.config.Syntax;
+import io.palisade.config.YamlReader;
+import io.palisade.proxy.AccessLogConfig;
+import io.palisade.route.RouteConfig;
+import io.palisade.route.RouteReader;
+import io.palisade.server.ListenerConfig;
+import io.palisade.server.ServerConfig;
+import io.palisade.server.ServerLimits;
+import io.palisade.upstream.ClusterConfig;
+import io.palisade.upstream.ClusterReader;
+import io.palisade.auth.AuthSettings;
+import io.palisade.ratelimit.RateLimitSettings;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads a YAML config file into a validated {@link GatewayConfig}, or refuses it with every problem at once.
+ *
+ * <pre>{@code
+ * try {
+ *     GatewayConfig config = ConfigLoader.load(Path.of("palisade.yaml"));
+ * } catch (ConfigException e) {
+ *     e.errors().forEach(System.err::println);   // clusters.orders.timeouts.connect: 0s (expected: > 0)
+ * }
+ * }</pre>
+ *
+ * <p>Defaults, for keys left out (docs/configuration.md has the full reference):
+ * <table>
+ *   <caption>Defaults</caption>
+ *   <tr><th>key</th><th>default</th></tr>
+ *   <tr><td>{@code listeners}</td><td>{@code http: { address: 0.0.0.0:8080 }}</td></tr>
+ *   <tr><td>{@code admin.address}</td><td>{@code 127.0.0.1:9901}</td></tr>
+ *   <tr><td>{@code clusters.*.balancer}</td><td>{@code round_robin}; {@code weighted} when an endpoint has a
+ *       weight other than 1</td></tr>
+ *   <tr><td>{@code clusters.*.timeouts}</td><td>connect 1s, request 15s, idle 60s</td></tr>
+ *   <tr><td>{@code clusters.*.health_check}</td><td>absent: no active checks. When present: {@code path} required,
+ *       interval 5s, timeout 1s (half the interval when that is 1s or less), unhealthy_after 3,
+ *       healthy_after 2</td></tr>
+ *   <tr><td>{@code clusters.*.outlier}</td><td>consecutive_failures 5, ejection 30s, max_ejection 5m,
+ *       max_ejection_percent 50</td></tr>
+ *   <tr><td>{@code clusters.*.limits}</td><td>max_connections 1024, max_pending 256, max_requests 1024</td></tr>
+ *   <tr><td>{@code clusters.*.retries}</td><td>attempts 1, budget 20%</td></tr>
+ *   <tr><td>{@code routes[*]}</td><td>name {@code routes[i]}, strip_prefix false, timeouts from the cluster,
+ *       max_body from the server, require_body false</td></tr>
+ *   <tr><td>{@code server.limits}</td><td>max_header_bytes 16KiB, max_uri_bytes 8KiB, max_body 10MiB,
+ *       header_read_timeout 10s, client_idle 60s, max_connections 10000</td></tr>
+ *   <tr><td>{@code server}</td><td>worker_threads 0 (one per core), drain_timeout 30s</td></tr>
+ *   <tr><td>{@code access_log}</td><td>enabled, target {@code stdout}</td></tr>
+ * </table>
+ *
+ * <p>Every duration is finite, above zero and at most {@link #MAX_DURATION}: a config cannot turn off a deadline.
+ * Unknown keys are errors, so a typo never silently falls back to a default. The sections owned by other packages
+ * ({@code consumers}, {@code auth}, {@code rate_limiting}; route {@code auth}, {@code rate_limits},
+ * {@code concurrency}; cluster {@code adaptive_concurrency}) are accepted here and parsed by those packages from the
+ * same {@link ConfigNode} tree.
+ */
+public final class ConfigLoader {
+    /** The longest duration any key accepts. */
+    public static final Duration MAX_DURATION = ConfigNode.MAX_DURATION;
+
+    static final Set<String> ROOT_KEYS = Set.of("listeners", "admin", "server", "clusters", "routes", "access_log");
+    /** Top-level sections owned by other packages. */
+    static final Set<String> ROOT_KEYS_ELSEWHERE = Set.of("consumers", "auth", "rate_limiting");
+
+    static final ListenerConfig DEFAULT_LISTENER = new ListenerConfig("http", new Address("0.0.0.0", 8080));
+    static final Address DEFAULT_ADMIN = new Address("127.0.0.1", 9901);
+    static final ServerLimits DEFAULT_LIMITS = new ServerLimits(16 * 1024, 8 * 1024, 10L * 1024 * 1024,
+            Duration.ofSeconds(10), Duration.ofSeconds(60), 10_000);
+    static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
+    static final AccessLogConfig DEFAULT_ACCESS_LOG = new AccessLogConfig(true, "stdout");
+    /**
+     * SnakeYAML refuses documents past about 3 million characters anyway; this keeps a wrong path (a log file, an
+     * archive) from filling the heap first.
+     */
+    static final long MAX_FILE_BYTES = 16L * 1024 * 1024;
+    /** Netty's header and initial-line limits are ints; a megabyte of headers is already an attack. */
+    static final long MAX_HEADER_LIMIT = 1024 * 1024;
+
+    private ConfigLoader() {}
+
+    /**
+     * A validated config and the tree it was read from, so the admin port can show what is live.
+     *
+     * @param tree the YAML as parsed, aliases expanded; {@link #tree()} returns a copy, since Jackson trees are
+     *             mutable. Show it through {@link #redactedTree()}, never raw.
+     */
+    public record Loaded(GatewayConfig config, JsonNode tree) {
+        public Loaded {
+            tree = tree.deepCopy();
+        }
+
+        @Override
+        public JsonNode tree() {
+            return tree.deepCopy();
+        }
+
+        /** The tree with secrets replaced, see {@link ConfigLoader#redacted}. */
+        public JsonNode redactedTree() {
+            return redacted(tree);
+        }
+    }
+
+    /**
+     * Reads and validates a config file.
+     *
+     * @throws ConfigException with every problem found, including an unreadable, empty or malformed file
+     */
+    public static GatewayConfig load(Path file) {
+        return loadWithSource(file).config();
+    }
+
+    /** Like {@link #load}, also returning the parsed tree. */
+    public static Loaded loadWithSource(Path file) {
+        byte[] bytes;
+        try {
+            if (Files.size(file) > MAX_FILE_BYTES) {
+                throw new ConfigException(List.of(file + ": " + Files.size(file) + " bytes (expected: at most "
+                        + Syntax.formatSize(MAX_FILE_BYTES) + ")"));
+            }
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(List.of(file + ": cannot read (no such file)"));
+        } catch (AccessDeniedException e) {
+            throw new ConfigException(List.of(file + ": cannot read (permission denied)"));
+        } catch (IOException | SecurityException e) {
+            throw new ConfigException(List.of(file + ": cannot read (" + e.getMessage() + ")"));
+        }
+        return read(bytes, file.toString());
+    }
+
+    /**
+     * Validates YAML text; {@code sourceName} names it in file-level messages (malformed, empty).
+     *
+     * @throws ConfigException with every problem found
+     */
+    public static GatewayConfig parse(String yaml, String sourceName) {
+        return parseWithSource(yaml, sourceName).config();
+    }
+
+    /** Like {@link #parse}, also returning the parsed tree. */
+    public static Loaded parseWithSource(String yaml, String sourceName) {
+        return read(yaml.getBytes(StandardCharsets.UTF_8), sourceName);
+    }
+
+    /**
+     * A copy of {@code raw} with the value of every secret-looking key replaced by {@code "<redacted>"}: keys whose
+     * words (split at {@code _}, {@code -} and case changes) include secret, password, passwd, token, sha256,
+     * authorization, credential(s), private key or api key(s), e.g. {@code client_secret}, {@code api_keys},
+     * {@code X-Api-Key}, {@code bearerToken}. Lists and mappings under such a key keep their shape with every value
+     * replaced.
+     */
+    public static JsonNode redacted(JsonNode raw) {
+        return Redaction.redact(raw);
+    }
+
+    private static Loaded read(byte[] bytes, String source) {
+        ConfigErrors errors = new ConfigErrors();
+        JsonNode tree = YamlReader.read(bytes, source, errors);
+        if (tree.isMissingNode() || tree.isNull()) {
+            throw new ConfigException(List.of(source
+                    + ": empty (expected: a YAML mapping with at least clusters and routes)"));
+        }
+        if (!tree.isObject()) {
+            throw new ConfigException(List.of(source + ": " + describeType(tree)
+                    + " at the top level (expected: a mapping with at least clusters and routes)"));
+        }
+        GatewayConfig config = build(new ConfigNode(tree, "", errors), version(bytes));
+        errors.throwIfAny();
+        return new Loaded(config, tree);
+    }
+
+    private static String describeType(JsonNode node) {
+        if (node.isArray()) {
+            return "a list";
+        }
+        return node.isTextual() ? "a string" : "a single value";
+    }
+
+    /**
+     * One method per section, each reading its own node, so a section owned by another package is a one-line
+     * addition here ({@code XxxSettings.parse(root.get("xxx"))}).
+     */
+    static GatewayConfig build(ConfigNode root, String version) {
+        root.rejectUnknown(ClusterReader.union(ROOT_KEYS, ROOT_KEYS_ELSEWHERE));
+        List<ListenerConfig> listeners = listeners(root.get("listeners"));
+        AdminConfig admin = admin(root.get("admin"), listeners);
+        ServerConfig server = server(root.get("server"));
+        Map<String, ClusterConfig> clusters = ClusterReader.read(root.get("clusters"));
+        AuthSettings auth = AuthSettings.parse(root);
+        List<RouteConfig> routes = RouteReader.read(root.get("routes"), clusters.keySet(), server.limits(), auth);
+        AccessLogConfig accessLog = accessLog(root.get("access_log"));
+        RateLimitSettings rateLimiting = RateLimitSettings.parse(root.get("rate_limiting"));
+        return new GatewayConfig(version, listeners, admin, server, clusters, routes, accessLog, auth,
+                rateLimiting);
+    }
+
+    private static List<ListenerConfig> listeners(ConfigNode node) {
+        if (!node.isPresent()) {
+            return List.of(DEFAULT_LISTENER);
+        }
+        Map<String, ConfigNode> entries = node.entries();
+        if (node.isObject() && entries.isEmpty()) {
+            node.invalid("at least one listener");
+        }
+        List<ListenerConfig> listeners = new ArrayList<>();
+        for (Map.Entry<String, ConfigNode> entry : entries.entrySet()) {
+            String name = entry.getKey();
+            ConfigNode l = entry.getValue();
+            if (!Syntax.isName(name)) {
+                l.error(Syntax.quote(name) + " (expected: " + Syntax.NAME_RULE + ")");
+            }
+            if (!l.isObject()) {
+                l.invalid("a mapping like { address: 0.0.0.0:8080 }");
+                continue;
+            }
+            l.rejectUnknown(Set.of("address"));
+            ConfigNode addressNode = l.get("address");
+            Optional<Address> address = AddressReader.required(addressNode, 0);
+            if (address.isEmpty()) {
+                continue;
+            }
+            for (ListenerConfig other : listeners) {
+                if (AddressReader.collides(address.get(), other.address())) {
+                    addressNode.error(address.get() + " (expected: an address no other listener binds; listeners."
+                            + other.name() + " binds " + other.address() + ")");
+                    break;
+                }
+            }
+            listeners.add(new ListenerConfig(name, address.get()));
+        }
+        return List.copyOf(listeners);
+    }
+
+    private static AdminConfig admin(ConfigNode node, List<ListenerConfig> listeners) {
+        ConfigNode addressNode = node.get("address");
+        if (!node.expectObject()) {
+            return new AdminConfig(DEFAULT_ADMIN);
+        }
+        node.rejectUnknown(Set.of("address"));
+        Optional<Address> written = AddressReader.read(addressNode, 0);
+        if (addressNode.isPresent() && written.isEmpty()) {
+            return new AdminConfig(DEFAULT_ADMIN);
+        }
+        Address address = written.orElse(DEFAULT_ADMIN);
+        for (ListenerConfig listener : listeners) {
+            if (AddressReader.collides(address, listener.address())) {
+                addressNode.error(address + " (expected: an address no listener binds; listeners." + listener.name()
+                        + " binds " + listener.address() + ")");
+                break;
+            }
+        }
+        return new AdminConfig(address);
+    }
+
+    private static ServerConfig server(ConfigNode node) {
+        if (!node.expectObject()) {
+            return new ServerConfig(DEFAULT_LIMITS, 0, DEFAULT_DRAIN);
+        }
+        node.rejectUnknown(Set.of("limits", "worker_threads", "drain_timeout"));
+        ServerLimits limits = serverLimits(node.get("limits"));
+        int workerThreads = node.get("worker_threads").intValue(0, 0, 1024);
+        Duration drain = node.get("drain_timeout").duration(DEFAULT_DRAIN, MAX_DURATION);
+        return new ServerConfig(limits, workerThreads, drain);
+    }
+
+    private static ServerLimits serverLimits(ConfigNode node) {
+        if (!node.expectObject()) {
+            return DEFAULT_LIMITS;
+        }
+        node.rejectUnknown(Set.of("max_header_bytes", "max_uri_bytes", "max_body", "header_read_timeout",
+                "client_idle", "max_connections"));
+        ServerLimits d = DEFAULT_LIMITS;
+        return new ServerLimits(
+                node.get("max_header_bytes").size(d.maxHeaderBytes(), 1024, MAX_HEADER_LIMIT),
+                node.get("max_uri_bytes").size(d.maxUriBytes(), 256, MAX_HEADER_LIMIT),
+                node.get("max_body").size(d.maxBody(), 0, Long.MAX_VALUE),
+                node.get("header_read_timeout").duration(d.headerReadTimeout(), MAX_DURATION),
+                node.get("client_idle").duration(d.clientIdle(), MAX_DURATION),
+                node.get("max_connections").intValue(d.maxConnections(), 1, Integer.MAX_VALUE));
+    }
+
+    private static AccessLogConfig accessLog(ConfigNode node) {
+        if (!node.expectObject()) {
+            return DEFAULT_ACCESS_LOG;
+        }
+        node.rejectUnknown(Set.of("enabled", "target"));
+        boolean enabled = node.get("enabled").bool(DEFAULT_ACCESS_LOG.enabled());
+        ConfigNode targetNode = node.get("target");
+        String target = targetNode.string(DEFAULT_ACCESS_LOG.target());
+        if (target.isBlank() || target.indexOf('\0') >= 0) {
+            targetNode.invalid("stdout or a file path");
+            target = DEFAULT_ACCESS_LOG.target();
+        }
+        return new AccessLogConfig(enabled, target);
+    }
+
+    /** The first 12 hex digits of the SHA-256 of the file's bytes. */
+    static String version(byte[] bytes) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes);
+            return HexFormat.of().formatHex(digest, 0, 6);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}
