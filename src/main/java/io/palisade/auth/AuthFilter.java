@@ -18,25 +18,30 @@ import java.util.concurrent.CompletionStage;
  */
 public final class AuthFilter implements GatewayFilter {
     private final AuthService service;
+    private final AuthService.View view;
     private final RoutePolicy[] policies;
     private final AuthSettings settings;
     private final GatewayMetrics metrics;
     /** The service itself when it is this package's, whose API-key decisions can be had without a future. */
     private final DefaultAuthService local;
 
-    private AuthFilter(AuthService service, List<RoutePolicy> policies, AuthSettings settings,
+    private AuthFilter(AuthService service, AuthService.View view, List<RoutePolicy> policies,
                        GatewayMetrics metrics) {
         this.service = service;
+        this.view = view;
         this.local = service instanceof DefaultAuthService d ? d : null;
         this.policies = policies.toArray(RoutePolicy[]::new);
-        this.settings = settings;
+        this.settings = view.settings();
         this.metrics = metrics;
     }
 
-    /** @param policies one per route, in the snapshot's route order */
-    public static AuthFilter create(AuthService service, List<RoutePolicy> policies, AuthSettings settings,
+    /**
+     * @param view     the snapshot's view of consumers, keys and providers ({@link AuthService#prepare})
+     * @param policies one per route, in the snapshot's route order
+     */
+    public static AuthFilter create(AuthService service, AuthService.View view, List<RoutePolicy> policies,
                                     GatewayMetrics metrics) {
-        return new AuthFilter(service, policies, settings, metrics);
+        return new AuthFilter(service, view, policies, metrics);
     }
 
     @Override
@@ -49,7 +54,7 @@ public final class AuthFilter implements GatewayFilter {
         }
         HttpRequest http = ctx.request();
         if (local != null) {
-            Verdict now = local.authenticateNow(policy, http.headers(), ctx.query(), http.method().name());
+            Verdict now = local.authenticateNow(view, policy, http.headers(), ctx.query(), http.method().name());
             if (now != null) {
                 FilterResult r = apply(ctx, policy, now);
                 return r.proceeds() ? FilterResult.PROCEED_STAGE : FilterResult.rejectStage(r.rejection());
@@ -57,7 +62,10 @@ public final class AuthFilter implements GatewayFilter {
         }
         AuthRequest request = new AuthRequest(http.method().name(), ctx.path(), ctx.query(), http.headers(),
                 ctx.clientIp());
-        return service.authenticate(policy, request).thenApply(decision -> apply(ctx, policy, Verdict.of(decision)));
+        // The decision completes on the auth client's thread; what it changes (headers, URI, consumer) belongs to the
+        // exchange, whose state only its event loop touches.
+        return service.authenticate(view, policy, request)
+                .thenApplyAsync(decision -> apply(ctx, policy, Verdict.of(decision)), ctx.eventLoop());
     }
 
     private FilterResult apply(RequestContext ctx, RoutePolicy policy, Verdict verdict) {

@@ -2,6 +2,7 @@ package io.palisade.auth;
 
 import io.palisade.time.Ticker;
 import java.time.Clock;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -16,9 +17,15 @@ import java.util.concurrent.ScheduledExecutorService;
  * AuthService auth = AuthService.create(settings, Ticker.system(), Clock.systemUTC());
  * auth.authenticate(route.policy(), new AuthRequest("GET", "/orders/7", "", headers, "10.0.0.5"))
  *     .whenComplete((decision, error) -> ctx.executor().execute(() -> continueWith(decision)));
- * // on config reload:
- * auth.update(newSettings);
+ * // on config reload: build the candidate without touching what serves, then activate it
+ * AuthService.View next = auth.prepare(newSettings);
+ * auth.activate(List.of(next));            // or List.of(baseline, canary) while both serve
  * }</pre>
+ *
+ * <p>A {@link View} is one immutable set of consumers, keys and providers. {@link #prepare} builds one with no effect
+ * on the views that serve (providers whose settings did not change are shared with them, new ones are created but not
+ * started), so a candidate config can be built, probed and discarded. {@link #activate} makes a list of views the
+ * serving ones: providers of those views start, providers of no serving view close.
  *
  * <p>Call {@link #authenticate} for every route, including those with {@link RoutePolicy#none()}, and pass every
  * {@link AuthDecision.Allowed} to {@link AuthHeaders#applyUpstream}, so client-sent {@code X-Consumer-*} headers are
@@ -32,12 +39,36 @@ public interface AuthService extends AutoCloseable {
      */
     CompletionStage<AuthDecision> authenticate(RoutePolicy policy, AuthRequest request);
 
+    /** Like {@link #authenticate(RoutePolicy, AuthRequest)}, against {@code view} (one the request's snapshot holds). */
+    CompletionStage<AuthDecision> authenticate(View view, RoutePolicy policy, AuthRequest request);
+
     /**
-     * Replaces consumers, keys and providers in one step: requests already running finish with the view they
-     * started with, later ones see only the new one. Providers whose settings did not change keep their key sets,
-     * circuit breakers and decision caches. Call from one control thread at a time (calls are serialised).
+     * Builds the view of {@code next} without changing what serves: providers whose settings equal a serving one's are
+     * shared (keeping their key sets, breakers and caches), others are created and not started. Call from the control
+     * thread; serialised with {@link #activate}.
      */
-    void update(AuthSettings next);
+    View prepare(AuthSettings next);
+
+    /**
+     * Makes {@code serving} the views requests may use, the first being the primary one ({@link #stats},
+     * {@link #authenticate(RoutePolicy, AuthRequest)}): their providers start, providers of no serving view close.
+     * Views must have been prepared by this service since the last activation that closed any of their providers.
+     */
+    void activate(List<View> serving);
+
+    /** One immutable set of consumers, API keys and providers, built by {@link #prepare}. */
+    interface View {
+        AuthSettings settings();
+    }
+
+    /**
+     * Replaces consumers, keys and providers in one step ({@code activate(List.of(prepare(next)))}): requests already
+     * running finish with the view they started with, later ones see only the new one. Providers whose settings did
+     * not change keep their key sets, circuit breakers and decision caches.
+     */
+    default void update(AuthSettings next) {
+        activate(List.of(prepare(next)));
+    }
 
     /**
      * Fetches every JWT provider's key set now; completes when all fetches ended, successful or not (a failed

@@ -7,7 +7,8 @@ import java.util.Map;
  * request reads the reference once and sees one consistent set of consumers, keys and providers, never a half-built
  * one (seed 000).
  */
-record AuthView(AuthSettings settings, ApiKeyIndex apiKeys, Map<String, Provider> providers) {
+record AuthView(AuthSettings settings, ApiKeyIndex apiKeys, Map<String, Provider> providers)
+        implements AuthService.View {
     AuthView {
         providers = Map.copyOf(providers);
     }

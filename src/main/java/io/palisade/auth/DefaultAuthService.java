@@ -11,6 +11,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Iterator;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -39,6 +40,10 @@ final class DefaultAuthService implements AuthService {
     private final Object updateLock = new Object();
     private volatile AuthView view;
     private volatile boolean closed;
+    /** Providers of the serving views, started; guarded by updateLock. */
+    private final Set<Provider> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Every serving view, primary first; guarded by updateLock. */
+    private List<AuthView> serving = List.of();
 
     DefaultAuthService(AuthSettings settings, Ticker ticker, Clock clock,
                        Optional<ScheduledExecutorService> scheduler) {
@@ -47,7 +52,7 @@ final class DefaultAuthService implements AuthService {
         this.ownsScheduler = scheduler.isEmpty();
         this.scheduler = scheduler.orElseGet(DefaultAuthService::ownScheduler);
         this.logLimiter = new LogLimiter(LOG, ticker, Duration.ofSeconds(10));
-        update(settings);
+        activate(List.of(prepare(settings)));
     }
 
     private static ScheduledExecutorService ownScheduler() {
@@ -64,13 +69,19 @@ final class DefaultAuthService implements AuthService {
 
     @Override
     public CompletionStage<AuthDecision> authenticate(RoutePolicy policy, AuthRequest request) {
-        Verdict now = authenticateNow(policy, request.headers(), request.query(), request.method());
+        return authenticate(view, policy, request);
+    }
+
+    @Override
+    public CompletionStage<AuthDecision> authenticate(View candidate, RoutePolicy policy, AuthRequest request) {
+        AuthView v = (AuthView) candidate;
+        Verdict now = authenticateNow(v, policy, request.headers(), request.query(), request.method());
         if (now != null) {
             return CompletableFuture.completedFuture(now.decision());
         }
         CompletionStage<AuthDecision> result;
         try {
-            result = decide(policy, request);
+            result = decide(v, policy, request);
         } catch (RuntimeException e) {
             logLimiter.warn("internal", "auth failed unexpectedly for " + request.method() + " " + request.path(), e);
             result = CompletableFuture.completedFuture(new AuthDecision.Unavailable("auth", "internal error"));
@@ -85,12 +96,12 @@ final class DefaultAuthService implements AuthService {
      * is the verdict. Null when the request must go through {@link #authenticate}'s general path (which is also where
      * an unexpected failure becomes Unavailable, and is logged).
      */
-    Verdict authenticateNow(RoutePolicy policy, HttpHeaders headers, String query, String method) {
+    Verdict authenticateNow(View candidate, RoutePolicy policy, HttpHeaders headers, String query, String method) {
         List<String> anyOf = policy.anyOf();
         if (anyOf.isEmpty() || !AuthSettings.API_KEY.equals(anyOf.get(0))) {
             return null;
         }
-        AuthView v = view;
+        AuthView v = (AuthView) candidate;
         if (closed) {
             return null;
         }
@@ -116,11 +127,10 @@ final class DefaultAuthService implements AuthService {
         return verdict;
     }
 
-    private CompletionStage<AuthDecision> decide(RoutePolicy policy, AuthRequest request) {
+    private CompletionStage<AuthDecision> decide(AuthView v, RoutePolicy policy, AuthRequest request) {
         if (!policy.requiresAuth()) {
             return CompletableFuture.completedFuture(new AuthDecision.Allowed(Identity.anonymous(), Map.of()));
         }
-        AuthView v = view;
         if (closed) {
             return CompletableFuture.completedFuture(new AuthDecision.Unavailable("auth", "auth service closed"));
         }
@@ -247,51 +257,69 @@ final class DefaultAuthService implements AuthService {
     // ------------------------------------------------------------------------------------------ update
 
     @Override
-    public void update(AuthSettings next) {
+    public View prepare(AuthSettings next) {
         synchronized (updateLock) {
             if (closed) {
                 throw new IllegalStateException("auth service closed");
             }
-            AuthView old = view;
             Map<String, Provider> providers = new LinkedHashMap<>();
-            List<Provider> created = new ArrayList<>();
             providers.put(AuthSettings.API_KEY, ApiKeyProvider.INSTANCE);
             for (AuthSettings.Jwt jwt : next.jwt().values()) {
-                providers.put(jwt.providerId(), reuseOr(old, jwt.providerId(), jwt, created, () -> {
+                providers.put(jwt.providerId(), reuseOr(jwt.providerId(), jwt, () -> {
                     JwtProvider p = new JwtProvider(jwt, http, ticker, clock, scheduler);
-                    if (old != null && old.providers().get(jwt.providerId()) instanceof JwtProvider previous) {
+                    // Reading the serving provider's keys changes nothing of it: the candidate starts with them.
+                    if (view != null && view.providers().get(jwt.providerId()) instanceof JwtProvider previous) {
                         p.inheritKeys(previous);
                     }
                     return p;
                 }));
             }
             for (AuthSettings.External ext : next.external().values()) {
-                providers.put(ext.providerId(), reuseOr(old, ext.providerId(), ext, created,
+                providers.put(ext.providerId(), reuseOr(ext.providerId(), ext,
                         () -> new ExternalProvider(ext, http, ticker)));
             }
-            view = new AuthView(next, ApiKeyIndex.build(next.consumers()), providers);
-            created.forEach(Provider::start);
-            if (old != null) {
-                Set<Provider> kept = Collections.newSetFromMap(new IdentityHashMap<>());
-                kept.addAll(providers.values());
-                for (Provider p : old.providers().values()) {
-                    if (!kept.contains(p)) {
-                        p.close();
-                    }
+            return new AuthView(next, ApiKeyIndex.build(next.consumers()), providers);
+        }
+    }
+
+    @Override
+    public void activate(List<View> next) {
+        if (next.isEmpty()) {
+            throw new IllegalArgumentException("serving views: none (expected: at least the primary)");
+        }
+        synchronized (updateLock) {
+            if (closed) {
+                throw new IllegalStateException("auth service closed");
+            }
+            List<AuthView> views = next.stream().map(AuthView.class::cast).toList();
+            Set<Provider> wanted = Collections.newSetFromMap(new IdentityHashMap<>());
+            views.forEach(v -> wanted.addAll(v.providers().values()));
+            for (Provider p : wanted) {
+                if (live.add(p)) {
+                    p.start();
+                }
+            }
+            serving = views;
+            view = views.get(0);
+            for (Iterator<Provider> it = live.iterator(); it.hasNext(); ) {
+                Provider p = it.next();
+                if (!wanted.contains(p)) {
+                    it.remove();
+                    p.close();
                 }
             }
         }
     }
 
-    private static Provider reuseOr(AuthView old, String id, Object settings, List<Provider> created,
-                                    java.util.function.Supplier<Provider> factory) {
-        Provider existing = old == null ? null : old.providers().get(id);
-        if (existing != null && existing.settings().equals(settings)) {
-            return existing;
+    /** A serving provider with the same id and settings, else a new one (not started). */
+    private Provider reuseOr(String id, Object settings, java.util.function.Supplier<Provider> factory) {
+        for (AuthView v : serving) {
+            Provider existing = v.providers().get(id);
+            if (existing != null && existing.settings().equals(settings)) {
+                return existing;
+            }
         }
-        Provider p = factory.get();
-        created.add(p);
-        return p;
+        return factory.get();
     }
 
     @Override
@@ -332,7 +360,8 @@ final class DefaultAuthService implements AuthService {
                 return;
             }
             closed = true;
-            view.providers().values().forEach(Provider::close);
+            live.forEach(Provider::close);
+            live.clear();
         }
         if (ownsScheduler) {
             scheduler.shutdownNow();

@@ -28,12 +28,14 @@ import io.palisade.metrics.GatewayMetrics;
 import io.palisade.proxy.AccessLog;
 import io.palisade.proxy.GatewaySnapshot;
 import io.palisade.proxy.ProxyRuntime;
+import io.palisade.proxy.TrafficSplit;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.ProtocolHandlers;
 import io.palisade.server.Transport;
 import io.palisade.time.Ticker;
 import io.palisade.upstream.Cluster;
 import io.palisade.upstream.ClusterManager;
+import io.palisade.upstream.ClusterSet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -118,12 +120,13 @@ public final class Gateway implements AutoCloseable {
                 .socketChannelType(transport.clientChannel()));
         this.clusters = ClusterManager.builder(healthGroup).ticker(Ticker.system())
                 .transport(transport.clientChannel(), healthResolver).build();
-        clusters.apply(cfg.clusters());
-        this.filterFactory = new FilterChainFactory(metrics, Ticker.system(), Clock.systemUTC());
-        this.runtime = ProxyRuntime.builder(clusters, metrics)
+        this.filterFactory = new FilterChainFactory(cfg, metrics, Ticker.system(), Clock.systemUTC());
+        Candidate first = prepare(initial);
+        this.runtime = ProxyRuntime.builder(metrics)
                 .transport(transport)
                 .accessLog(AccessLog.create(cfg.accessLog()))
-                .build(snapshot(cfg));
+                .build(first.snapshot());
+        activate(first);
         this.connectionLimiter = ProtocolHandlers.connectionLimiter(cfg.server().limits());
         registerGauges();
         this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
@@ -300,18 +303,48 @@ public final class Gateway implements AutoCloseable {
             log.warn("config reload refused, {} stays live: {}", liveVersion, restartOnly);
             return ReloadResult.refused(liveVersion, restartOnly);
         }
-        GatewaySnapshot snapshot = snapshot(next.config());
-        clusters.apply(next.config().clusters());
-        runtime.swap(snapshot);
-        live = next;
+        activate(prepare(next));
         metrics.configReload(true);
         log.info("config {} is live (was {})", next.config().version(), liveVersion);
         return ReloadResult.applied(next.config().version());
     }
 
-    private GatewaySnapshot snapshot(GatewayConfig cfg) {
-        return GatewaySnapshot.build(new GatewaySnapshot.Parts(cfg.version(), cfg.routes(), cfg.clusters(),
-                cfg.server().limits(), filterFactory.filters(cfg)), metrics);
+    /**
+     * One config version made ready to serve, with no effect on what serves now: its snapshot, and the clusters and
+     * policy chain that belong to it. It can be probed and dropped, or activated.
+     */
+    record Candidate(ConfigLoader.Loaded loaded, ClusterSet clusters, FilterChainFactory.Policy policy,
+                     GatewaySnapshot snapshot) {}
+
+    Candidate prepare(ConfigLoader.Loaded loaded) {
+        GatewayConfig cfg = loaded.config();
+        ClusterSet set = clusters.prepare(cfg.clusters());
+        FilterChainFactory.Policy policy = filterFactory.prepare(cfg);
+        GatewaySnapshot snapshot = GatewaySnapshot.build(new GatewaySnapshot.Parts(cfg.version(), cfg.routes(), set,
+                cfg.server().limits(), policy.filters()), metrics);
+        return new Candidate(loaded, set, policy, snapshot);
+    }
+
+    /**
+     * Makes {@code next} the only version that serves: its clusters' health checks and its services' settings apply,
+     * then one swap hands new requests to its snapshot. Requests in flight finish on theirs.
+     */
+    void activate(Candidate next) {
+        clusters.activate(List.of(next.clusters()));
+        filterFactory.activate(List.of(next.policy()));
+        runtime.swap(next.snapshot());
+        live = next.loaded();
+    }
+
+    /**
+     * Serves {@code canary} beside {@code primary}, {@code split} binding each new request to one of them: both
+     * versions' clusters are checked and both chains' services stay open until one of them is activated alone.
+     */
+    void activate(Candidate primary, Candidate canary, TrafficSplit split) {
+        clusters.activate(List.of(primary.clusters(), canary.clusters()));
+        filterFactory.activate(List.of(primary.policy(), canary.policy()));
+        runtime.serve(primary.snapshot(), canary.snapshot(), split);
+        live = primary.loaded();
     }
 
     /** Sockets and threads are set up once; changing them needs a restart, and a reload says so instead. */

@@ -340,7 +340,7 @@ final class Exchange implements RequestContext {
             prepareUpstreamRequest();
             startDeadline();
         }
-        Optional<Cluster> primary = runtime.clusters().cluster(route.config().cluster());
+        Optional<Cluster> primary = snapshot.clusters().cluster(route.config().cluster());
         if (primary.isEmpty()) {
             respondError(ErrorKind.NO_HEALTHY_UPSTREAM);
             return;
@@ -416,7 +416,7 @@ final class Exchange implements RequestContext {
         if (next.isEmpty()) {
             return Optional.empty();
         }
-        return runtime.clusters().cluster(next.get()).flatMap(c -> c.pick(key)).filter(p -> !tried(p.endpoint()));
+        return snapshot.clusters().cluster(next.get()).flatMap(c -> c.pick(key)).filter(p -> !tried(p.endpoint()));
     }
 
     private String hashKey(ClusterConfig cfg) {

@@ -2,6 +2,7 @@ package io.palisade.proxy;
 
 import io.palisade.filter.GatewayFilter;
 import io.palisade.upstream.ClusterConfig;
+import io.palisade.upstream.ClusterSet;
 import io.palisade.server.ServerLimits;
 import io.palisade.route.RouteConfig;
 import io.palisade.metrics.GatewayMetrics;
@@ -14,12 +15,14 @@ import java.util.Optional;
 
 /**
  * Everything a request needs from one config version, resolved once at load: the route table, per-route limits and
- * metric handles, and the filter chain. Immutable; a reload builds a new one and swaps it in whole, and each request
- * keeps the snapshot it started with.
+ * metric handles, the filter chain and the clusters. Immutable and built without side effects, so a candidate can be
+ * built, probed and dropped; a release swaps it in whole (or serves it beside the primary as a canary), and each
+ * request keeps the snapshot it started with.
  */
 public final class GatewaySnapshot {
     private final String version;
     private final ServerLimits serverLimits;
+    private final ClusterSet clusters;
     private final RouteTable routes;
     private final IdentityHashMap<RouteConfig, RouteRuntime> byConfig = new IdentityHashMap<>();
     private final RouteRuntime unmatched;
@@ -28,6 +31,7 @@ public final class GatewaySnapshot {
     private GatewaySnapshot(Parts p, GatewayMetrics metrics) {
         this.version = p.version();
         this.serverLimits = p.serverLimits();
+        this.clusters = p.clusters();
         this.routes = RouteTable.of(p.routes());
         long serverMax = p.serverLimits().maxBody();
         List<RouteConfig> rs = p.routes();
@@ -47,14 +51,14 @@ public final class GatewaySnapshot {
      * What a snapshot is made of, taken from one config version by the composition root.
      *
      * @param version  the config version these parts come from, as logs and metrics name it
+     * @param clusters the version's clusters ({@code ClusterManager.prepare}); every route's cluster is in it
      * @param filters  the policy chain, in order (e.g. ip limits, auth, rate limits); validation and routing are
      *                 built in
      */
-    public record Parts(String version, List<RouteConfig> routes, Map<String, ClusterConfig> clusters,
-                        ServerLimits serverLimits, List<GatewayFilter> filters) {
+    public record Parts(String version, List<RouteConfig> routes, ClusterSet clusters, ServerLimits serverLimits,
+                        List<GatewayFilter> filters) {
         public Parts {
             routes = List.copyOf(routes);
-            clusters = Map.copyOf(clusters);
             filters = List.copyOf(filters);
         }
     }
@@ -71,6 +75,11 @@ public final class GatewaySnapshot {
     /** The server limits of this version (the protocol handlers read them per connection). */
     public ServerLimits serverLimits() {
         return serverLimits;
+    }
+
+    /** The clusters this version routes to (failover stays within them). */
+    public ClusterSet clusters() {
+        return clusters;
     }
 
     RouteTable routes() {
@@ -94,11 +103,11 @@ public final class GatewaySnapshot {
                         boolean requireBody, long requestTimeoutNanos, Optional<Duration> idleTimeout) {}
 
     /** The route's own request timeout, else its cluster's: resolved once here, not per request. */
-    private static long requestTimeout(Map<String, ClusterConfig> clusters, RouteConfig r) {
+    private static long requestTimeout(ClusterSet clusters, RouteConfig r) {
         if (r.requestTimeout().isPresent()) {
             return r.requestTimeout().get().toNanos();
         }
-        ClusterConfig cluster = clusters.get(r.cluster());
+        ClusterConfig cluster = clusters.cluster(r.cluster()).orElseThrow().config();
         return cluster.timeouts().request().toNanos();
     }
 }

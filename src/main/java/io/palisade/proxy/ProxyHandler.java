@@ -79,7 +79,7 @@ final class ProxyHandler extends ChannelDuplexHandler {
 
     private void startExchange(HttpRequest request) {
         long start = System.nanoTime();
-        GatewaySnapshot snapshot = runtime.snapshot();
+        GatewaySnapshot snapshot = runtime.snapshotFor(clientIp, request);
         // The validator gave every request that reached us an id (the client's, if well-formed).
         String requestId = ProtocolHandlers.requestId(request, "-");
         String uri = request.uri();

@@ -1,5 +1,6 @@
 package io.palisade.proxy;
 
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
@@ -12,10 +13,10 @@ import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.palisade.metrics.GatewayMetrics;
 import io.palisade.server.Transport;
-import io.palisade.upstream.ClusterManager;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -23,11 +24,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The proxy's long-lived state: the current config snapshot (swapped whole on reload), the clusters, upstream pools
+ * The proxy's long-lived state: the serving config snapshots (swapped whole on reload; a canary may serve beside the
+ * primary), upstream pools
  * (one per event loop), metrics, the access log and the connection registry used for draining.
  *
  * <pre>{@code
- * ProxyRuntime runtime = ProxyRuntime.builder(clusters, metrics).transport(Transport.detect()).build(snapshot);
+ * ProxyRuntime runtime = ProxyRuntime.builder(metrics).transport(Transport.detect()).build(snapshot);
  * pipeline.addLast("proxy", runtime.newHandler());
  * runtime.swap(nextSnapshot); // new requests see it; requests in flight keep theirs
  * }</pre>
@@ -37,7 +39,6 @@ public final class ProxyRuntime {
     private static final Logger log = LoggerFactory.getLogger(ProxyRuntime.class);
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
 
-    private final ClusterManager clusters;
     private final GatewayMetrics metrics;
     private final AccessLog accessLog;
     private final Transport transport;
@@ -49,34 +50,31 @@ public final class ProxyRuntime {
     private final AtomicLong acceptedTotal = new AtomicLong();
     private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
     private final AtomicLong suppressedFailures = new AtomicLong();
-    private volatile GatewaySnapshot snapshot;
+    private volatile Serving serving;
     private volatile boolean draining;
 
     private ProxyRuntime(Builder b, GatewaySnapshot initial) {
-        this.clusters = b.clusters;
         this.metrics = b.metrics;
         this.accessLog = b.accessLog;
         this.transport = b.transport;
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel())
                 .socketChannelType(transport.clientChannel()));
-        this.snapshot = initial;
+        this.serving = new Serving(initial, null, null);
         registerGauges();
     }
 
-    public static Builder builder(ClusterManager clusters, GatewayMetrics metrics) {
-        return new Builder(clusters, metrics);
+    public static Builder builder(GatewayMetrics metrics) {
+        return new Builder(metrics);
     }
 
     /** Builds a {@link ProxyRuntime}. */
     public static final class Builder {
-        private final ClusterManager clusters;
         private final GatewayMetrics metrics;
         private AccessLog accessLog = AccessLog.disabled();
         private Transport transport = Transport.detect();
 
-        private Builder(ClusterManager clusters, GatewayMetrics metrics) {
-            this.clusters = Objects.requireNonNull(clusters, "clusters");
+        private Builder(GatewayMetrics metrics) {
             this.metrics = Objects.requireNonNull(metrics, "metrics");
         }
 
@@ -115,14 +113,41 @@ public final class ProxyRuntime {
         return new ProxyHandler(this);
     }
 
+    /** The primary snapshot: what every request gets unless a canary takes its share. */
     public GatewaySnapshot snapshot() {
-        return snapshot;
+        return serving.primary();
     }
 
-    /** Makes {@code next} the snapshot for new requests; requests in flight finish on the one they started with. */
-    public void swap(GatewaySnapshot next) {
-        this.snapshot = Objects.requireNonNull(next, "next");
+    /** The canary snapshot serving beside the primary, if a release is in progress. */
+    public Optional<GatewaySnapshot> canary() {
+        return Optional.ofNullable(serving.canary());
     }
+
+    /**
+     * Makes {@code next} the only snapshot for new requests (ending any canary); requests in flight finish on the one
+     * they started with.
+     */
+    public void swap(GatewaySnapshot next) {
+        this.serving = new Serving(Objects.requireNonNull(next, "next"), null, null);
+    }
+
+    /**
+     * Serves {@code canary} beside {@code primary}: {@code split} decides for each new request which one it is bound
+     * to, from start to end. One volatile write, like {@link #swap}.
+     */
+    public void serve(GatewaySnapshot primary, GatewaySnapshot canary, TrafficSplit split) {
+        this.serving = new Serving(Objects.requireNonNull(primary, "primary"), Objects.requireNonNull(canary, "canary"),
+                Objects.requireNonNull(split, "split"));
+    }
+
+    /** The snapshot a new request is bound to: one volatile read, and the split's answer only while a canary runs. */
+    GatewaySnapshot snapshotFor(String clientIp, HttpRequest request) {
+        Serving s = serving;
+        return s.canary() != null && s.split().toCanary(clientIp, request) ? s.canary() : s.primary();
+    }
+
+    /** What serves now: the primary, and a canary with its split while a release is in progress. */
+    private record Serving(GatewaySnapshot primary, GatewaySnapshot canary, TrafficSplit split) {}
 
     public int openConnections() {
         return connections.size();
@@ -170,10 +195,6 @@ public final class ProxyRuntime {
 
     void connectionClosed(Channel ch) {
         connections.remove(ch);
-    }
-
-    ClusterManager clusters() {
-        return clusters;
     }
 
     GatewayMetrics metrics() {

@@ -86,7 +86,10 @@ public final class RateLimitFilter implements GatewayFilter {
                 return toStage(now.get(), ctx);
             }
         }
-        return limiter.check(routeId, limits[route], phase, keys).thenApply(d -> toResult(d, ctx));
+        // Redis answers on a Lettuce thread; the response headers belong to the exchange, which only its event loop
+        // touches.
+        return limiter.check(routeId, limits[route], phase, keys).thenApplyAsync(d -> toResult(d, ctx),
+                ctx.eventLoop());
     }
 
     private static CompletionStage<FilterResult> toStage(LimitDecision d, RequestContext ctx) {

@@ -81,6 +81,8 @@ public final class Cluster {
     private final Optional<Cluster> self = Optional.of(this);
     private final AtomicLong stateVersion = new AtomicLong();
     private final AtomicReference<View> view;
+    /** The version's set this cluster belongs to, for failover; set once, before the set is published. */
+    private ClusterSet set;
 
     Cluster(ClusterConfig config, List<EndpointCore> cores, List<Integer> weights, ClusterCounters counters,
             ClusterContext context) {
@@ -140,7 +142,7 @@ public final class Cluster {
     private Optional<Pick> select(String hashKey, Endpoint avoid) {
         Cluster cluster = this;
         // Config validation forbids failover cycles; the bound keeps a bad config from looping anyway.
-        int hopsLeft = context.clusters.size();
+        int hopsLeft = set == null ? 0 : set.size();
         for (;;) {
             Endpoint endpoint = cluster.pickHere(hashKey, avoid);
             if (endpoint != null) {
@@ -150,7 +152,7 @@ public final class Cluster {
             if (failover.isEmpty() || hopsLeft-- <= 0) {
                 return Optional.empty();
             }
-            Cluster next = context.clusters.get(failover.get());
+            Cluster next = set.get(failover.get());
             if (next == null) {
                 return Optional.empty();
             }
@@ -204,7 +206,19 @@ public final class Cluster {
         currentView();
     }
 
-    /** Called on the core's newest generation ({@link EndpointCore#owner}). */
+    /** Circuit-limit counters, shared by every generation of this cluster name. */
+    ClusterCounters counters() {
+        return counters;
+    }
+
+    void joined(ClusterSet clusters) {
+        if (set != null) {
+            throw new IllegalStateException("cluster " + name() + " already belongs to a set");
+        }
+        set = clusters;
+    }
+
+    /** Called on the core's primary serving generation ({@link EndpointCore#owner}). */
     void endpointFailed(EndpointCore core, Endpoint.FailureKind kind) {
         int failures = core.outlier.onFailure();
         OutlierConfig outlier = config.outlier();
@@ -255,6 +269,11 @@ public final class Cluster {
         Cluster owner = core.owner;
         if (owner != null && owner != this) {
             owner.refresh();
+        }
+        for (Cluster other : core.alsoIn) {
+            if (other != this) {
+                other.refresh();
+            }
         }
         refresh();
     }

@@ -9,15 +9,17 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What every cluster generation of one manager shares: time, the live cluster map (for failover) and listeners. */
+/** What every cluster generation of one manager shares: time, the serving sets and listeners. */
 final class ClusterContext {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterManager.class);
 
     final Ticker ticker;
     private final List<Consumer<EndpointEvent>> listeners = new CopyOnWriteArrayList<>();
     private final RateLimitedLog listenerFailures;
-    /** Immutable; replaced whole by {@link ClusterManager#apply}. */
-    volatile Map<String, Cluster> clusters = Map.of();
+    /** The primary serving set; replaced whole by {@link ClusterManager#activate}. */
+    volatile ClusterSet clusters = new ClusterSet(Map.of());
+    /** Every serving set, primary first (a canary may serve beside it). */
+    volatile List<ClusterSet> serving = List.of();
 
     ClusterContext(Ticker ticker) {
         this.ticker = ticker;

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -121,13 +122,25 @@ public final class ClusterManager implements AutoCloseable {
     }
 
     /**
-     * Replaces the set of clusters (see the class comment).
+     * Replaces the set of clusters (see the class comment): {@code activate(List.of(prepare(clusters)))}.
+     *
+     * @throws IllegalArgumentException when a key differs from its config's name
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public void apply(Map<String, ClusterConfig> clusters) {
+        activate(List.of(prepare(clusters)));
+    }
+
+    /**
+     * Builds the clusters of a config version without changing what serves: an endpoint whose (cluster name, address)
+     * a serving version has shares its state, and a cluster name that stays shares its circuit-limit counters; new
+     * endpoints start with no verdict and no active check until the set is activated.
      *
      * @param clusters by name; each key must equal its config's name
      * @throws IllegalArgumentException when a key differs from its config's name
      * @throws IllegalStateException    after {@link #close()}
      */
-    public synchronized void apply(Map<String, ClusterConfig> clusters) {
+    public synchronized ClusterSet prepare(Map<String, ClusterConfig> clusters) {
         if (closed) {
             throw new IllegalStateException("cluster manager is closed");
         }
@@ -138,12 +151,9 @@ public final class ClusterManager implements AutoCloseable {
             }
         }
         Map<String, Cluster> next = new LinkedHashMap<>();
-        Map<String, ClusterCounters> nextCounters = new HashMap<>();
-        Map<EndpointKey, EndpointCore> nextCores = new HashMap<>();
         for (ClusterConfig config : clusters.values()) {
             String name = config.name();
             ClusterCounters clusterCounters = counters.getOrDefault(name, new ClusterCounters());
-            nextCounters.put(name, clusterCounters);
             Map<Address, Integer> weights = new LinkedHashMap<>();
             for (EndpointConfig endpoint : config.endpoints()) {
                 // A repeated address is one endpoint; its weights add up.
@@ -151,37 +161,62 @@ public final class ClusterManager implements AutoCloseable {
             }
             List<EndpointCore> clusterCores = new ArrayList<>(weights.size());
             for (Address address : weights.keySet()) {
-                EndpointKey key = new EndpointKey(name, address);
-                EndpointCore core = cores.get(key);
-                if (core == null) {
-                    core = new EndpointCore(name, address, clusterCounters);
-                }
-                nextCores.put(key, core);
-                clusterCores.add(core);
+                EndpointCore core = cores.get(new EndpointKey(name, address));
+                clusterCores.add(core != null ? core : new EndpointCore(name, address, clusterCounters));
             }
             next.put(name, new Cluster(config, clusterCores, List.copyOf(weights.values()), clusterCounters,
                     context));
         }
+        return new ClusterSet(next);
+    }
 
-        for (Cluster cluster : next.values()) {
-            for (Endpoint endpoint : cluster.endpoints()) {
-                endpoint.core().owner = cluster;
+    /**
+     * Makes {@code serving} the versions whose clusters take traffic, the first being the primary (its config decides
+     * health and ejection, and {@link #cluster}, {@link #clusters} and {@link #snapshot} show it; a canary may serve
+     * beside it): active checks start for their new endpoints, stop for endpoints no serving version has, and restart
+     * when the primary's check config changed. Each set must come from {@link #prepare} of this manager, prepared after
+     * the last activation that dropped any of its endpoints.
+     *
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public synchronized void activate(List<ClusterSet> serving) {
+        if (closed) {
+            throw new IllegalStateException("cluster manager is closed");
+        }
+        if (serving.isEmpty()) {
+            throw new IllegalArgumentException("serving sets: none (expected: at least the primary)");
+        }
+        Map<EndpointKey, EndpointCore> nextCores = new HashMap<>();
+        Map<String, ClusterCounters> nextCounters = new HashMap<>();
+        Map<EndpointCore, List<Cluster>> holders = new IdentityHashMap<>();
+        for (ClusterSet set : serving) {
+            for (Cluster cluster : set.clusters()) {
+                nextCounters.putIfAbsent(cluster.name(), cluster.counters());
+                for (Endpoint endpoint : cluster.endpoints()) {
+                    EndpointCore core = endpoint.core();
+                    nextCores.putIfAbsent(new EndpointKey(core.cluster, core.address), core);
+                    holders.computeIfAbsent(core, c -> new ArrayList<>(2)).add(cluster);
+                }
             }
         }
-        for (Cluster cluster : next.values()) {
-            for (Endpoint endpoint : cluster.endpoints()) {
-                reconcileCheck(endpoint.core(), cluster.config().healthCheck());
-            }
-        }
-        context.clusters = Collections.unmodifiableMap(next);
+        holders.forEach((core, list) -> {
+            core.owner = list.get(0);
+            core.alsoIn = list.subList(1, list.size()).toArray(Cluster[]::new);
+        });
+        holders.forEach((core, list) -> reconcileCheck(core, list.get(0).config().healthCheck()));
+        ClusterSet primary = serving.get(0);
+        context.clusters = primary;
+        context.serving = List.copyOf(serving);
         // States may have changed between building a view and switching owners; rebuild against the final owners.
-        for (Cluster cluster : next.values()) {
-            cluster.refresh();
+        for (ClusterSet set : serving) {
+            for (Cluster cluster : set.clusters()) {
+                cluster.refresh();
+            }
         }
 
         long now = context.ticker.read();
         for (Map.Entry<EndpointKey, EndpointCore> entry : cores.entrySet()) {
-            if (!nextCores.containsKey(entry.getKey())) {
+            if (nextCores.get(entry.getKey()) != entry.getValue()) {
                 retire(entry.getValue(), now);
             }
         }
@@ -227,19 +262,23 @@ public final class ClusterManager implements AutoCloseable {
 
     /** The cluster named {@code name}; a map lookup that allocates nothing. */
     public Optional<Cluster> cluster(String name) {
-        Cluster cluster = context.clusters.get(name);
-        return cluster == null ? Optional.empty() : cluster.asOptional();
+        return context.clusters.cluster(name);
     }
 
     /** The current clusters, in config order; an immutable view of one generation. */
     public Collection<Cluster> clusters() {
-        return context.clusters.values();
+        return context.clusters.clusters();
+    }
+
+    /** The primary serving set (empty before the first activation). */
+    public ClusterSet primary() {
+        return context.clusters;
     }
 
     /** Snapshots of all current clusters, for the admin API. */
     public List<ClusterSnapshot> snapshot() {
         List<ClusterSnapshot> out = new ArrayList<>();
-        for (Cluster cluster : context.clusters.values()) {
+        for (Cluster cluster : context.clusters.clusters()) {
             out.add(cluster.snapshot());
         }
         return List.copyOf(out);
@@ -266,8 +305,10 @@ public final class ClusterManager implements AutoCloseable {
 
     private void sweepAll() {
         try {
-            for (Cluster cluster : context.clusters.values()) {
-                cluster.sweepIfDue();
+            for (ClusterSet set : context.serving) {
+                for (Cluster cluster : set.clusters()) {
+                    cluster.sweepIfDue();
+                }
             }
         } catch (RuntimeException e) {
             // A periodic task that throws is never run again; log and keep sweeping.

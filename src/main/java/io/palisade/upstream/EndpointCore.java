@@ -18,8 +18,13 @@ final class EndpointCore {
     final AtomicInteger active = new AtomicInteger();
     final HealthTracker health = new HealthTracker();
     final OutlierDetector outlier = new OutlierDetector();
-    /** The newest generation of the cluster: state changes are decided with its config and rebuild its view. */
+    private static final Cluster[] NONE = new Cluster[0];
+    /**
+     * The primary serving generation of the cluster: state changes are decided with its config and rebuild its view.
+     */
     volatile Cluster owner;
+    /** Other serving generations holding this endpoint (a canary beside the primary): their views are rebuilt too. */
+    volatile Cluster[] alsoIn = NONE;
     /** Set when the endpoint leaves the config; late results and failures then change nothing. */
     volatile boolean retired;
 

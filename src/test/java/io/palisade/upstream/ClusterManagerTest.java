@@ -127,6 +127,67 @@ class ClusterManagerTest {
     }
 
     @Test
+    void prepare_changesNothingThatServes_untilActivated() {
+        apply(TestClusters.config("a").endpoint("10.0.0.1", 80).endpoint("10.0.0.2", 80).build());
+        Cluster serving = cluster("a");
+        Endpoint kept = endpoint(serving, "10.0.0.1");
+        int eventsBefore = events.size();
+
+        ClusterSet candidate = manager.prepare(Map.of(
+                "a", TestClusters.config("a").endpoint("10.0.0.1", 80).endpoint("10.0.0.3", 80).build(),
+                "b", TestClusters.config("b").endpoint("10.0.1.1", 80).build()));
+
+        assertThat(manager.cluster("a")).containsSame(serving);
+        assertThat(manager.cluster("b")).isEmpty();
+        assertThat(manager.primary().clusters()).containsExactly(serving);
+        assertThat(events).as("no endpoint retired or probed by a candidate").hasSize(eventsBefore);
+        // The endpoint both versions have is one state: a failure seen through the candidate counts for both.
+        Endpoint shared = endpoint(candidate.cluster("a").orElseThrow(), "10.0.0.1");
+        for (int i = 0; i < 3; i++) {
+            shared.onFailure(FailureKind.RESET);
+        }
+        assertThat(kept.isEjected()).isTrue();
+        assertThat(serving.availableEndpoints()).extracting(e -> e.address().host()).containsExactly("10.0.0.2");
+        // The endpoint only the serving version has is still served: dropping the candidate leaves it alone.
+        assertThat(endpoint(serving, "10.0.0.2").isAvailable()).isTrue();
+
+        manager.activate(List.of(candidate));
+        assertThat(manager.cluster("a")).containsSame(candidate.cluster("a").orElseThrow());
+        assertThat(manager.cluster("b")).isPresent();
+    }
+
+    @Test
+    void twoServingSets_shareEndpointState_andFailOverWithinTheirOwnVersion() {
+        ClusterSet baseline = manager.prepare(Map.of(
+                "a", TestClusters.config("a").endpoint("10.0.0.1", 80).failover("b").build(),
+                "b", TestClusters.config("b").endpoint("10.0.1.1", 80).build()));
+        manager.activate(List.of(baseline));
+        // A release prepares its canary while the baseline serves, so their common endpoints are one state.
+        ClusterSet canary = manager.prepare(Map.of(
+                "a", TestClusters.config("a").endpoint("10.0.0.1", 80).failover("c").build(),
+                "c", TestClusters.config("c").endpoint("10.0.2.1", 80).build()));
+        manager.activate(List.of(baseline, canary));
+        assertThat(manager.cluster("a")).containsSame(baseline.cluster("a").orElseThrow());
+
+        Endpoint viaCanary = canary.cluster("a").orElseThrow().endpoints().get(0);
+        for (int i = 0; i < 3; i++) {
+            viaCanary.onFailure(FailureKind.CONNECT_FAILED);
+        }
+        // Both generations of "a" see the ejection at once, and each fails over within its own version.
+        Pick fromBaseline = baseline.cluster("a").orElseThrow().pick("").orElseThrow();
+        Pick fromCanary = canary.cluster("a").orElseThrow().pick("").orElseThrow();
+        assertThat(fromBaseline.cluster().name()).isEqualTo("b");
+        assertThat(fromCanary.cluster().name()).isEqualTo("c");
+
+        // Promoting the canary alone retires what only the baseline had.
+        manager.activate(List.of(canary));
+        assertThat(manager.cluster("b")).isEmpty();
+        assertThat(manager.cluster("c")).isPresent();
+        ticker.advance(Duration.ofSeconds(10));
+        assertThat(canary.cluster("a").orElseThrow().pick("").orElseThrow().cluster().name()).isEqualTo("a");
+    }
+
+    @Test
     void apply_keepsEjectionsOfUnchangedEndpoints() {
         ClusterConfig config = TestClusters.config("a").endpoint("10.0.0.1", 80).endpoint("10.0.0.2", 80).build();
         apply(config);

@@ -57,7 +57,7 @@ class BalancerTest {
     @Test
     void weighted_hugeWeights_scheduleStaysBoundedAndRatiosHold() {
         List<Endpoint> eps = TestClusters.endpoints(1_000_000, 2_000_001);
-        Endpoint[] schedule = SmoothWeightedBalancer.build(eps);
+        Target[] schedule = SmoothWeightedBalancer.build(eps); // the schedule is typed by erasure: read it as Target[]
         assertThat(schedule.length).isLessThanOrEqualTo(SmoothWeightedBalancer.MAX_CYCLE);
         long first = java.util.Arrays.stream(schedule).filter(e -> e.equals(eps.get(0))).count();
         assertThat((double) first / schedule.length).isCloseTo(1.0 / 3, org.assertj.core.data.Offset.offset(0.001));
