@@ -88,8 +88,8 @@ public class PolicyBench {
         Ticker fast = () -> System.nanoTime() << 6;
         auth = AuthService.builder(config.auth()).build();
         limiter = RateLimiter.local(config.rateLimiting(), fast);
-        authFilter = AuthFilter.create(auth, routes.stream().map(RouteConfig::auth).toList(), config.auth(),
-                new GatewayMetrics());
+        authFilter = AuthFilter.create(auth, auth.prepare(config.auth()),
+                routes.stream().map(RouteConfig::auth).toList(), new GatewayMetrics());
         rateLimitFilter = RateLimitFilter.create(limiter, limits, Phase.AFTER_AUTH);
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/policy/small");
         request.headers().set("Host", "127.0.0.1:18080");
@@ -195,8 +195,8 @@ public class PolicyBench {
         }
 
         @Override
-        public RouteConfig route() {
-            return route;
+        public String routeId() {
+            return route.id();
         }
 
         @Override
