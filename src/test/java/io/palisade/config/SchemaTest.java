@@ -20,6 +20,7 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The shipped schema (for editors) and the loader (authoritative) agree on the example and on common mistakes. */
@@ -82,6 +83,13 @@ class SchemaTest {
 
         assertThat(schemaErrors(yaml)).isEmpty();
         assertThat(ConfigLoader.parse(yaml, "configuration.md").clusters()).containsOnlyKeys("orders", "orders-eu");
+    }
+
+    /** An editor with the schema agrees with the loader on every example a reader may copy from the docs. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.palisade.config.ExamplesTest#docsYamlBlocks")
+    void everyYamlBlockInTheDocs_validatesAgainstTheSchema(String where, String yaml) throws Exception {
+        assertThat(schemaErrors(yaml)).as(where).isEmpty();
     }
 
     @Test
