@@ -153,7 +153,8 @@ public final class ConfigLoader {
      * words (split at {@code _}, {@code -} and case changes) include secret, password, passwd, token, sha256,
      * authorization, credential(s), private key or api key(s), e.g. {@code client_secret}, {@code api_keys},
      * {@code X-Api-Key}, {@code bearerToken}. Lists and mappings under such a key keep their shape with every value
-     * replaced.
+     * replaced, except booleans and the {@code header} and {@code query} names of {@code auth.api_key}: where a key
+     * travels is no secret.
      */
     public static JsonNode redacted(JsonNode raw) {
         return Redaction.redact(raw);
