@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -50,7 +51,7 @@ import java.util.Set;
  *       max_body from the server, require_body false</td></tr>
  *   <tr><td>{@code server.limits}</td><td>max_header_bytes 16KiB, max_uri_bytes 8KiB, max_body 10MiB,
  *       header_read_timeout 10s, client_idle 60s, max_connections 10000</td></tr>
- *   <tr><td>{@code server}</td><td>worker_threads 0 (one per core), drain_timeout 30s</td></tr>
+ *   <tr><td>{@code server}</td><td>worker_threads 0 (one per core), drain_timeout 30s, request_id keep</td></tr>
  *   <tr><td>{@code access_log}</td><td>enabled, target {@code stdout}</td></tr>
  * </table>
  *
@@ -263,11 +264,13 @@ public final class ConfigLoader {
         if (!node.expectObject()) {
             return new ServerConfig(DEFAULT_LIMITS, 0, DEFAULT_DRAIN);
         }
-        node.rejectUnknown(Set.of("limits", "worker_threads", "drain_timeout"));
+        node.rejectUnknown(Set.of("limits", "worker_threads", "drain_timeout", "request_id"));
         ServerLimits limits = serverLimits(node.get("limits"));
         int workerThreads = node.get("worker_threads").intValue(0, 0, 1024);
         Duration drain = node.get("drain_timeout").duration(DEFAULT_DRAIN, MAX_DURATION);
-        return new ServerConfig(limits, workerThreads, drain);
+        ServerConfig.RequestIdPolicy requestId = ServerConfig.RequestIdPolicy.valueOf(node.get("request_id")
+                .oneOf("keep", List.of("keep", "generate")).toUpperCase(Locale.ROOT));
+        return new ServerConfig(limits, workerThreads, drain, requestId);
     }
 
     private static ServerLimits serverLimits(ConfigNode node) {

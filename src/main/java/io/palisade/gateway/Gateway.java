@@ -224,7 +224,7 @@ public final class Gateway implements AutoCloseable {
                 // setting it again costs a system call per connection.
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .childHandler(new GatewayChannelInitializer(() -> runtime.snapshot().config().server().limits(),
+                .childHandler(new GatewayChannelInitializer(() -> runtime.snapshot().config().server(),
                         runtime, connectionLimiter, kind -> metrics.rejected(kind.code())));
     }
 

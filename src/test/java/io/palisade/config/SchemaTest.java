@@ -228,6 +228,9 @@ class SchemaTest {
             // zero and unitless durations
             "server: { drain_timeout: 0s }\n" + ConfigLoaderTest.MINIMAL,
             "server: { drain_timeout: 30 }\n" + ConfigLoaderTest.MINIMAL,
+            // request ids are kept or generated, nothing else
+            "server: { request_id: trust }\n" + ConfigLoaderTest.MINIMAL,
+            "server: { request_id: true }\n" + ConfigLoaderTest.MINIMAL,
             // bad addresses
             "admin: { address: \"127.0.0.1:70000\" }\n" + ConfigLoaderTest.MINIMAL,
             "listeners: { http: { address: \"::1:80\" } }\n" + ConfigLoaderTest.MINIMAL,

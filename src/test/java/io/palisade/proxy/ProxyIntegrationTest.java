@@ -149,6 +149,28 @@ class ProxyIntegrationTest {
     }
 
     @Test
+    void requestIdGenerate_replacesTheClientsId_andTheForwardingHeadersAreAsDocumented() {
+        TestUpstream up = upstream("a");
+        GatewayFixture gw = gateway("server: { request_id: generate }\n"
+                + oneRoute("\"" + up.address() + "\"", "", ""));
+
+        HttpResponse<String> r = gw.get("/hello", "X-Request-Id", "req-123", "X-Forwarded-For", "203.0.113.7",
+                "X-Forwarded-Proto", "https", "X-Forwarded-Host", "spoofed.example");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        TestUpstream.Received seen = up.received().get(0);
+        assertThat(seen.headers().get("x-request-id")).matches("[0-9a-f]{16}");
+        assertThat(r.headers().firstValue("x-request-id")).contains(seen.headers().get("x-request-id"));
+        // docs/configuration.md, "Headers": the client's X-Forwarded-For is kept and the client address appended;
+        // -Proto and -Host are the gateway's own.
+        assertThat(seen.headers().get("x-forwarded-for")).isEqualTo("203.0.113.7, 127.0.0.1");
+        assertThat(seen.headers().get("x-forwarded-proto")).isEqualTo("http");
+        assertThat(seen.headers().get("x-forwarded-host")).startsWith("127.0.0.1:");
+        HttpResponse<String> invalid = gw.get("/hello", "X-Request-Id", "bad id");
+        assertThat(invalid.headers().firstValue("x-request-id").orElseThrow()).matches("[0-9a-f]{16}");
+    }
+
+    @Test
     void continuesIncomingTrace_withNewSpan() {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.palisade.config.ServerConfig;
 import io.palisade.config.ServerLimits;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.GatewayException;
@@ -175,6 +176,25 @@ class RequestValidatorTest {
         assertThat(r.requestIdInBody()).isEqualTo("client-7");
         assertThat(r.headers().get("x-request-id")).isEqualTo("client-7");
         ch2.finishAndReleaseAll();
+    }
+
+    @Test
+    void requestIdGenerate_replacesEvenAValidClientId_andErrorsCarryTheGeneratedOne() {
+        EmbeddedChannel ch = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS), ProtocolHandlers.requestValidator(
+                LIMITS, ServerConfig.RequestIdPolicy.GENERATE, kind -> { }), proxy);
+        ch.writeInbound(bytes("GET /1 HTTP/1.1\r\nHost: a\r\nX-Request-Id: abc-1.2:3_4\r\n\r\n"));
+        assertThat(proxy.seen.get(0)).matches("head GET /1 id=[0-9a-f]{16}");
+        ch.finishAndReleaseAll();
+
+        proxy = new TerminalHandler();
+        EmbeddedChannel refused = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS),
+                ProtocolHandlers.requestValidator(LIMITS, ServerConfig.RequestIdPolicy.GENERATE, kind -> { }), proxy);
+        refused.writeInbound(bytes("GET / HTTP/1.1\r\nX-Request-Id: client-7\r\n\r\n"));
+        ParsedResponse r = responses(refused).get(0);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.requestIdInBody()).matches("[0-9a-f]{16}");
+        assertThat(r.headers().get("x-request-id")).isEqualTo(r.requestIdInBody());
+        refused.finishAndReleaseAll();
     }
 
     @Test
