@@ -21,6 +21,8 @@ public final class GatewaySnapshot {
     private final IdentityHashMap<RouteConfig, RouteRuntime> byConfig = new IdentityHashMap<>();
     private final RouteRuntime unmatched;
     private final GatewayFilter[] filters;
+    /** {@code auth.api_key.query}, whose values the access log hides; null when keys are not read from the query. */
+    private final String apiKeyQueryParam;
 
     private GatewaySnapshot(GatewayConfig config, List<GatewayFilter> filters, GatewayMetrics metrics) {
         this.config = config;
@@ -37,6 +39,7 @@ public final class GatewaySnapshot {
         this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), metrics.route(RouteConfig.unmatched().id()),
                 serverMax, false, 0, Optional.empty());
         this.filters = filters.toArray(GatewayFilter[]::new);
+        this.apiKeyQueryParam = config.auth().apiKey().query().orElse(null);
     }
 
     /**
@@ -65,6 +68,10 @@ public final class GatewaySnapshot {
 
     GatewayFilter[] filters() {
         return filters;
+    }
+
+    String apiKeyQueryParam() {
+        return apiKeyQueryParam;
     }
 
     /** A route with what the hot path needs resolved. */

@@ -91,6 +91,48 @@ class ProxyIntegrationTest {
         }
     }
 
+    @Test
+    void accessLog_leavesOutWhatDoesNotApply_andRedactsTheApiKeyQueryParameter() throws Exception {
+        TestUpstream up = upstream("a");
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("palisade-access", ".log");
+        try {
+            GatewayFixture gw = gateway("access_log: { enabled: true, target: \"" + log + "\" }\n"
+                    + "auth: { api_key: { header: X-Api-Key, query: api_key } }\n" + """
+                    clusters:
+                      app: { endpoints: [ "%s" ] }
+                    routes:
+                      - match: { path_prefix: /app }
+                        cluster: app
+                    """.formatted(up.address()));
+            assertThat(gw.get("/app/x?api_key=pk_leaked&page=2", "X-Request-Id", "proxied").statusCode())
+                    .isEqualTo(200);
+            assertThat(gw.get("/nowhere?api_key=pk_leaked", "X-Request-Id", "refused").statusCode()).isEqualTo(404);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> java.nio.file.Files.readAllLines(log).size() == 2);
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> byId = new java.util.HashMap<>();
+            for (String text : java.nio.file.Files.readAllLines(log)) {
+                assertThat(text).doesNotContain("pk_leaked");
+                com.fasterxml.jackson.databind.JsonNode line = json.readTree(text);
+                byId.put(line.get("request_id").asText(), line);
+            }
+            com.fasterxml.jackson.databind.JsonNode proxied = byId.get("proxied");
+            assertThat(proxied.get("path").asText()).isEqualTo("/app/x?api_key=<redacted>&page=2");
+            assertThat(proxied.get("cluster").asText()).isEqualTo("app");
+            assertThat(proxied.get("endpoint").asText()).isEqualTo(up.address());
+            com.fasterxml.jackson.databind.JsonNode refused = byId.get("refused");
+            assertThat(refused.get("status").asInt()).isEqualTo(404);
+            assertThat(refused.get("path").asText()).isEqualTo("/nowhere?api_key=<redacted>");
+            assertThat(refused.has("cluster")).as("no cluster was picked: left out, like consumer").isFalse();
+            assertThat(refused.has("endpoint")).isFalse();
+            assertThat(refused.has("consumer")).isFalse();
+            assertThat(up.received().get(0).uri()).as("the upstream URI is not the log's business")
+                    .isEqualTo("/app/x?api_key=pk_leaked&page=2");
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
+        }
+    }
+
     private static double gauge(GatewayFixture gw, String series) {
         for (String line : gw.admin("GET", "/metrics").body().split("\n")) {
             if (line.startsWith(series + " ")) {
