@@ -312,7 +312,10 @@ public final class Gateway implements AutoCloseable {
         return ReloadResult.applied(next.config().version());
     }
 
-    /** Sockets and threads are set up once; changing them needs a restart, and a reload says so instead. */
+    /**
+     * Sockets, threads, the listeners' connection caps and the access log's writer are set up once; changing them
+     * needs a restart, and a reload says so instead of reporting a change it did not make.
+     */
     private static List<String> restartOnlyChanges(GatewayConfig now, GatewayConfig next) {
         List<String> errors = new ArrayList<>();
         if (!now.listeners().equals(next.listeners())) {
@@ -323,6 +326,12 @@ public final class Gateway implements AutoCloseable {
         }
         if (now.server().workerThreads() != next.server().workerThreads()) {
             errors.add("server.worker_threads: changed (expected: unchanged on reload; restart to change it)");
+        }
+        if (now.server().limits().maxConnections() != next.server().limits().maxConnections()) {
+            errors.add("server.limits.max_connections: changed (expected: unchanged on reload; restart to change it)");
+        }
+        if (!now.accessLog().equals(next.accessLog())) {
+            errors.add("access_log: changed (expected: unchanged on reload; restart to change the access log)");
         }
         return errors;
     }

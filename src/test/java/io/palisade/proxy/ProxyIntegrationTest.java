@@ -667,6 +667,38 @@ class ProxyIntegrationTest {
         assertThat(viaAdmin.body()).contains("timeouts.request");
     }
 
+    /** docs/configuration.md marks these keys "restart": a reload that changes one is refused whole, with 422. */
+    @Test
+    void reload_thatChangesARestartOnlyKey_isRefusedWith422_andTheLiveConfigKeepsServing() {
+        TestUpstream a = upstream("a");
+        TestUpstream b = upstream("b");
+        String live = oneRoute("\"" + a.address() + "\"", "", "");
+        GatewayFixture gw = gateway(live);
+        String next = oneRoute("\"" + b.address() + "\"", "", "");
+        java.util.Map<String, String> changes = new java.util.LinkedHashMap<>();
+        changes.put("listeners: { http: { address: 127.0.0.1:1 } }\n",
+                "listeners: changed (expected: unchanged on reload; restart to change listeners)");
+        changes.put("admin: { address: 127.0.0.1:1 }\n",
+                "admin: changed (expected: unchanged on reload; restart to change the admin address)");
+        changes.put("server: { worker_threads: 3 }\n",
+                "server.worker_threads: changed (expected: unchanged on reload; restart to change it)");
+        changes.put("server: { limits: { max_connections: 5 } }\n",
+                "server.limits.max_connections: changed (expected: unchanged on reload; restart to change it)");
+        changes.put("access_log: { enabled: true }\n",
+                "access_log: changed (expected: unchanged on reload; restart to change the access log)");
+        for (var change : changes.entrySet()) {
+            var refused = gw.reload(change.getKey() + next);
+            assertThat(refused.applied()).as(change.getKey()).isFalse();
+            assertThat(refused.errors()).as(change.getKey()).containsExactly(change.getValue());
+            HttpResponse<String> viaAdmin = gw.admin("POST", "/config/reload");
+            assertThat(viaAdmin.statusCode()).as(change.getKey()).isEqualTo(422);
+            assertThat(viaAdmin.body()).as(change.getKey()).contains(change.getValue()).contains("\"applied\" : false");
+            assertThat(gw.get("/").headers().firstValue("x-upstream")).as(change.getKey()).contains("a");
+        }
+        assertThat(gw.reload(next).applied()).as("the same file without the restart-only change").isTrue();
+        assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("b");
+    }
+
     @Test
     void reload_letsInFlightRequestsFinishOnTheirSnapshot() {
         TestUpstream a = upstream("a").behave(new TestUpstream.Respond(200, "from-a", 300));
