@@ -131,8 +131,7 @@ public final class Gateway implements AutoCloseable {
         this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
         try {
             bindListeners(cfg);
-            this.admin = AdminServer.start(cfg.admin().address(), adminGroup, transport.serverChannel(),
-                    new Backend());
+            this.admin = startAdmin(cfg.admin().address());
         } catch (RuntimeException | InterruptedException e) {
             shutdownGroups();
             throw e;
@@ -161,9 +160,28 @@ public final class Gateway implements AutoCloseable {
     private void bindListeners(GatewayConfig cfg) throws InterruptedException {
         for (ListenerConfig l : cfg.listeners()) {
             InetSocketAddress address = new InetSocketAddress(l.address().host(), l.address().port());
+            String what = "listener " + l.name() + " " + l.address();
             Optional<ChannelOption<Boolean>> reusePort = transport.reusePort();
-            int port = reusePort.isPresent() ? bindPerLoop(address, reusePort.get()) : bindWithAcceptor(address);
+            int port = reusePort.isPresent() ? bindPerLoop(what, address, reusePort.get())
+                    : bindWithAcceptor(what, address);
             listenerPorts.put(l.name(), port);
+        }
+    }
+
+    /**
+     * The admin port, refused with its address like a listener's when it is taken (rather than Netty's bind
+     * exception, which names neither).
+     */
+    private AdminServer startAdmin(Address address) throws InterruptedException {
+        String what = "admin " + address;
+        if (address.port() != 0) {
+            ensurePortFree(what, new InetSocketAddress(address.host(), address.port()));
+        }
+        try {
+            return AdminServer.start(address, adminGroup, transport.serverChannel(), new Backend());
+        } catch (UncheckedIOException e) {
+            // Taken between the check and the bind.
+            throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());
         }
     }
 
@@ -173,14 +191,15 @@ public final class Gateway implements AutoCloseable {
      * another process holds is refused first, since SO_REUSEPORT would otherwise let two gateways of the same user
      * share it silently.
      */
-    private int bindPerLoop(InetSocketAddress address, ChannelOption<Boolean> reusePort) throws InterruptedException {
+    private int bindPerLoop(String what, InetSocketAddress address, ChannelOption<Boolean> reusePort)
+            throws InterruptedException {
         if (address.getPort() != 0) {
-            ensurePortFree(address);
+            ensurePortFree(what, address);
         }
         int port = address.getPort();
         for (EventExecutor executor : workers) {
             EventLoop loop = (EventLoop) executor;
-            Channel ch = bind(serverBootstrap(loop, loop).option(reusePort, true),
+            Channel ch = bind(what, serverBootstrap(loop, loop).option(reusePort, true),
                     new InetSocketAddress(address.getAddress(), port));
             port = ((InetSocketAddress) ch.localAddress()).getPort();
         }
@@ -188,28 +207,29 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** One acceptor thread handing connections to the event loops, where SO_REUSEPORT is not available (NIO). */
-    private int bindWithAcceptor(InetSocketAddress address) throws InterruptedException {
-        Channel ch = bind(serverBootstrap(acceptor, workers), address);
+    private int bindWithAcceptor(String what, InetSocketAddress address) throws InterruptedException {
+        Channel ch = bind(what, serverBootstrap(acceptor, workers), address);
         return ((InetSocketAddress) ch.localAddress()).getPort();
     }
 
-    private Channel bind(ServerBootstrap bootstrap, InetSocketAddress address) throws InterruptedException {
+    private Channel bind(String what, ServerBootstrap bootstrap, InetSocketAddress address)
+            throws InterruptedException {
         ChannelFuture bound = bootstrap.bind(address).await();
         if (!bound.isSuccess()) {
             Throwable cause = bound.cause();
             IOException io = cause instanceof IOException e ? e : new IOException(cause);
-            throw new UncheckedIOException("listener " + address + ": " + cause.getMessage(), io);
+            throw new UncheckedIOException(what + ": " + cause.getMessage(), io);
         }
         listeners.add(bound.channel());
         return bound.channel();
     }
 
-    private static void ensurePortFree(InetSocketAddress address) {
+    private static void ensurePortFree(String what, InetSocketAddress address) {
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
             probe.bind(address);
         } catch (IOException e) {
-            throw new UncheckedIOException("listener " + address + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(what + ": " + e.getMessage(), e);
         }
     }
 
