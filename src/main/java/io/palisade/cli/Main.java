@@ -19,11 +19,7 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        int code = commandLine().execute(args);
-        // After a served run the JVM is already shutting down (SIGTERM); System.exit would wait on its own hooks.
-        if (!RunCommand.keepsRunning()) {
-            System.exit(code);
-        }
+        System.exit(commandLine().execute(args));
     }
 
     /** The command line {@link #main} executes; tests run it in-process with their own output streams. */

@@ -361,8 +361,18 @@ public final class Gateway implements AutoCloseable {
      */
     @Override
     public void close() {
+        stop();
+    }
+
+    /**
+     * {@link #close()}, telling how the drain went: what {@code palisade run} exits with on SIGTERM.
+     *
+     * @return true when every request in flight finished within {@code server.drain_timeout} (or the gateway was
+     *         already closed); false when the timeout passed and the requests still in flight were cut
+     */
+    public boolean stop() {
         if (closed) {
-            return;
+            return true;
         }
         closed = true;
         ready = false;
@@ -379,8 +389,9 @@ public final class Gateway implements AutoCloseable {
                 break;
             }
         }
-        if (runtime.inflight() > 0) {
-            log.warn("drain timeout: closing with {} requests in flight", runtime.inflight());
+        long cut = runtime.inflight();
+        if (cut > 0) {
+            log.warn("drain timeout: closing with {} requests in flight", cut);
         }
         lagMonitor.stop();
         admin.close();
@@ -391,6 +402,7 @@ public final class Gateway implements AutoCloseable {
         shutdownGroups();
         control.shutdownNow();
         log.info("palisade stopped");
+        return cut == 0;
     }
 
     private void shutdownGroups() {
