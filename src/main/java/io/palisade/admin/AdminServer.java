@@ -2,6 +2,7 @@ package io.palisade.admin;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -11,6 +12,8 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.palisade.config.Address;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 
@@ -32,6 +35,7 @@ public final class AdminServer implements AutoCloseable {
         this.channel = channel;
     }
 
+    /** @throws UncheckedIOException when the address cannot be bound (in use, not local) */
     public static AdminServer start(Address address, EventLoopGroup group,
                                     Class<? extends ServerSocketChannel> channelClass, AdminBackend backend)
             throws InterruptedException {
@@ -50,8 +54,12 @@ public final class AdminServer implements AutoCloseable {
                                 .addLast("admin", new AdminHandler(backend));
                     }
                 });
-        Channel ch = b.bind(new InetSocketAddress(address.host(), address.port())).sync().channel();
-        return new AdminServer(ch);
+        ChannelFuture bound = b.bind(new InetSocketAddress(address.host(), address.port())).await();
+        if (!bound.isSuccess()) {
+            Throwable cause = bound.cause();
+            throw new UncheckedIOException(cause instanceof IOException e ? e : new IOException(cause));
+        }
+        return new AdminServer(bound.channel());
     }
 
     public int port() {

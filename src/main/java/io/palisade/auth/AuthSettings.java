@@ -171,6 +171,11 @@ public final class AuthSettings {
         this.external = Map.copyOf(external);
     }
 
+    /** Whether {@code id} may name a consumer ({@code consumers.<id>}), as the loader checks it. */
+    public static boolean isConsumerId(String id) {
+        return Names.ID.matcher(id).matches();
+    }
+
     /** No consumers, no JWT or external providers; API keys read from {@code X-Api-Key}. */
     public static AuthSettings empty() {
         return EMPTY;

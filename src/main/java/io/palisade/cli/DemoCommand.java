@@ -47,7 +47,6 @@ final class DemoCommand implements Callable<Integer> {
         DemoUpstream demo = new DemoUpstream(endpoints);
         Runtime.getRuntime().addShutdownHook(new Thread(demo::close));
         System.out.println("demo upstreams listening on " + endpoints);
-        RunCommand.serve(Gateway.start(file));
-        return 0;
+        return RunCommand.serve(Gateway.start(file));
     }
 }

@@ -5,9 +5,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code palisade run | validate | demo | demo-upstream | keys}: the one entry point of the launcher script.
+ * {@code palisade run | validate | demo | demo-upstream | keys}: the one entry point of the launcher script. Every
+ * command answers {@code --help}; a missing or unknown command or option is a usage error (exit 2).
  */
-@Command(name = "palisade", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "palisade", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+        versionProvider = Main.Version.class,
         description = "Palisade API gateway.",
         subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, DemoUpstreamCommand.class,
                 KeysCommand.class,
@@ -17,16 +19,17 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        int code = new CommandLine(new Main()).execute(args);
-        // After a served run the JVM is already shutting down (SIGTERM); System.exit would wait on its own hooks.
-        if (!RunCommand.keepsRunning()) {
-            System.exit(code);
-        }
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line {@link #main} executes; tests run it in-process with their own output streams. */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main());
     }
 
     @Override
     public void run() {
-        spec.commandLine().usage(System.out);
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand");
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -66,7 +67,7 @@ import java.util.Set;
  *       max_body from the server, require_body false</td></tr>
  *   <tr><td>{@code server.limits}</td><td>max_header_bytes 16KiB, max_uri_bytes 8KiB, max_body 10MiB,
  *       header_read_timeout 10s, client_idle 60s, max_connections 10000</td></tr>
- *   <tr><td>{@code server}</td><td>worker_threads 0 (one per core), drain_timeout 30s</td></tr>
+ *   <tr><td>{@code server}</td><td>worker_threads 0 (one per core), drain_timeout 30s, request_id keep</td></tr>
  *   <tr><td>{@code access_log}</td><td>enabled, target {@code stdout}</td></tr>
  * </table>
  *
@@ -169,7 +170,8 @@ public final class ConfigLoader {
      * words (split at {@code _}, {@code -} and case changes) include secret, password, passwd, token, sha256,
      * authorization, credential(s), private key or api key(s), e.g. {@code client_secret}, {@code api_keys},
      * {@code X-Api-Key}, {@code bearerToken}. Lists and mappings under such a key keep their shape with every value
-     * replaced.
+     * replaced, except booleans and the {@code header} and {@code query} names of {@code auth.api_key}: where a key
+     * travels is no secret.
      */
     public static JsonNode redacted(JsonNode raw) {
         return Redaction.redact(raw);
@@ -278,11 +280,13 @@ public final class ConfigLoader {
         if (!node.expectObject()) {
             return new ServerConfig(DEFAULT_LIMITS, 0, DEFAULT_DRAIN);
         }
-        node.rejectUnknown(Set.of("limits", "worker_threads", "drain_timeout"));
+        node.rejectUnknown(Set.of("limits", "worker_threads", "drain_timeout", "request_id"));
         ServerLimits limits = serverLimits(node.get("limits"));
         int workerThreads = node.get("worker_threads").intValue(0, 0, 1024);
         Duration drain = node.get("drain_timeout").duration(DEFAULT_DRAIN, MAX_DURATION);
-        return new ServerConfig(limits, workerThreads, drain);
+        ServerConfig.RequestIdPolicy requestId = ServerConfig.RequestIdPolicy.valueOf(node.get("request_id")
+                .oneOf("keep", List.of("keep", "generate")).toUpperCase(Locale.ROOT));
+        return new ServerConfig(limits, workerThreads, drain, requestId);
     }
 
     private static ServerLimits serverLimits(ConfigNode node) {

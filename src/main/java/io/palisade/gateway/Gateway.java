@@ -132,8 +132,7 @@ public final class Gateway implements AutoCloseable {
         this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
         try {
             bindListeners(cfg);
-            this.admin = AdminServer.start(cfg.admin().address(), adminGroup, transport.serverChannel(),
-                    new Backend());
+            this.admin = startAdmin(cfg.admin().address());
         } catch (RuntimeException | InterruptedException e) {
             shutdownGroups();
             throw e;
@@ -162,9 +161,28 @@ public final class Gateway implements AutoCloseable {
     private void bindListeners(GatewayConfig cfg) throws InterruptedException {
         for (ListenerConfig l : cfg.listeners()) {
             InetSocketAddress address = new InetSocketAddress(l.address().host(), l.address().port());
+            String what = "listener " + l.name() + " " + l.address();
             Optional<ChannelOption<Boolean>> reusePort = transport.reusePort();
-            int port = reusePort.isPresent() ? bindPerLoop(address, reusePort.get()) : bindWithAcceptor(address);
+            int port = reusePort.isPresent() ? bindPerLoop(what, address, reusePort.get())
+                    : bindWithAcceptor(what, address);
             listenerPorts.put(l.name(), port);
+        }
+    }
+
+    /**
+     * The admin port, refused with its address like a listener's when it is taken (rather than Netty's bind
+     * exception, which names neither).
+     */
+    private AdminServer startAdmin(Address address) throws InterruptedException {
+        String what = "admin " + address;
+        if (address.port() != 0) {
+            ensurePortFree(what, new InetSocketAddress(address.host(), address.port()));
+        }
+        try {
+            return AdminServer.start(address, adminGroup, transport.serverChannel(), new Backend());
+        } catch (UncheckedIOException e) {
+            // Taken between the check and the bind.
+            throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());
         }
     }
 
@@ -174,14 +192,15 @@ public final class Gateway implements AutoCloseable {
      * another process holds is refused first, since SO_REUSEPORT would otherwise let two gateways of the same user
      * share it silently.
      */
-    private int bindPerLoop(InetSocketAddress address, ChannelOption<Boolean> reusePort) throws InterruptedException {
+    private int bindPerLoop(String what, InetSocketAddress address, ChannelOption<Boolean> reusePort)
+            throws InterruptedException {
         if (address.getPort() != 0) {
-            ensurePortFree(address);
+            ensurePortFree(what, address);
         }
         int port = address.getPort();
         for (EventExecutor executor : workers) {
             EventLoop loop = (EventLoop) executor;
-            Channel ch = bind(serverBootstrap(loop, loop).option(reusePort, true),
+            Channel ch = bind(what, serverBootstrap(loop, loop).option(reusePort, true),
                     new InetSocketAddress(address.getAddress(), port));
             port = ((InetSocketAddress) ch.localAddress()).getPort();
         }
@@ -189,28 +208,29 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** One acceptor thread handing connections to the event loops, where SO_REUSEPORT is not available (NIO). */
-    private int bindWithAcceptor(InetSocketAddress address) throws InterruptedException {
-        Channel ch = bind(serverBootstrap(acceptor, workers), address);
+    private int bindWithAcceptor(String what, InetSocketAddress address) throws InterruptedException {
+        Channel ch = bind(what, serverBootstrap(acceptor, workers), address);
         return ((InetSocketAddress) ch.localAddress()).getPort();
     }
 
-    private Channel bind(ServerBootstrap bootstrap, InetSocketAddress address) throws InterruptedException {
+    private Channel bind(String what, ServerBootstrap bootstrap, InetSocketAddress address)
+            throws InterruptedException {
         ChannelFuture bound = bootstrap.bind(address).await();
         if (!bound.isSuccess()) {
             Throwable cause = bound.cause();
             IOException io = cause instanceof IOException e ? e : new IOException(cause);
-            throw new UncheckedIOException("listener " + address + ": " + cause.getMessage(), io);
+            throw new UncheckedIOException(what + ": " + cause.getMessage(), io);
         }
         listeners.add(bound.channel());
         return bound.channel();
     }
 
-    private static void ensurePortFree(InetSocketAddress address) {
+    private static void ensurePortFree(String what, InetSocketAddress address) {
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
             probe.bind(address);
         } catch (IOException e) {
-            throw new UncheckedIOException("listener " + address + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(what + ": " + e.getMessage(), e);
         }
     }
 
@@ -225,7 +245,7 @@ public final class Gateway implements AutoCloseable {
                 // setting it again costs a system call per connection.
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .childHandler(new GatewayChannelInitializer(() -> runtime.snapshot().serverLimits(),
+                .childHandler(new GatewayChannelInitializer(() -> runtime.snapshot().server(),
                         runtime, connectionLimiter, kind -> metrics.rejected(kind.code())));
     }
 
@@ -321,7 +341,7 @@ public final class Gateway implements AutoCloseable {
         ClusterSet set = clusters.prepare(cfg.clusters());
         FilterChainFactory.Policy policy = filterFactory.prepare(cfg);
         GatewaySnapshot snapshot = GatewaySnapshot.build(new GatewaySnapshot.Parts(cfg.version(), cfg.routes(), set,
-                cfg.server().limits(), policy.filters()), metrics);
+                cfg.server(), policy.filters(), cfg.auth().apiKey().query()), metrics);
         return new Candidate(loaded, set, policy, snapshot);
     }
 
@@ -347,7 +367,10 @@ public final class Gateway implements AutoCloseable {
         live = primary.loaded();
     }
 
-    /** Sockets and threads are set up once; changing them needs a restart, and a reload says so instead. */
+    /**
+     * Sockets, threads, the listeners' connection caps and the access log's writer are set up once; changing them
+     * needs a restart, and a reload says so instead of reporting a change it did not make.
+     */
     private static List<String> restartOnlyChanges(GatewayConfig now, GatewayConfig next) {
         List<String> errors = new ArrayList<>();
         if (!now.listeners().equals(next.listeners())) {
@@ -359,6 +382,12 @@ public final class Gateway implements AutoCloseable {
         if (now.server().workerThreads() != next.server().workerThreads()) {
             errors.add("server.worker_threads: changed (expected: unchanged on reload; restart to change it)");
         }
+        if (now.server().limits().maxConnections() != next.server().limits().maxConnections()) {
+            errors.add("server.limits.max_connections: changed (expected: unchanged on reload; restart to change it)");
+        }
+        if (!now.accessLog().equals(next.accessLog())) {
+            errors.add("access_log: changed (expected: unchanged on reload; restart to change the access log)");
+        }
         return errors;
     }
 
@@ -367,8 +396,18 @@ public final class Gateway implements AutoCloseable {
      */
     @Override
     public void close() {
+        stop();
+    }
+
+    /**
+     * {@link #close()}, telling how the drain went: what {@code palisade run} exits with on SIGTERM.
+     *
+     * @return true when every request in flight finished within {@code server.drain_timeout} (or the gateway was
+     *         already closed); false when the timeout passed and the requests still in flight were cut
+     */
+    public boolean stop() {
         if (closed) {
-            return;
+            return true;
         }
         closed = true;
         ready = false;
@@ -385,8 +424,9 @@ public final class Gateway implements AutoCloseable {
                 break;
             }
         }
-        if (runtime.inflight() > 0) {
-            log.warn("drain timeout: closing with {} requests in flight", runtime.inflight());
+        long cut = runtime.inflight();
+        if (cut > 0) {
+            log.warn("drain timeout: closing with {} requests in flight", cut);
         }
         lagMonitor.stop();
         admin.close();
@@ -397,6 +437,7 @@ public final class Gateway implements AutoCloseable {
         shutdownGroups();
         control.shutdownNow();
         log.info("palisade stopped");
+        return cut == 0;
     }
 
     private void shutdownGroups() {

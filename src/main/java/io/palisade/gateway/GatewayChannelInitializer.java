@@ -3,6 +3,7 @@ package io.palisade.gateway;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import io.palisade.server.ServerConfig;
 import io.palisade.server.ServerLimits;
 import io.palisade.error.ErrorKind;
 import io.palisade.proxy.ProxyRuntime;
@@ -21,18 +22,18 @@ import java.util.function.Supplier;
  *                                  size caps)     idle close)            Host, ids, 4xx)       upstream)
  * </pre>
  *
- * Limits are read from the live snapshot when a connection is accepted, so a reload's new limits apply to new
- * connections.
+ * Limits and the request id policy are read from the live snapshot when a connection is accepted, so a reload's
+ * new settings apply to new connections.
  */
 final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
-    private final Supplier<ServerLimits> limits;
+    private final Supplier<ServerConfig> server;
     private final ProxyRuntime runtime;
     private final ConnectionLimiter connectionLimiter;
     private final Consumer<ErrorKind> rejections;
 
-    GatewayChannelInitializer(Supplier<ServerLimits> limits, ProxyRuntime runtime,
+    GatewayChannelInitializer(Supplier<ServerConfig> server, ProxyRuntime runtime,
                               ConnectionLimiter connectionLimiter, Consumer<ErrorKind> rejections) {
-        this.limits = limits;
+        this.server = server;
         this.runtime = runtime;
         this.connectionLimiter = connectionLimiter;
         this.rejections = rejections;
@@ -40,12 +41,13 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        ServerLimits l = limits.get();
+        ServerConfig s = server.get();
+        ServerLimits l = s.limits();
         ChannelPipeline p = ch.pipeline();
         addConnectionLimit(p);
         addCodec(p, l);
         addTimeouts(p, l);
-        addRequestValidation(p, l);
+        addRequestValidation(p, s);
         addProxy(p);
     }
 
@@ -61,8 +63,9 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         p.addLast(ProtocolHandlers.HEADER_READ_TIMEOUT, ProtocolHandlers.headerReadTimeout(l));
     }
 
-    private void addRequestValidation(ChannelPipeline p, ServerLimits l) {
-        p.addLast(ProtocolHandlers.REQUEST_VALIDATOR, ProtocolHandlers.requestValidator(l, rejections));
+    private void addRequestValidation(ChannelPipeline p, ServerConfig s) {
+        p.addLast(ProtocolHandlers.REQUEST_VALIDATOR, ProtocolHandlers.requestValidator(s.limits(), s.requestId(),
+                rejections));
     }
 
     private void addProxy(ChannelPipeline p) {

@@ -20,6 +20,12 @@ final class Redaction {
             "token", "sha256", "authorization", "credential", "credentials", "apikey", "apikeys");
     /** Word pairs that do: api_key, private_key. */
     private static final Set<String> SECRET_PAIRS = Set.of("api key", "api keys", "private key", "private keys");
+    /**
+     * Fields that say where a secret travels, not what it is ({@code auth.api_key: { header: X-Api-Key, query:
+     * api_key }}): a header or parameter name is in every client's requests and in the docs, and an operator reading
+     * {@code /config} needs it.
+     */
+    private static final Set<String> NAME_FIELDS = Set.of("header", "query");
 
     private Redaction() {}
 
@@ -42,12 +48,17 @@ final class Redaction {
         return node.deepCopy();
     }
 
-    /** Keeps the shape (how many keys, which fields) and hides every value. */
+    /**
+     * Keeps the shape (how many keys, which fields) and hides every value but booleans (a flag such as
+     * {@code forward_credentials: true} holds no secret) and header or parameter names.
+     */
     private static JsonNode redactAll(JsonNode node) {
         if (node.isObject()) {
             ObjectNode out = JsonNodeFactory.instance.objectNode();
             for (Map.Entry<String, JsonNode> field : node.properties()) {
-                out.set(field.getKey(), redactAll(field.getValue()));
+                JsonNode value = field.getValue();
+                out.set(field.getKey(), NAME_FIELDS.contains(field.getKey()) && value.isTextual() ? value.deepCopy()
+                        : redactAll(value));
             }
             return out;
         }
@@ -58,7 +69,7 @@ final class Redaction {
             }
             return out;
         }
-        return node.isNull() || node.isMissingNode() ? node : REDACTED;
+        return node.isNull() || node.isMissingNode() || node.isBoolean() ? node : REDACTED;
     }
 
     static boolean isSecretKey(String key) {

@@ -2,6 +2,7 @@ package io.palisade.proxy;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.palisade.config.Address;
@@ -10,6 +11,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -175,11 +177,18 @@ public final class AccessLog implements AutoCloseable {
                 json.writeStringField("client", ex.clientIp());
                 json.writeStringField("method", ex.method());
                 json.writeFieldName("path");
-                string(ex.path(), ex.query());
+                string(ex.path(), ex.query(), ex.apiKeyQueryParam());
                 json.writeStringField("route", ex.routeId());
-                json.writeStringField("cluster", cluster);
-                json.writeFieldName("endpoint");
-                address(ex.endpointAddress());
+                // A field that does not apply to this request is left out, as consumer, attempts and
+                // upstream_failure are: a request refused before an upstream was picked has no cluster or endpoint.
+                if (!cluster.isEmpty()) {
+                    json.writeStringField("cluster", cluster);
+                }
+                Address endpoint = ex.endpointAddress();
+                if (endpoint != null) {
+                    json.writeFieldName("endpoint");
+                    address(endpoint);
+                }
                 String consumer = ex.consumerOrNull();
                 if (consumer != null) {
                     json.writeStringField("consumer", consumer);
@@ -297,13 +306,85 @@ public final class AccessLog implements AutoCloseable {
 
         /** {@code path} and, when not empty, {@code ?query}, as one JSON string. */
         final void string(String path, String query) throws IOException {
+            string(path, query, null);
+        }
+
+        /**
+         * {@code path} and, when not empty, {@code ?query}, as one JSON string, with the value of every
+         * {@code secretParam} parameter (names compared as the API key reader does: as written, or percent-decoded)
+         * replaced by {@code <redacted>}: an API key sent in the query must not end up in the log.
+         */
+        final void string(String path, String query, String secretParam) throws IOException {
             length = 0;
             add(path);
             if (!query.isEmpty()) {
                 add('?');
-                add(query);
+                if (secretParam == null || !mayName(query, secretParam)) {
+                    add(query);
+                } else {
+                    addRedacted(query, secretParam);
+                }
             }
             json.writeString(chars, 0, length);
+        }
+
+        /** Whether some parameter of {@code query} could be {@code name}: cheap, and false for almost every query. */
+        private static boolean mayName(String query, String name) {
+            return query.contains(name) || query.indexOf('%') >= 0 || query.indexOf('+') >= 0;
+        }
+
+        private void addRedacted(String query, String name) {
+            int start = 0;
+            while (start <= query.length()) {
+                int amp = query.indexOf('&', start);
+                int end = amp < 0 ? query.length() : amp;
+                int eq = query.indexOf('=', start);
+                int nameEnd = eq >= 0 && eq < end ? eq : end;
+                if (start > 0) {
+                    add('&');
+                }
+                if (nameMatches(query, start, nameEnd, name)) {
+                    add(query, start, nameEnd);
+                    if (nameEnd < end) {
+                        add("=<redacted>");
+                    }
+                } else {
+                    add(query, start, end);
+                }
+                if (amp < 0) {
+                    break;
+                }
+                start = amp + 1;
+            }
+        }
+
+        private static boolean nameMatches(String query, int from, int to, String name) {
+            if (to - from == name.length() && query.regionMatches(from, name, 0, name.length())) {
+                return true;
+            }
+            boolean escaped = false;
+            for (int i = from; i < to && !escaped; i++) {
+                char c = query.charAt(i);
+                escaped = c == '%' || c == '+';
+            }
+            if (!escaped) {
+                return false;
+            }
+            try {
+                return QueryStringDecoder.decodeComponent(query.substring(from, to), StandardCharsets.UTF_8)
+                        .equals(name);
+            } catch (IllegalArgumentException e) {
+                return false; // a malformed escape: the key reader would not take it for the name either
+            }
+        }
+
+        private void add(String s, int from, int to) {
+            int n = to - from;
+            if (length + n > chars.length) {
+                chars = Arrays.copyOf(chars, Math.max(chars.length * 2, length + n));
+            }
+            s.getChars(from, to, chars, length);
+            length += n;
         }
 
         /** An endpoint as {@code Address.toString()} writes it, or {@code null}. */

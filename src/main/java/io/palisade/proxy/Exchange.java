@@ -956,6 +956,11 @@ final class Exchange implements RequestContext {
         return upstreamFailureKind;
     }
 
+    /** The query parameter API keys are read from, whose values stay out of the access log; null when none. */
+    String apiKeyQueryParam() {
+        return snapshot.apiKeyQueryParam();
+    }
+
     long startNanos() {
         return startNanos;
     }

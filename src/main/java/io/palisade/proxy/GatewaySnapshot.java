@@ -3,7 +3,7 @@ package io.palisade.proxy;
 import io.palisade.filter.GatewayFilter;
 import io.palisade.upstream.ClusterConfig;
 import io.palisade.upstream.ClusterSet;
-import io.palisade.server.ServerLimits;
+import io.palisade.server.ServerConfig;
 import io.palisade.route.RouteConfig;
 import io.palisade.metrics.GatewayMetrics;
 import io.palisade.route.RouteTable;
@@ -21,19 +21,21 @@ import java.util.Optional;
  */
 public final class GatewaySnapshot {
     private final String version;
-    private final ServerLimits serverLimits;
+    private final ServerConfig server;
     private final ClusterSet clusters;
     private final RouteTable routes;
     private final IdentityHashMap<RouteConfig, RouteRuntime> byConfig = new IdentityHashMap<>();
     private final RouteRuntime unmatched;
     private final GatewayFilter[] filters;
+    /** {@code auth.api_key.query}, whose values the access log hides; null when keys are not read from the query. */
+    private final String apiKeyQueryParam;
 
     private GatewaySnapshot(Parts p, GatewayMetrics metrics) {
         this.version = p.version();
-        this.serverLimits = p.serverLimits();
+        this.server = p.server();
         this.clusters = p.clusters();
         this.routes = RouteTable.of(p.routes());
-        long serverMax = p.serverLimits().maxBody();
+        long serverMax = p.server().limits().maxBody();
         List<RouteConfig> rs = p.routes();
         for (int i = 0; i < rs.size(); i++) {
             RouteConfig r = rs.get(i);
@@ -45,6 +47,7 @@ public final class GatewaySnapshot {
         this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), metrics.route(RouteConfig.unmatched().id()),
                 serverMax, false, 0, Optional.empty());
         this.filters = p.filters().toArray(GatewayFilter[]::new);
+        this.apiKeyQueryParam = p.apiKeyQueryParam().orElse(null);
     }
 
     /**
@@ -54,9 +57,10 @@ public final class GatewaySnapshot {
      * @param clusters the version's clusters ({@code ClusterManager.prepare}); every route's cluster is in it
      * @param filters  the policy chain, in order (e.g. ip limits, auth, rate limits); validation and routing are
      *                 built in
+     * @param apiKeyQueryParam the query parameter API keys may come in, whose values the access log redacts
      */
-    public record Parts(String version, List<RouteConfig> routes, ClusterSet clusters, ServerLimits serverLimits,
-                        List<GatewayFilter> filters) {
+    public record Parts(String version, List<RouteConfig> routes, ClusterSet clusters, ServerConfig server,
+                        List<GatewayFilter> filters, Optional<String> apiKeyQueryParam) {
         public Parts {
             routes = List.copyOf(routes);
             filters = List.copyOf(filters);
@@ -72,9 +76,9 @@ public final class GatewaySnapshot {
         return version;
     }
 
-    /** The server limits of this version (the protocol handlers read them per connection). */
-    public ServerLimits serverLimits() {
-        return serverLimits;
+    /** The server settings of this version (the protocol handlers read them per connection). */
+    public ServerConfig server() {
+        return server;
     }
 
     /** The clusters this version routes to (failover stays within them). */
@@ -96,6 +100,10 @@ public final class GatewaySnapshot {
 
     GatewayFilter[] filters() {
         return filters;
+    }
+
+    String apiKeyQueryParam() {
+        return apiKeyQueryParam;
     }
 
     /** A route with what the hot path needs resolved. */

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
+import io.palisade.server.ServerConfig.RequestIdPolicy;
 import io.palisade.error.ErrorKind;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -40,7 +41,8 @@ import java.util.function.Consumer;
  *       {@code Content-Length <= maxBody} or {@code Transfer-Encoding: chunked} alone (HTTP/1.1 only); no
  *       {@code Expect} other than {@code 100-continue}, which reaches the proxy only on HTTP/1.1 and is the proxy's to
  *       answer (send {@code 100 Continue} when ready to read the body, or a final status instead); and an
- *       {@code X-Request-Id} ({@link #requestId}).</li>
+ *       {@code X-Request-Id} ({@link #requestId}): the client's, or, when it sent none valid or the validator
+ *       generates every id, the validator's.</li>
  *   <li>then zero or more {@code HttpContent}, at most {@code maxBody} bytes in total;</li>
  *   <li>then either a {@code LastHttpContent} (with any trailers), or instead a {@link RequestAborted} user event when
  *       the body turned out malformed or too large, or the client closed mid-body ({@code TRUNCATED_BODY}, just before
@@ -135,9 +137,18 @@ public final class ProtocolHandlers {
     }
 
     /**
+     * {@link #requestValidator(ServerLimits, Consumer)} that, with {@link RequestIdPolicy#GENERATE}, replaces every
+     * client's {@code X-Request-Id} with one of its own instead of keeping a valid one.
+     */
+    public static ChannelHandler requestValidator(ServerLimits limits, RequestIdPolicy requestIds,
+                                                  Consumer<ErrorKind> rejections) {
+        return new RequestValidator(limits, requestIds, rejections);
+    }
+
+    /**
      * The id of a request that went through the validator: the client's {@code X-Request-Id} when it matched
-     * {@code [A-Za-z0-9._:-]{1,128}}, else one the validator generated and set on the request. Error responses built
-     * with {@code ErrorResponses.build(kind, id, alloc)} should use it.
+     * {@code [A-Za-z0-9._:-]{1,128}} (and the validator keeps client ids), else one the validator generated and set
+     * on the request. Error responses built with {@code ErrorResponses.build(kind, id, alloc)} should use it.
      */
     public static Optional<String> requestId(HttpMessage message) {
         return Optional.ofNullable(requestId(message, null));

@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import io.palisade.server.ServerConfig.RequestIdPolicy;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.ErrorResponses;
 import io.palisade.error.GatewayException;
@@ -133,15 +134,22 @@ final class RequestValidator extends ChannelDuplexHandler {
     private boolean drainScheduled;
 
     private final Consumer<ErrorKind> rejections;
+    /** {@code server.request_id: keep}: a valid client id is the request's id; else every id is generated. */
+    private final boolean keepClientIds;
 
     RequestValidator(ServerLimits limits) {
         this(limits, kind -> { });
     }
 
     RequestValidator(ServerLimits limits, Consumer<ErrorKind> rejections) {
+        this(limits, RequestIdPolicy.KEEP, rejections);
+    }
+
+    RequestValidator(ServerLimits limits, RequestIdPolicy requestIds, Consumer<ErrorKind> rejections) {
         this.maxUriBytes = limits.maxUriBytes();
         this.maxBody = limits.maxBody();
         this.rejections = rejections;
+        this.keepClientIds = requestIds == RequestIdPolicy.KEEP;
     }
 
     // ---- inbound
@@ -613,12 +621,18 @@ final class RequestValidator extends ChannelDuplexHandler {
         return cause instanceof GatewayException g ? g.kind() : ErrorKind.INVALID_CHUNK;
     }
 
-    /** Keeps a valid client id, else sets a fresh one, so the proxy, the logs and error bodies share one id. */
-    private static String requestId(HttpRequest request) {
+    /**
+     * Keeps a valid client id (unless ids are always generated), else sets a fresh one, so the proxy, the logs and
+     * error bodies share one id.
+     */
+    private String requestId(HttpRequest request) {
         HttpHeaders headers = request.headers();
-        String sent = headers.get(RequestIds.HEADER);
-        if (sent != null && RequestHeaders.fieldsSent(headers, RequestIds.HEADER) == 1 && RequestIds.isValid(sent)) {
-            return sent;
+        if (keepClientIds) {
+            String sent = headers.get(RequestIds.HEADER);
+            if (sent != null && RequestHeaders.fieldsSent(headers, RequestIds.HEADER) == 1
+                    && RequestIds.isValid(sent)) {
+                return sent;
+            }
         }
         String id = RequestIds.generate();
         headers.set(RequestIds.HEADER, id);

@@ -465,6 +465,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void requestId_keepsClientIdsByDefault_generateIsAccepted_andAnythingElseIsRefused() {
+        assertThat(ConfigLoader.parse(MINIMAL, "t.yaml").server().requestId())
+                .isEqualTo(ServerConfig.RequestIdPolicy.KEEP);
+        assertThat(ConfigLoader.parse("server: { request_id: keep }\n" + MINIMAL, "t.yaml").server().requestId())
+                .isEqualTo(ServerConfig.RequestIdPolicy.KEEP);
+        assertThat(ConfigLoader.parse("server: { request_id: generate }\n" + MINIMAL, "t.yaml").server().requestId())
+                .isEqualTo(ServerConfig.RequestIdPolicy.GENERATE);
+        assertThat(errorsOf("server: { request_id: trust }\n" + MINIMAL)).containsExactly(
+                "server.request_id: trust (expected: one of keep, generate)");
+    }
+
+    @Test
     void serverLimits_areRangeChecked() {
         assertThat(errorsOf("""
                 server:

@@ -88,6 +88,29 @@ class ListenerTest {
     }
 
     @Test
+    void anAdminPortAnotherProcessHolds_isRefusedWithItsAddress_asABusyListenerIs() throws Exception {
+        upstream = TestUpstream.start("app");
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            assertThatThrownBy(() -> GatewayFixture.start(config(upstream.address(),
+                    "admin:\n  address: 127.0.0.1:" + port)))
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasRootCauseInstanceOf(java.net.BindException.class)
+                    .hasMessage("admin 127.0.0.1:" + port + ": Address already in use");
+            assertThatThrownBy(() -> GatewayFixture.start(config(upstream.address(),
+                    "listeners:\n  http: { address: 127.0.0.1:" + port + " }")))
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasMessage("listener http 127.0.0.1:" + port + ": Address already in use");
+        }
+        // The refused starts left nothing behind that stops the next one.
+        gw = GatewayFixture.start(config(upstream.address(), ""));
+        try (RawClient c = new RawClient(gw.port())) {
+            c.send("GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+            assertThat(c.read().status()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void aSecondGatewayOnTheFirstOnesPort_isRefused() throws Exception {
         upstream = TestUpstream.start("app");
         gw = GatewayFixture.start(config(upstream.address(), ""));

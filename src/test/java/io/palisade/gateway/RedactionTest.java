@@ -49,6 +49,48 @@ class RedactionTest {
     }
 
     @Test
+    void liveConfig_showsWhereTheKeyTravelsAndFlags_butRedactsTheSecrets() {
+        ConfigLoader.Loaded loaded = ConfigLoader.parseWithSource("""
+                consumers:
+                  acme: { groups: [ops], api_keys: [ { sha256: "%s" } ] }
+                auth:
+                  api_key: { header: X-Api-Key, query: api_key }
+                  jwt:
+                    idp: { issuer: https://idp, audiences: [orders], algorithms: [HS256], hs256_secret: "%s" }
+                clusters:
+                  app: { endpoints: [ "127.0.0.1:9001" ] }
+                routes:
+                  - match: { path_prefix: /ops, headers: { X-Api-Key: "matched-key", Authorization: "Bearer t" } }
+                    cluster: app
+                    auth: { any_of: [api_key, jwt:idp], forward_credentials: true }
+                """.formatted("ab".repeat(32), "s".repeat(32)), "t.yaml");
+
+        JsonNode shown = loaded.redactedTree();
+
+        assertThat(shown.at("/auth/api_key/header").asText()).isEqualTo("X-Api-Key");
+        assertThat(shown.at("/auth/api_key/query").asText()).isEqualTo("api_key");
+        assertThat(shown.at("/routes/0/auth/forward_credentials").asBoolean()).isTrue();
+        assertThat(shown.at("/routes/0/auth/any_of/0").asText()).isEqualTo("api_key");
+        assertThat(shown.at("/consumers/acme/api_keys/0/sha256").asText()).isEqualTo("<redacted>");
+        assertThat(shown.at("/auth/jwt/idp/hs256_secret").asText()).isEqualTo("<redacted>");
+        assertThat(shown.at("/routes/0/match/headers/X-Api-Key").asText()).isEqualTo("<redacted>");
+        assertThat(shown.at("/routes/0/match/headers/Authorization").asText()).isEqualTo("<redacted>");
+        assertThat(shown.toString()).doesNotContain("ab".repeat(32), "s".repeat(32), "matched-key", "Bearer t");
+    }
+
+    @Test
+    void underASecretKey_aHeaderFieldHoldingMoreThanAName_isStillRedacted() throws Exception {
+        JsonNode redacted = ConfigLoader.redacted(JSON.readTree("""
+                {"credentials": {"header": {"value": "s3cr3t"}, "query": ["s3cr3t"], "enabled": false, "n": 7}}
+                """));
+
+        assertThat(redacted).isEqualTo(JSON.readTree("""
+                {"credentials": {"header": {"value": "<redacted>"}, "query": ["<redacted>"], "enabled": false,
+                                 "n": "<redacted>"}}
+                """));
+    }
+
+    @Test
     void loaded_keepsTheTreeButHandsOutCopies() {
         ConfigLoader.Loaded loaded = ConfigLoader.parseWithSource("""
                 consumers:

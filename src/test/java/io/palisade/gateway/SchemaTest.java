@@ -28,6 +28,7 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The shipped schema (for editors) and the loader (authoritative) agree on the example and on common mistakes. */
@@ -90,6 +91,13 @@ class SchemaTest {
 
         assertThat(schemaErrors(yaml)).isEmpty();
         assertThat(ConfigLoader.parse(yaml, "configuration.md").clusters()).containsOnlyKeys("orders", "orders-eu");
+    }
+
+    /** An editor with the schema agrees with the loader on every example a reader may copy from the docs. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.palisade.config.ExamplesTest#docsYamlBlocks")
+    void everyYamlBlockInTheDocs_validatesAgainstTheSchema(String where, String yaml) throws Exception {
+        assertThat(schemaErrors(yaml)).as(where).isEmpty();
     }
 
     @Test
@@ -228,6 +236,9 @@ class SchemaTest {
             // zero and unitless durations
             "server: { drain_timeout: 0s }\n" + ConfigLoaderTest.MINIMAL,
             "server: { drain_timeout: 30 }\n" + ConfigLoaderTest.MINIMAL,
+            // request ids are kept or generated, nothing else
+            "server: { request_id: trust }\n" + ConfigLoaderTest.MINIMAL,
+            "server: { request_id: true }\n" + ConfigLoaderTest.MINIMAL,
             // bad addresses
             "admin: { address: \"127.0.0.1:70000\" }\n" + ConfigLoaderTest.MINIMAL,
             "listeners: { http: { address: \"::1:80\" } }\n" + ConfigLoaderTest.MINIMAL,

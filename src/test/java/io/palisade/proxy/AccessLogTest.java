@@ -75,6 +75,29 @@ class AccessLogTest {
     }
 
     @Test
+    void apiKeyQueryParameter_isRedacted_asTheKeyReaderNamesIt_andTheRestKept() throws Exception {
+        String[][] cases = {
+            {"api_key=pk_secret", "api_key=<redacted>"},
+            {"a=1&api_key=pk_secret&b=2", "a=1&api_key=<redacted>&b=2"},
+            {"api_key=one&api_key=two", "api_key=<redacted>&api_key=<redacted>"},
+            {"api%5Fkey=pk_secret&x=%20", "api%5Fkey=<redacted>&x=%20"},
+            {"api_key", "api_key"},
+            {"my_api_key=kept&api_keys=kept&x=api_key", "my_api_key=kept&api_keys=kept&x=api_key"},
+            {"a=1&&api_key=s&", "a=1&&api_key=<redacted>&"},
+            {"bad%zz=1&api_key=s", "bad%zz=1&api_key=<redacted>"},
+            {"q=+&p=%41", "q=+&p=%41"}};
+        for (String[] c : cases) {
+            AccessLog.JsonLine out = line();
+            out.string("/orders", c[0], "api_key");
+            assertThat(JSON.readTree(out.text()).asText()).as(c[0]).isEqualTo("/orders?" + c[1]);
+        }
+        AccessLog.JsonLine none = line();
+        none.string("/orders", "api_key=pk_secret", null);
+        assertThat(JSON.readTree(none.text()).asText()).as("no query parameter configured")
+                .isEqualTo("/orders?api_key=pk_secret");
+    }
+
+    @Test
     void linesBeyondWhatIsWaiting_areDroppedAndCounted_notQueued() throws Exception {
         java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);

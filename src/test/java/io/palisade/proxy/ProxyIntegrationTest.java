@@ -91,6 +91,48 @@ class ProxyIntegrationTest {
         }
     }
 
+    @Test
+    void accessLog_leavesOutWhatDoesNotApply_andRedactsTheApiKeyQueryParameter() throws Exception {
+        TestUpstream up = upstream("a");
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("palisade-access", ".log");
+        try {
+            GatewayFixture gw = gateway("access_log: { enabled: true, target: \"" + log + "\" }\n"
+                    + "auth: { api_key: { header: X-Api-Key, query: api_key } }\n" + """
+                    clusters:
+                      app: { endpoints: [ "%s" ] }
+                    routes:
+                      - match: { path_prefix: /app }
+                        cluster: app
+                    """.formatted(up.address()));
+            assertThat(gw.get("/app/x?api_key=pk_leaked&page=2", "X-Request-Id", "proxied").statusCode())
+                    .isEqualTo(200);
+            assertThat(gw.get("/nowhere?api_key=pk_leaked", "X-Request-Id", "refused").statusCode()).isEqualTo(404);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> java.nio.file.Files.readAllLines(log).size() == 2);
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> byId = new java.util.HashMap<>();
+            for (String text : java.nio.file.Files.readAllLines(log)) {
+                assertThat(text).doesNotContain("pk_leaked");
+                com.fasterxml.jackson.databind.JsonNode line = json.readTree(text);
+                byId.put(line.get("request_id").asText(), line);
+            }
+            com.fasterxml.jackson.databind.JsonNode proxied = byId.get("proxied");
+            assertThat(proxied.get("path").asText()).isEqualTo("/app/x?api_key=<redacted>&page=2");
+            assertThat(proxied.get("cluster").asText()).isEqualTo("app");
+            assertThat(proxied.get("endpoint").asText()).isEqualTo(up.address());
+            com.fasterxml.jackson.databind.JsonNode refused = byId.get("refused");
+            assertThat(refused.get("status").asInt()).isEqualTo(404);
+            assertThat(refused.get("path").asText()).isEqualTo("/nowhere?api_key=<redacted>");
+            assertThat(refused.has("cluster")).as("no cluster was picked: left out, like consumer").isFalse();
+            assertThat(refused.has("endpoint")).isFalse();
+            assertThat(refused.has("consumer")).isFalse();
+            assertThat(up.received().get(0).uri()).as("the upstream URI is not the log's business")
+                    .isEqualTo("/app/x?api_key=pk_leaked&page=2");
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
+        }
+    }
+
     private static double gauge(GatewayFixture gw, String series) {
         for (String line : gw.admin("GET", "/metrics").body().split("\n")) {
             if (line.startsWith(series + " ")) {
@@ -146,6 +188,28 @@ class ProxyIntegrationTest {
         assertThat(seen.headers().get("x-forwarded-proto")).isEqualTo("http");
         assertThat(seen.headers().get("x-forwarded-host")).startsWith("127.0.0.1:");
         assertThat(seen.headers().get("traceparent")).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
+    }
+
+    @Test
+    void requestIdGenerate_replacesTheClientsId_andTheForwardingHeadersAreAsDocumented() {
+        TestUpstream up = upstream("a");
+        GatewayFixture gw = gateway("server: { request_id: generate }\n"
+                + oneRoute("\"" + up.address() + "\"", "", ""));
+
+        HttpResponse<String> r = gw.get("/hello", "X-Request-Id", "req-123", "X-Forwarded-For", "203.0.113.7",
+                "X-Forwarded-Proto", "https", "X-Forwarded-Host", "spoofed.example");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        TestUpstream.Received seen = up.received().get(0);
+        assertThat(seen.headers().get("x-request-id")).matches("[0-9a-f]{16}");
+        assertThat(r.headers().firstValue("x-request-id")).contains(seen.headers().get("x-request-id"));
+        // docs/configuration.md, "Headers": the client's X-Forwarded-For is kept and the client address appended;
+        // -Proto and -Host are the gateway's own.
+        assertThat(seen.headers().get("x-forwarded-for")).isEqualTo("203.0.113.7, 127.0.0.1");
+        assertThat(seen.headers().get("x-forwarded-proto")).isEqualTo("http");
+        assertThat(seen.headers().get("x-forwarded-host")).startsWith("127.0.0.1:");
+        HttpResponse<String> invalid = gw.get("/hello", "X-Request-Id", "bad id");
+        assertThat(invalid.headers().firstValue("x-request-id").orElseThrow()).matches("[0-9a-f]{16}");
     }
 
     @Test
@@ -601,6 +665,38 @@ class ProxyIntegrationTest {
         HttpResponse<String> viaAdmin = gw.admin("POST", "/config/reload");
         assertThat(viaAdmin.statusCode()).isEqualTo(422);
         assertThat(viaAdmin.body()).contains("timeouts.request");
+    }
+
+    /** docs/configuration.md marks these keys "restart": a reload that changes one is refused whole, with 422. */
+    @Test
+    void reload_thatChangesARestartOnlyKey_isRefusedWith422_andTheLiveConfigKeepsServing() {
+        TestUpstream a = upstream("a");
+        TestUpstream b = upstream("b");
+        String live = oneRoute("\"" + a.address() + "\"", "", "");
+        GatewayFixture gw = gateway(live);
+        String next = oneRoute("\"" + b.address() + "\"", "", "");
+        java.util.Map<String, String> changes = new java.util.LinkedHashMap<>();
+        changes.put("listeners: { http: { address: 127.0.0.1:1 } }\n",
+                "listeners: changed (expected: unchanged on reload; restart to change listeners)");
+        changes.put("admin: { address: 127.0.0.1:1 }\n",
+                "admin: changed (expected: unchanged on reload; restart to change the admin address)");
+        changes.put("server: { worker_threads: 3 }\n",
+                "server.worker_threads: changed (expected: unchanged on reload; restart to change it)");
+        changes.put("server: { limits: { max_connections: 5 } }\n",
+                "server.limits.max_connections: changed (expected: unchanged on reload; restart to change it)");
+        changes.put("access_log: { enabled: true }\n",
+                "access_log: changed (expected: unchanged on reload; restart to change the access log)");
+        for (var change : changes.entrySet()) {
+            var refused = gw.reload(change.getKey() + next);
+            assertThat(refused.applied()).as(change.getKey()).isFalse();
+            assertThat(refused.errors()).as(change.getKey()).containsExactly(change.getValue());
+            HttpResponse<String> viaAdmin = gw.admin("POST", "/config/reload");
+            assertThat(viaAdmin.statusCode()).as(change.getKey()).isEqualTo(422);
+            assertThat(viaAdmin.body()).as(change.getKey()).contains(change.getValue()).contains("\"applied\" : false");
+            assertThat(gw.get("/").headers().firstValue("x-upstream")).as(change.getKey()).contains("a");
+        }
+        assertThat(gw.reload(next).applied()).as("the same file without the restart-only change").isTrue();
+        assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("b");
     }
 
     @Test

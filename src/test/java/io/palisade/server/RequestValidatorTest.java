@@ -177,6 +177,25 @@ class RequestValidatorTest {
     }
 
     @Test
+    void requestIdGenerate_replacesEvenAValidClientId_andErrorsCarryTheGeneratedOne() {
+        EmbeddedChannel ch = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS), ProtocolHandlers.requestValidator(
+                LIMITS, ServerConfig.RequestIdPolicy.GENERATE, kind -> { }), proxy);
+        ch.writeInbound(bytes("GET /1 HTTP/1.1\r\nHost: a\r\nX-Request-Id: abc-1.2:3_4\r\n\r\n"));
+        assertThat(proxy.seen.get(0)).matches("head GET /1 id=[0-9a-f]{16}");
+        ch.finishAndReleaseAll();
+
+        proxy = new TerminalHandler();
+        EmbeddedChannel refused = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS),
+                ProtocolHandlers.requestValidator(LIMITS, ServerConfig.RequestIdPolicy.GENERATE, kind -> { }), proxy);
+        refused.writeInbound(bytes("GET / HTTP/1.1\r\nX-Request-Id: client-7\r\n\r\n"));
+        ParsedResponse r = responses(refused).get(0);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.requestIdInBody()).matches("[0-9a-f]{16}");
+        assertThat(r.headers().get("x-request-id")).isEqualTo(r.requestIdInBody());
+        refused.finishAndReleaseAll();
+    }
+
+    @Test
     void fieldsSent_isCountedWhileDecoding_andByIteratingForOtherHeaders() {
         HttpHeaders plain = new DefaultHttpHeaders().add("host", "a").add("Host", "b").add("x-a", "1");
         assertThat(RequestHeaders.fieldsSent(plain, HttpHeaderNames.HOST)).isEqualTo(2);
