@@ -95,7 +95,7 @@ class SchemaTest {
 
     /** An editor with the schema agrees with the loader on every example a reader may copy from the docs. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("io.palisade.config.ExamplesTest#docsYamlBlocks")
+    @MethodSource("io.palisade.gateway.ExamplesTest#docsYamlBlocks")
     void everyYamlBlockInTheDocs_validatesAgainstTheSchema(String where, String yaml) throws Exception {
         assertThat(schemaErrors(yaml)).as(where).isEmpty();
     }
