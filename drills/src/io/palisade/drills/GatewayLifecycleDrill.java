@@ -20,9 +20,13 @@ import org.junit.jupiter.api.Test;
  * The operator's side of the real process: SIGHUP reloads the file (a bad file changes nothing), the admin port
  * answers while every data-side connection is parked on a hung upstream (seed 002: monitoring must not go blind with
  * the data path), and SIGTERM lets an in-flight request finish before the process exits.
+ *
+ * <p>Nothing here is timed closely: every wait has a bound of a minute or more (the admin port's answers 10 s), so
+ * that a hang fails the drill instead of stalling the build, and no scheduling noise reaches it.
  */
 class GatewayLifecycleDrill {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(10);
 
     @Test
     void sighupReloads_adminAnswersUnderSaturation_sigtermDrains() throws Exception {
@@ -68,20 +72,26 @@ class GatewayLifecycleDrill {
                     parked.add(many.sendAsync(HttpRequest.newBuilder(URI.create(gw.url("/hung/" + i)))
                             .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.discarding()));
                 }
+                long parkStart = System.nanoTime();
                 while (hung.acceptedCount() < 250) {
+                    assertThat(System.nanoTime() - parkStart).as("requests parked within 60 s")
+                            .isLessThan(Duration.ofSeconds(60).toNanos());
                     Thread.sleep(20); // waiting for the requests to reach the hung upstream
                 }
                 long worst = 0;
                 for (int i = 0; i < 50; i++) {
                     long t0 = System.nanoTime();
-                    assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(gw.admin("/readyz"))).build(),
-                            HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
-                    assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(gw.admin("/metrics"))).build(),
-                            HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+                    assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(gw.admin("/readyz")))
+                            .timeout(ADMIN_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+                            .isEqualTo(200);
+                    assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(gw.admin("/metrics")))
+                            .timeout(ADMIN_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+                            .isEqualTo(200);
                     worst = Math.max(worst, System.nanoTime() - t0);
                 }
                 report.line("admin port with %d data requests parked on a hung upstream: 50 readyz+metrics pairs,"
-                        + " slowest %.1f ms", hung.acceptedCount(), worst / 1e6);
+                        + " slowest %.1f ms (each must answer within %d s); machine load average %s",
+                        hung.acceptedCount(), worst / 1e6, ADMIN_TIMEOUT.toSeconds(), Report.loadAverage());
 
                 many.shutdownNow(); // the parked clients go away; their exchanges end with the connections
                 parked.forEach(f -> f.cancel(true));
@@ -89,8 +99,12 @@ class GatewayLifecycleDrill {
                 // SIGTERM while a request is in flight on a slow upstream: it completes, then the process exits.
                 b.behave(new TestUpstream.Respond(200, "slow-done", 1500));
                 CompletableFuture<HttpResponse<String>> inFlight = HTTP.sendAsync(HttpRequest.newBuilder(
-                        URI.create(gw.url("/app/slow"))).build(), HttpResponse.BodyHandlers.ofString());
+                        URI.create(gw.url("/app/slow"))).timeout(Duration.ofSeconds(60)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                long sentAt = System.nanoTime();
                 while (b.requestCount() == 0 || !b.received().get(b.requestCount() - 1).uri().equals("/app/slow")) {
+                    assertThat(System.nanoTime() - sentAt).as("request at the upstream within 60 s")
+                            .isLessThan(Duration.ofSeconds(60).toNanos());
                     Thread.sleep(10); // waiting for the request to reach the upstream
                 }
                 long termAt = System.nanoTime();

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * Seed 003: zero-sized API requests crashed the store-and-forward service in a restart loop (502s for 3.5 hours).
  * Here good requests run alongside a flood of zero-length, truncated and malformed ones. Every good request must
  * succeed, every bad one must get its 4xx (or, for a request cut off mid-way, nothing), and the process must never
- * restart.
+ * restart. Nothing here is timed: the bad inputs are 6 senders x 110 by default (10 of each kind per sender), 6 x 500
+ * in the long run ({@code -Dpalisade.drill.long=true}).
  */
 class Seed003BadInputFloodDrill {
     /** A bad input and the status it must get; 0 means the client gives up mid-request and expects no answer. */
@@ -43,6 +44,8 @@ class Seed003BadInputFloodDrill {
             new Bad("truncated headers", "POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Le", 0),
             new Bad("truncated body", "POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-part", 0),
             new Bad("connect and close", "", 0));
+
+    private static final int BAD_PER_SENDER = DrillLength.pick(10 * BAD.size(), 500);
 
     @Test
     void badInputFlood_neverCrashes_goodTrafficUnaffected() throws Exception {
@@ -72,7 +75,7 @@ class Seed003BadInputFloodDrill {
                                 .POST(HttpRequest.BodyPublishers.ofString("{\"event\":" + n + "}")).build())) {
                     for (int t = 0; t < 6; t++) {
                         flood.execute(() -> {
-                            for (int i = 0; i < 500; i++) {
+                            for (int i = 0; i < BAD_PER_SENDER; i++) {
                                 Bad bad = BAD.get(i % BAD.size());
                                 badSent.incrementAndGet();
                                 int got = send(gw.port(), bad);
@@ -87,8 +90,9 @@ class Seed003BadInputFloodDrill {
                     assertThat(flood.awaitTermination(5, TimeUnit.MINUTES)).isTrue();
                     good.runUntil(good.sent() + 200);
                     List<Load.Sample> samples = good.samples();
-                    report.line("good requests: %d, statuses %s, p99 %.2f ms", samples.size(),
-                            Load.statusCounts(samples), Load.percentileMs(samples, 0.99));
+                    report.line("%s run: good requests: %d, statuses %s, p99 %.2f ms, slowest %.2f ms; machine load"
+                                    + " average %s", DrillLength.name(), samples.size(), Load.statusCounts(samples),
+                            Load.percentileMs(samples, 0.99), Load.percentileMs(samples, 1.0), Report.loadAverage());
                     report.line("bad requests: %d across %d kinds, wrong answers: %s", badSent.get(), BAD.size(),
                             wrong.isEmpty() ? "none" : wrong);
                     String metrics = gw.metrics();
