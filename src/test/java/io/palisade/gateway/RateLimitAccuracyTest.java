@@ -3,11 +3,12 @@ package io.palisade.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.GatewayTest;
+import io.palisade.testing.Gateways;
 import io.palisade.testing.PacedLoad;
 import io.palisade.testing.TestUpstream;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 
 /**
  * How exact a local limit is through the whole gateway.
@@ -30,10 +31,10 @@ class RateLimitAccuracyTest {
     private static final int OFFERED = 500;
     private static final Duration RUN = Duration.ofSeconds(10);
 
-    @Test
-    void localLimit_throughTheGateway_admitsWithinTwoPercentOfRateTimesSpanPlusBurst() {
+    @GatewayTest
+    void localLimit_throughTheGateway_admitsWithinTwoPercentOfRateTimesSpanPlusBurst(Gateways gateways) {
         try (TestUpstream upstream = TestUpstream.start("orders");
-             GatewayFixture gw = GatewayFixture.start("""
+             GatewayFixture gw = gateways.start("""
                      clusters:
                        orders: { endpoints: [ "%s" ] }
                      routes:

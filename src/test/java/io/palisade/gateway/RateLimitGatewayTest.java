@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.palisade.auth.ApiKeys;
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.GatewayTest;
+import io.palisade.testing.Gateways;
 import io.palisade.testing.TestUpstream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,11 +22,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 /**
- * Rate limits, concurrency caps and adaptive shedding through the real gateway (in this JVM, on loopback): exact
- * statuses, exact header syntax, what each limit is keyed by, and that the limit of one key never touches another.
+ * Rate limits, concurrency caps and adaptive shedding through the real gateway (in this JVM, on loopback), with one
+ * event loop and with several: exact statuses, exact header syntax, what each limit is keyed by, and that the limit of one key never touches another.
  *
  * <p>The gateway runs on the system ticker (it has no injection point for a fake one), so the rates are chosen so a
  * test's own running time cannot refill a bucket it asserts on: per minute or per day. Where a per-second burst must
@@ -41,9 +42,6 @@ class RateLimitGatewayTest {
 
     @AfterEach
     void tearDown() {
-        if (gw != null) {
-            gw.close();
-        }
         if (upstream != null) {
             upstream.close();
         }
@@ -59,10 +57,10 @@ class RateLimitGatewayTest {
                 """.formatted(acme.sha256Hex(), globex.sha256Hex());
     }
 
-    @Test
-    void perSecondBurstAndPerDayQuota_bothEnforced_429WithExactHeaders() {
+    @GatewayTest(loops = {1, 2})
+    void perSecondBurstAndPerDayQuota_bothEnforced_429WithExactHeaders(Gateways gateways) {
         upstream = TestUpstream.start("orders");
-        gw = GatewayFixture.start(consumers() + """
+        gw = gateways.start(consumers() + """
                 clusters:
                   orders: { endpoints: [ "%s" ] }
                 routes:
@@ -124,10 +122,10 @@ class RateLimitGatewayTest {
         assertThat(rejections(gw, "rate_limited")).isEqualTo(count429(gw));
     }
 
-    @Test
-    void ipRuleBeforeAuth_refusesAnUnauthenticatedFlood_beforeAuthCountsIt() throws Exception {
+    @GatewayTest(loops = {1, 2})
+    void ipRuleBeforeAuth_refusesAnUnauthenticatedFlood_beforeAuthCountsIt(Gateways gateways) throws Exception {
         upstream = TestUpstream.start("orders");
-        gw = GatewayFixture.start(consumers() + """
+        gw = gateways.start(consumers() + """
                 clusters:
                   orders: { endpoints: [ "%s" ] }
                 routes:
@@ -171,10 +169,10 @@ class RateLimitGatewayTest {
         assertThat(upstream.requestCount()).isEqualTo(1);
     }
 
-    @Test
-    void compositeKey_consumerAndRegionHeader_countSeparately() {
+    @GatewayTest(loops = {1, 2})
+    void compositeKey_consumerAndRegionHeader_countSeparately(Gateways gateways) {
         upstream = TestUpstream.start("orders");
-        gw = GatewayFixture.start(consumers() + """
+        gw = gateways.start(consumers() + """
                 clusters:
                   orders: { endpoints: [ "%s" ] }
                 routes:
@@ -208,11 +206,11 @@ class RateLimitGatewayTest {
         assertThat(upstream.requestCount()).isEqualTo(6);
     }
 
-    @Test
-    void perConsumerInFlightCap_429WhileSlotsHeld_otherConsumerUnaffected() {
+    @GatewayTest(loops = {1, 2})
+    void perConsumerInFlightCap_429WhileSlotsHeld_otherConsumerUnaffected(Gateways gateways) {
         CompletableFuture<Void> release = new CompletableFuture<>();
         upstream = TestUpstream.start("orders").behave(new TestUpstream.Held(release));
-        gw = GatewayFixture.start(consumers() + """
+        gw = gateways.start(consumers() + """
                 clusters:
                   orders: { endpoints: [ "%s" ] }
                 routes:
@@ -249,13 +247,13 @@ class RateLimitGatewayTest {
         assertThat(metricValue(metrics, "palisade_rejections_total", "reason=\"concurrency_limited\"")).isEqualTo(1.0);
     }
 
-    @Test
-    void adaptiveConcurrency_shedsTheHeaviestConsumer503_lightConsumerPasses() {
+    @GatewayTest(loops = {1, 2})
+    void adaptiveConcurrency_shedsTheHeaviestConsumer503_lightConsumerPasses(Gateways gateways) {
         CompletableFuture<Void> release = new CompletableFuture<>();
         upstream = TestUpstream.start("orders").behave(new TestUpstream.Held(release));
         // A fixed limit of 4 (min = max): share for a lone tenant ceil(4/2) = 2, reserve max(1, ceil(4/10)) = 1, so the
         // heavy tenant gets 3 slots and the 4th is kept for a consumer below its share.
-        gw = GatewayFixture.start(consumers() + """
+        gw = gateways.start(consumers() + """
                 clusters:
                   orders:
                     endpoints: [ "%s" ]

@@ -8,6 +8,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.GatewayTest;
+import io.palisade.testing.Gateways;
 import io.palisade.testing.PacedLoad;
 import io.palisade.testing.RedisServer;
 import io.palisade.testing.TestUpstream;
@@ -17,7 +19,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -47,13 +48,13 @@ class RedisFaultGatewayTest {
     private Logger storeLogger;
 
     @BeforeEach
-    void start() {
+    void start(Gateways gateways) {
         storeLogger = (Logger) LoggerFactory.getLogger("io.palisade.ratelimit.RedisStore");
         logs.start();
         storeLogger.addAppender(logs);
         redis = RedisServer.start();
         upstream = TestUpstream.start("orders");
-        gw = GatewayFixture.start("""
+        gw = gateways.start("""
                 rate_limiting:
                   store: redis
                   redis: { address: "%s", timeout: 250ms, probe_interval: 200ms }
@@ -73,9 +74,6 @@ class RedisFaultGatewayTest {
     @AfterEach
     void stop() {
         storeLogger.detachAppender(logs);
-        if (gw != null) {
-            gw.close();
-        }
         if (upstream != null) {
             upstream.close();
         }
@@ -84,7 +82,7 @@ class RedisFaultGatewayTest {
         }
     }
 
-    @Test
+    @GatewayTest
     void redisKilled_answersAtTheNodeShare_andReturnsWhenRestarted() {
         run("killed", redis::kill, on -> {
             // Down for 2.5 s of load, then back on the same port (empty: no buckets, no script cache).
@@ -93,13 +91,13 @@ class RedisFaultGatewayTest {
         });
     }
 
-    @Test
+    @GatewayTest
     void redisPaused_answersAtTheNodeShare_andReturnsAfterThePause() {
         run("paused (CLIENT PAUSE 3000)", () -> assertThat(redis.command("CLIENT", "PAUSE", "3000")).isEqualTo("OK"),
                 on -> { });
     }
 
-    @Test
+    @GatewayTest
     void redisSlowerThanTheTimeout_answersAtTheNodeShare_andReturns() {
         run("slow (DEBUG SLEEP 3 > timeout 250ms)", () -> redis.send("DEBUG", "SLEEP", "3"), on -> { });
     }

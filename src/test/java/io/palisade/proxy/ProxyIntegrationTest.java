@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.GatewayTest;
+import io.palisade.testing.Gateways;
 import io.palisade.testing.RawClient;
 import io.palisade.testing.SilentServer;
 import io.palisade.testing.TestUpstream;
@@ -15,11 +17,20 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.BeforeEach;
 
-/** The gateway in this JVM in front of real HTTP upstreams on loopback. */
+/**
+ * The gateway in this JVM in front of real HTTP upstreams on loopback. Tests of routing, pooling, retries, limits and
+ * gauges run with one event loop and with several.
+ */
 class ProxyIntegrationTest {
     private final List<AutoCloseable> resources = new ArrayList<>();
+    private Gateways gateways;
+
+    @BeforeEach
+    void setUp(Gateways gateways) {
+        this.gateways = gateways;
+    }
 
     @AfterEach
     void tearDown() throws Exception {
@@ -35,9 +46,7 @@ class ProxyIntegrationTest {
     }
 
     private GatewayFixture gateway(String yaml) {
-        GatewayFixture g = GatewayFixture.start(yaml);
-        resources.add(g);
-        return g;
+        return gateways.start(yaml);
     }
 
     private static String oneRoute(String endpoints, String extraCluster, String extraRoute) {
@@ -54,7 +63,7 @@ class ProxyIntegrationTest {
                 """.formatted(endpoints, extraCluster, extraRoute);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void accessLog_oneJsonLinePerRequest_withItsFields() throws Exception {
         TestUpstream up = upstream("a");
         java.nio.file.Path log = java.nio.file.Files.createTempFile("palisade-access", ".log");
@@ -100,7 +109,7 @@ class ProxyIntegrationTest {
         throw new AssertionError("no " + series);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void gauges_countRequestsInFlight_andUpstreamConnectionsIdleBusyAndPending() throws Exception {
         TestUpstream up = upstream("a");
         SilentServer silent = new SilentServer();
@@ -130,7 +139,7 @@ class ProxyIntegrationTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> gauge(gw, "palisade_inflight_requests") == 0);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void proxiesGet_withForwardingHeaders_requestId_andTrace() {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -148,7 +157,7 @@ class ProxyIntegrationTest {
         assertThat(seen.headers().get("traceparent")).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
     }
 
-    @Test
+    @GatewayTest
     void continuesIncomingTrace_withNewSpan() {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -161,7 +170,7 @@ class ProxyIntegrationTest {
                 .isNotEqualTo(incoming);
     }
 
-    @Test
+    @GatewayTest
     void removesHopByHopHeaders_includingThoseNamedInConnection() throws Exception {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -177,7 +186,7 @@ class ProxyIntegrationTest {
         assertThat(h.contains("te")).isFalse();
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void streamsLargeBodiesBothWays_andReusesUpstreamConnections() {
         TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -191,7 +200,7 @@ class ProxyIntegrationTest {
         assertThat(up.connectionCount()).isEqualTo(1);
     }
 
-    @Test
+    @GatewayTest
     void chunkedUpload_isForwardedChunked() throws Exception {
         TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -203,7 +212,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest
     void expectContinue_isAnsweredByTheGateway_afterPolicyPasses() throws Exception {
         TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -218,7 +227,7 @@ class ProxyIntegrationTest {
         assertThat(up.received().get(0).headers().contains("expect")).isFalse();
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void pipelinedRequests_areAnsweredInOrder() throws Exception {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -230,7 +239,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest
     void unknownPath_is404_wrongMethod_is405_andGatewayKeepsServing() {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway("""
@@ -248,7 +257,7 @@ class ProxyIntegrationTest {
         assertThat(gw.get("/api/x").statusCode()).isEqualTo(200);
     }
 
-    @Test
+    @GatewayTest
     void rejectedBodylessRequest_keepsTheConnectionForTheNext() throws Exception {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway("""
@@ -273,7 +282,7 @@ class ProxyIntegrationTest {
         assertThat(up.requestCount()).isEqualTo(1);
     }
 
-    @Test
+    @GatewayTest
     void requireBody_refusesEmptyBodies_with400_andChunkedEmptyToo() throws Exception {
         TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "",
@@ -290,7 +299,7 @@ class ProxyIntegrationTest {
         assertThat(up.requestCount()).isEqualTo(1);
     }
 
-    @Test
+    @GatewayTest
     void routeMaxBody_is413_forDeclaredAndStreamedBodies() throws Exception {
         TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "",
@@ -306,7 +315,7 @@ class ProxyIntegrationTest {
         assertThat(gw.post("/x", "small").statusCode()).isEqualTo(200);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void hungUpstream_gets504AtRouteDeadline_andOtherRoutesKeepServing() throws Exception {
         TestUpstream fast = upstream("fast");
         SilentServer silent = new SilentServer();
@@ -345,7 +354,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void routeIdleTimeout_overridesTheClusters_andThePooledConnectionGetsTheClusterOneBack() throws Exception {
         SilentServer silent = new SilentServer();
         resources.add(silent);
@@ -377,7 +386,7 @@ class ProxyIntegrationTest {
         assertThat(fast.connectionCount()).isEqualTo(1);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void clusterAtMaxRequests_answers503Fast_andOthersKeepServing() throws Exception {
         SilentServer silent = new SilentServer();
         resources.add(silent);
@@ -415,7 +424,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest
     void garbageFromUpstream_is502UpstreamError_andTheGatewayKeepsServing() throws Exception {
         java.net.ServerSocket garbage = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
         resources.add(garbage);
@@ -452,7 +461,7 @@ class ProxyIntegrationTest {
         assertThat(gw.get("/good").statusCode()).isEqualTo(200);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void refusedConnection_is502_afterRetryingAnotherEndpoint() {
         TestUpstream good = upstream("good");
         int closedPort = closedPort();
@@ -480,7 +489,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void upstreamClosingBeforeResponse_isRetriedForIdempotentRequests() {
         TestUpstream closer = upstream("closer").behave(new TestUpstream.Close());
         TestUpstream good = upstream("good");
@@ -507,7 +516,7 @@ class ProxyIntegrationTest {
         assertThat(postStatuses).contains(502).contains(200);
     }
 
-    @Test
+    @GatewayTest
     void failsOverToTheConfiguredCluster_whenPrimaryHasNoHealthyEndpoint() {
         TestUpstream primary = upstream("primary");
         TestUpstream backup = upstream("backup");
@@ -535,7 +544,7 @@ class ProxyIntegrationTest {
                 assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("primary"));
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void refusedPrimaryEndpoints_retryOnTheFailoverCluster_withoutLeakingTheRetryBudget() {
         TestUpstream backup = upstream("backup");
         GatewayFixture gw = gateway("""
@@ -560,7 +569,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest
     void noHealthyEndpointAnywhere_is503WithRetryAfter() {
         int closedPort = closedPort();
         GatewayFixture gw = gateway("""
@@ -581,7 +590,7 @@ class ProxyIntegrationTest {
         });
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void reload_swapsRoutes_andAnInvalidFileKeepsTheLiveConfig() {
         TestUpstream a = upstream("a");
         TestUpstream b = upstream("b");
@@ -603,7 +612,7 @@ class ProxyIntegrationTest {
         assertThat(viaAdmin.body()).contains("timeouts.request");
     }
 
-    @Test
+    @GatewayTest
     void reload_letsInFlightRequestsFinishOnTheirSnapshot() {
         TestUpstream a = upstream("a").behave(new TestUpstream.Respond(200, "from-a", 300));
         TestUpstream b = upstream("b");
@@ -617,7 +626,7 @@ class ProxyIntegrationTest {
         assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("b");
     }
 
-    @Test
+    @GatewayTest
     void adminPort_servesHealthReadinessMetricsConfigAndClusters() {
         TestUpstream a = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + a.address() + "\"", "", ""));
@@ -636,10 +645,10 @@ class ProxyIntegrationTest {
         assertThat(gw.admin("GET", "/nope").statusCode()).isEqualTo(404);
     }
 
-    @Test
+    @GatewayTest
     void gracefulClose_finishesInFlightRequests() {
         TestUpstream a = upstream("a").behave(new TestUpstream.Respond(200, "done", 300));
-        GatewayFixture gw = GatewayFixture.start(oneRoute("\"" + a.address() + "\"", "", ""));
+        GatewayFixture gw = gateway(oneRoute("\"" + a.address() + "\"", "", ""));
         CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> gw.get("/"));
         await().until(() -> a.requestCount() == 1);
 
@@ -648,7 +657,7 @@ class ProxyIntegrationTest {
         assertThat(inFlight.join().body()).isEqualTo("done");
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void leastRequest_sendsLessToASlowEndpoint() {
         TestUpstream slow = upstream("slow").behave(new TestUpstream.Respond(200, "s", 200));
         TestUpstream fast = upstream("fast");
