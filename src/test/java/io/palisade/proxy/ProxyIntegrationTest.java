@@ -520,12 +520,13 @@ class ProxyIntegrationTest {
     void failsOverToTheConfiguredCluster_whenPrimaryHasNoHealthyEndpoint() {
         TestUpstream primary = upstream("primary");
         TestUpstream backup = upstream("backup");
+        // Two failed checks in a row make the primary unhealthy, so one check slowed down by a busy machine does not.
         GatewayFixture gw = gateway("""
                 clusters:
                   primary:
                     endpoints: [ "%s" ]
                     timeouts: { connect: 200ms, request: 500ms, idle: 10s }
-                    health_check: { path: /healthz, interval: 100ms, timeout: 50ms, unhealthy_after: 1, healthy_after: 1 }
+                    health_check: { path: /healthz, interval: 300ms, timeout: 250ms, unhealthy_after: 2, healthy_after: 1 }
                     failover: backup
                   backup:
                     endpoints: [ "%s" ]
@@ -533,15 +534,16 @@ class ProxyIntegrationTest {
                   - match: { path_prefix: / }
                     cluster: primary
                 """.formatted(primary.address(), backup.address()));
+        awaitHealth(gw, "primary", "HEALTHY");
         assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("primary");
 
         primary.behave(new TestUpstream.Hang());
+        awaitHealth(gw, "primary", "UNHEALTHY");
+        assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("backup");
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("backup"));
         primary.behave(new TestUpstream.Respond(200, null, 0));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("primary"));
+        awaitHealth(gw, "primary", "HEALTHY");
+        assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("primary");
     }
 
     @GatewayTest(loops = {1, 2})
@@ -582,11 +584,27 @@ class ProxyIntegrationTest {
                     cluster: app
                 """.formatted(closedPort));
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            HttpResponse<String> r = gw.get("/");
-            assertThat(r.statusCode()).isEqualTo(503);
-            assertThat(r.headers().firstValue("retry-after")).isPresent();
-            assertThat(r.body()).contains("no_healthy_upstream");
+        awaitHealth(gw, "app", "UNHEALTHY");
+        HttpResponse<String> r = gw.get("/");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("retry-after")).isPresent();
+        assertThat(r.body()).contains("no_healthy_upstream");
+        assertThat(gw.admin("GET", "/healthz").statusCode()).as("the gateway keeps serving").isEqualTo(200);
+    }
+
+    /**
+     * Waits for the active checks of {@code cluster}'s only endpoint to reach {@code state}, as the admin port shows
+     * it: the check's own verdict, not an interval assumed to have passed.
+     */
+    private static void awaitHealth(GatewayFixture gw, String cluster, String state) {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            for (com.fasterxml.jackson.databind.JsonNode c : json.readTree(gw.admin("GET", "/clusters").body())) {
+                if (c.get("name").asText().equals(cluster)) {
+                    return c.get("endpoints").get(0).get("health").asText().equals(state);
+                }
+            }
+            return false;
         });
     }
 
@@ -614,16 +632,21 @@ class ProxyIntegrationTest {
 
     @GatewayTest
     void reload_letsInFlightRequestsFinishOnTheirSnapshot() {
-        TestUpstream a = upstream("a").behave(new TestUpstream.Respond(200, "from-a", 300));
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        TestUpstream a = upstream("a").behave(new TestUpstream.Held(release));
         TestUpstream b = upstream("b");
         GatewayFixture gw = gateway(oneRoute("\"" + a.address() + "\"", "", ""));
 
         CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> gw.get("/slow"));
         await().until(() -> a.requestCount() == 1);
         assertThat(gw.reload(oneRoute("\"" + b.address() + "\"", "", "")).applied()).isTrue();
-
-        assertThat(inFlight.join().body()).isEqualTo("from-a");
         assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("b");
+
+        release.complete(null);
+        HttpResponse<String> held = inFlight.join();
+        assertThat(held.statusCode()).isEqualTo(200);
+        assertThat(held.headers().firstValue("x-upstream")).as("answered on the snapshot it started with")
+                .contains("a");
     }
 
     @GatewayTest
@@ -647,14 +670,20 @@ class ProxyIntegrationTest {
 
     @GatewayTest
     void gracefulClose_finishesInFlightRequests() {
-        TestUpstream a = upstream("a").behave(new TestUpstream.Respond(200, "done", 300));
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        TestUpstream a = upstream("a").behave(new TestUpstream.Held(release));
         GatewayFixture gw = gateway(oneRoute("\"" + a.address() + "\"", "", ""));
         CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> gw.get("/"));
         await().until(() -> a.requestCount() == 1);
 
-        gw.close();
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(gw::close);
+        // Not ready any more, so the drain has begun; the held request keeps the close waiting.
+        await().until(() -> gw.admin("GET", "/readyz").statusCode() == 503);
+        assertThat(closing).isNotDone();
+        release.complete(null);
 
-        assertThat(inFlight.join().body()).isEqualTo("done");
+        assertThat(inFlight.join().statusCode()).isEqualTo(200);
+        closing.join();
     }
 
     @GatewayTest(loops = {1, 2})
