@@ -93,6 +93,11 @@ class AuthGatewayTest {
     private String policyUrl = closedUrl("/check");
     private String hungUrl = closedUrl("/check");
     private String policyExtra = "";
+    /**
+     * The key fetch deadline: generous where the key server answers, so a busy machine cannot turn a slow answer into
+     * an outage; short where a test is about a key server that never answers.
+     */
+    private String jwksTimeout = "5s";
 
     @BeforeAll
     static void keys() throws Exception {
@@ -142,7 +147,7 @@ class AuthGatewayTest {
                       jwks_url: "%s"
                       issuer: "%s"
                       audiences: [%s]
-                      fetch: { timeout: 500ms, refresh: 5m, min_interval: 1s }
+                      fetch: { timeout: %s, refresh: 5m, min_interval: 1s }
                   external:
                     policy:
                       url: "%s"
@@ -182,8 +187,8 @@ class AuthGatewayTest {
                   - name: public
                     match: { path_prefix: /public }
                     cluster: orders
-                """.formatted(acmeKey.sha256Hex(), otherKey.sha256Hex(), jwksUrl, ISSUER, AUDIENCE, policyUrl,
-                policyExtra, hungUrl, upstream.address());
+                """.formatted(acmeKey.sha256Hex(), otherKey.sha256Hex(), jwksUrl, ISSUER, AUDIENCE, jwksTimeout,
+                policyUrl, policyExtra, hungUrl, upstream.address());
     }
 
     // ------------------------------------------------------------------------------------------------ JWT
@@ -309,6 +314,7 @@ class AuthGatewayTest {
         // Then: a key server that accepts connections and never answers; the fetch deadline (500ms) ends the wait.
         SilentServer silent = keep(new SilentServer());
         jwksUrl = "http://" + silent.address() + "/jwks.json";
+        jwksTimeout = "500ms";
         start();
         HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(gw.url("/jwt/x")))
                 .header("Authorization", "Bearer " + rs256(rsa, claims())), Duration.ofSeconds(10));
