@@ -98,7 +98,8 @@ public final class Gateway implements AutoCloseable {
     private volatile boolean ready;
     private volatile boolean closed;
 
-    private Gateway(Path configFile, ConfigLoader.Loaded initial) throws InterruptedException {
+    private Gateway(Path configFile, ConfigLoader.Loaded initial, Ticker ticker, Clock clock)
+            throws InterruptedException {
         this.configFile = configFile;
         this.live = initial;
         GatewayConfig cfg = initial.config();
@@ -118,9 +119,9 @@ public final class Gateway implements AutoCloseable {
         this.healthResolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel())
                 .socketChannelType(transport.clientChannel()));
-        this.clusters = ClusterManager.builder(healthGroup).ticker(Ticker.system())
+        this.clusters = ClusterManager.builder(healthGroup).ticker(ticker)
                 .transport(transport.clientChannel(), healthResolver).build();
-        this.filterFactory = new FilterChainFactory(cfg, metrics, Ticker.system(), Clock.systemUTC());
+        this.filterFactory = new FilterChainFactory(cfg, metrics, ticker, clock);
         Candidate first = prepare(initial);
         this.runtime = ProxyRuntime.builder(metrics)
                 .transport(transport)
@@ -144,13 +145,29 @@ public final class Gateway implements AutoCloseable {
 
     /** Loads, validates and serves {@code configFile}; throws {@link ConfigException} when it is invalid. */
     public static Gateway start(Path configFile) throws InterruptedException {
+        return start(configFile, Ticker.system(), Clock.systemUTC());
+    }
+
+    /**
+     * As {@link #start(Path)}, with the time source of what decides by a ticker or a clock (rate limits, auth caches,
+     * breakers and key fetches, ejections), so tests can run those decisions on a fake ticker. Deadlines and health
+     * check intervals are event-loop timers and stay on real time.
+     */
+    static Gateway start(Path configFile, Ticker ticker, Clock clock) throws InterruptedException {
         Objects.requireNonNull(configFile, "configFile");
-        return new Gateway(configFile, ConfigLoader.loadWithSource(configFile));
+        Objects.requireNonNull(ticker, "ticker");
+        Objects.requireNonNull(clock, "clock");
+        return new Gateway(configFile, ConfigLoader.loadWithSource(configFile), ticker, clock);
     }
 
     public static String version() {
         String v = Gateway.class.getPackage().getImplementationVersion();
         return v == null ? "dev" : v;
+    }
+
+    /** The proxy behind the listeners, for tests that drive its handler on a channel of their own. */
+    ProxyRuntime runtime() {
+        return runtime;
     }
 
     /** The listening sockets: one per event loop and listener with SO_REUSEPORT, one per listener without. */

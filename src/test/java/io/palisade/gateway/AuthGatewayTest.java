@@ -25,6 +25,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.palisade.auth.ApiKeys;
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.GatewayTest;
+import io.palisade.testing.Gateways;
 import io.palisade.testing.SilentServer;
 import io.palisade.testing.TestUpstream;
 import java.io.IOException;
@@ -61,7 +63,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.BeforeEach;
 
 /**
  * Authentication and authorization in the real gateway, against a real key server (JWKS over HTTP, keys made here:
@@ -82,6 +84,7 @@ class AuthGatewayTest {
     private static ApiKeys.GeneratedKey otherKey;
 
     private final List<AutoCloseable> resources = new ArrayList<>();
+    private Gateways gateways;
     private TestUpstream upstream;
     private GatewayFixture gw;
 
@@ -90,6 +93,11 @@ class AuthGatewayTest {
     private String policyUrl = closedUrl("/check");
     private String hungUrl = closedUrl("/check");
     private String policyExtra = "";
+    /**
+     * The key fetch deadline: generous where the key server answers, so a busy machine cannot turn a slow answer into
+     * an outage; short where a test is about a key server that never answers.
+     */
+    private String jwksTimeout = "5s";
 
     @BeforeAll
     static void keys() throws Exception {
@@ -105,11 +113,13 @@ class AuthGatewayTest {
         otherKey = ApiKeys.generate();
     }
 
+    @BeforeEach
+    void setUp(Gateways gateways) {
+        this.gateways = gateways;
+    }
+
     @AfterEach
     void tearDown() throws Exception {
-        if (gw != null) {
-            gw.close();
-        }
         for (int i = resources.size() - 1; i >= 0; i--) {
             resources.get(i).close();
         }
@@ -122,7 +132,7 @@ class AuthGatewayTest {
 
     private void start() {
         upstream = keep(TestUpstream.start("orders"));
-        gw = GatewayFixture.start(config());
+        gw = gateways.start(config());
     }
 
     private String config() {
@@ -137,7 +147,7 @@ class AuthGatewayTest {
                       jwks_url: "%s"
                       issuer: "%s"
                       audiences: [%s]
-                      fetch: { timeout: 500ms, refresh: 5m, min_interval: 1s }
+                      fetch: { timeout: %s, refresh: 5m, min_interval: 1s }
                   external:
                     policy:
                       url: "%s"
@@ -177,13 +187,13 @@ class AuthGatewayTest {
                   - name: public
                     match: { path_prefix: /public }
                     cluster: orders
-                """.formatted(acmeKey.sha256Hex(), otherKey.sha256Hex(), jwksUrl, ISSUER, AUDIENCE, policyUrl,
-                policyExtra, hungUrl, upstream.address());
+                """.formatted(acmeKey.sha256Hex(), otherKey.sha256Hex(), jwksUrl, ISSUER, AUDIENCE, jwksTimeout,
+                policyUrl, policyExtra, hungUrl, upstream.address());
     }
 
     // ------------------------------------------------------------------------------------------------ JWT
 
-    @Test
+    @GatewayTest
     void jwtRoute_passesEachAlgorithm_and401sEveryBadToken() throws Exception {
         KeyServer keys = keep(new KeyServer(rsa, ec, edPublic));
         jwksUrl = keys.url();
@@ -221,7 +231,7 @@ class AuthGatewayTest {
         assertThat(upstream.received()).extracting(TestUpstream.Received::uri).doesNotContain("/jwt/bad", "/jwt/none");
     }
 
-    @Test
+    @GatewayTest
     void keyServerDownAfterFirstLoad_tokensOfKnownKeysKeepPassing() throws Exception {
         KeyServer keys = new KeyServer(rsa, ec, edPublic);
         jwksUrl = keys.url();
@@ -250,7 +260,7 @@ class AuthGatewayTest {
         assertThat(bearer("/jwt/rs", rs256(rsa, claims())).statusCode()).isEqualTo(200);
     }
 
-    @Test
+    @GatewayTest
     void reloadChangingTheIssuersSettings_whileTheKeyServerIsDown_keepsTheLastGoodKeys() throws Exception {
         KeyServer keys = new KeyServer(rsa, ec, edPublic);
         jwksUrl = keys.url();
@@ -284,7 +294,7 @@ class AuthGatewayTest {
         assertThat(bearer("/jwt/es", es256(claims())).statusCode()).isEqualTo(503);
     }
 
-    @Test
+    @GatewayTest
     void keyServerNeverReachable_is503WithRetryAfter_never401Or403() throws Exception {
         // First: nothing listens at the key server's address.
         start();
@@ -304,6 +314,7 @@ class AuthGatewayTest {
         // Then: a key server that accepts connections and never answers; the fetch deadline (500ms) ends the wait.
         SilentServer silent = keep(new SilentServer());
         jwksUrl = "http://" + silent.address() + "/jwks.json";
+        jwksTimeout = "500ms";
         start();
         HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(gw.url("/jwt/x")))
                 .header("Authorization", "Bearer " + rs256(rsa, claims())), Duration.ofSeconds(10));
@@ -315,7 +326,7 @@ class AuthGatewayTest {
 
     // ------------------------------------------------------------------------------------------------ external
 
-    @Test
+    @GatewayTest
     void externalService_allowsDeniesAndAddsUpstreamHeaders() throws Exception {
         PolicyServer policy = keep(new PolicyServer());
         policyUrl = policy.url();
@@ -359,7 +370,7 @@ class AuthGatewayTest {
                 .extracting(TestUpstream.Received::uri).containsOnly("/ops/allow");
     }
 
-    @Test
+    @GatewayTest
     void hungExternalService_is503WithRetryAfterAtItsDeadline_notForbidden() throws Exception {
         SilentServer silent = keep(new SilentServer());
         hungUrl = "http://" + silent.address() + "/check";
@@ -381,7 +392,7 @@ class AuthGatewayTest {
         assertThat(silent.acceptedCount()).isPositive();
     }
 
-    @Test
+    @GatewayTest
     void bulkheadFull_is503AtOnce_andTheSlotFreesWhenTheCallEnds() throws Exception {
         PolicyServer policy = keep(new PolicyServer());
         policyUrl = policy.url();
@@ -409,7 +420,7 @@ class AuthGatewayTest {
 
     // ------------------------------------------------------------------------------------------------ authorization
 
-    @Test
+    @GatewayTest
     void routeGroups_403ForAKnownIdentityOutsideThem() throws Exception {
         KeyServer keys = keep(new KeyServer(rsa, ec, edPublic));
         jwksUrl = keys.url();
@@ -435,7 +446,7 @@ class AuthGatewayTest {
         assertThat(upstream.received()).hasSize(4);
     }
 
-    @Test
+    @GatewayTest
     void identityForwarded_credentialsStripped_unlessTheRouteForwardsThem() throws Exception {
         KeyServer keys = keep(new KeyServer(rsa, ec, edPublic));
         jwksUrl = keys.url();
@@ -477,7 +488,7 @@ class AuthGatewayTest {
         assertThat(r.headers().contains("X-Consumer-Id")).isFalse();
     }
 
-    @Test
+    @GatewayTest
     void apiKeyInTheQuery_isStrippedFromTheUpstreamUri() {
         start();
 
@@ -504,7 +515,7 @@ class AuthGatewayTest {
 
     // ------------------------------------------------------------------------------------------------ metrics
 
-    @Test
+    @GatewayTest
     void decisionMetrics_separateDeniedFromUnavailable_perRouteAndConsumer() throws Exception {
         PolicyServer policy = keep(new PolicyServer());
         policyUrl = policy.url();

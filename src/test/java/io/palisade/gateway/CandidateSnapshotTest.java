@@ -4,17 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.palisade.auth.ApiKeys;
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.Gateways;
 import io.palisade.testing.TestUpstream;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A config version is built as a candidate with no effect on what serves, and two versions can serve at once, each
  * request bound to one of them: what staged releases stand on.
  */
 class CandidateSnapshotTest {
+    @RegisterExtension
+    static final Gateways gateways = Gateways.onSystemTime(Gateways.SEVERAL);
     private final ApiKeys.GeneratedKey oldKey = ApiKeys.generate();
     private final ApiKeys.GeneratedKey newKey = ApiKeys.generate();
     private TestUpstream blue;
@@ -25,12 +29,11 @@ class CandidateSnapshotTest {
     void start() {
         blue = TestUpstream.start("blue");
         green = TestUpstream.start("green");
-        gw = GatewayFixture.start(config(blue, oldKey));
+        gw = gateways.start(config(blue, oldKey));
     }
 
     @AfterEach
     void stop() {
-        gw.close();
         blue.close();
         green.close();
     }

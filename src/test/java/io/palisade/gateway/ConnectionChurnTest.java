@@ -3,6 +3,8 @@ package io.palisade.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.GatewayTest;
+import io.palisade.testing.Gateways;
 import io.palisade.testing.RawClient;
 import io.palisade.testing.TestUpstream;
 import java.util.ArrayList;
@@ -11,7 +13,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 /**
  * Client connections opening and closing all the time, while the upstream connections stay pooled: the pooled ones
@@ -28,19 +29,15 @@ class ConnectionChurnTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        if (gw != null) {
-            gw.close();
-        }
         if (upstream != null) {
             upstream.close();
         }
     }
 
-    @Test
-    void aNewClientConnectionPerRequest_neverCostsAPooledUpstreamConnection() throws Exception {
+    @GatewayTest(loops = {1, 2})
+    void aNewClientConnectionPerRequest_neverCostsAPooledUpstreamConnection(Gateways gateways) throws Exception {
         upstream = TestUpstream.start("app");
-        gw = GatewayFixture.start("""
-                server: { worker_threads: 2 }
+        gw = gateways.start("""
                 clusters:
                   app: { endpoints: [ "%s" ] }
                 routes:
@@ -77,6 +74,6 @@ class ConnectionChurnTest {
                 .as("upstream failures (resets, timeouts) during the churn").isZero();
         assertThat(upstream.requestCount()).isEqualTo(CLIENTS * REQUESTS_EACH);
         // At most one upstream connection per concurrent request (4 clients) and event loop, reused throughout.
-        assertThat(upstream.connectionCount()).isLessThanOrEqualTo(CLIENTS * 2);
+        assertThat(upstream.connectionCount()).isLessThanOrEqualTo(CLIENTS * gw.loops());
     }
 }

@@ -7,6 +7,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.palisade.server.Transport;
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.GatewayTest;
+import io.palisade.testing.Gateways;
 import io.palisade.testing.RawClient;
 import io.palisade.testing.TestUpstream;
 import java.io.UncheckedIOException;
@@ -16,18 +18,17 @@ import java.net.ServerSocket;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
-/** How the data listeners are bound: a socket per event loop where SO_REUSEPORT exists, and ports held elsewhere. */
+/**
+ * How the data listeners are bound: a socket per event loop where SO_REUSEPORT exists, and ports held elsewhere. The
+ * config sets its own loop count (3).
+ */
 class ListenerTest {
     private TestUpstream upstream;
     private GatewayFixture gw;
 
     @AfterEach
     void tearDown() throws Exception {
-        if (gw != null) {
-            gw.close();
-        }
         if (upstream != null) {
             upstream.close();
         }
@@ -45,10 +46,10 @@ class ListenerTest {
                 """.formatted(listener, upstreamAddress);
     }
 
-    @Test
-    void everyEventLoopListensOnTheSamePort_andNewConnectionsAreServed() throws Exception {
+    @GatewayTest
+    void everyEventLoopListensOnTheSamePort_andNewConnectionsAreServed(Gateways gateways) throws Exception {
         upstream = TestUpstream.start("app");
-        gw = GatewayFixture.start(config(upstream.address(), ""));
+        gw = gateways.start(config(upstream.address(), ""));
 
         var channels = gw.gateway().listenerChannels();
         Set<EventLoop> loops = new HashSet<>();
@@ -75,47 +76,48 @@ class ListenerTest {
         assertThat(upstream.received()).hasSize(60);
     }
 
-    @Test
-    void aPortAnotherProcessHolds_isRefusedWithItsAddress_notShared() throws Exception {
+    @GatewayTest
+    void aPortAnotherProcessHolds_isRefusedWithItsAddress_notShared(Gateways gateways) throws Exception {
         upstream = TestUpstream.start("app");
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
-            assertThatThrownBy(() -> GatewayFixture.start(config(upstream.address(),
+            assertThatThrownBy(() -> gateways.start(config(upstream.address(),
                     "listeners:\n  http: { address: 127.0.0.1:" + port + " }")))
                     .hasRootCauseInstanceOf(java.net.BindException.class)
                     .hasMessageContaining("127.0.0.1:" + port);
         }
     }
 
-    @Test
-    void anAdminPortAnotherProcessHolds_isRefusedWithItsAddress_asABusyListenerIs() throws Exception {
+    @GatewayTest
+    void anAdminPortAnotherProcessHolds_isRefusedWithItsAddress_asABusyListenerIs(Gateways gateways)
+            throws Exception {
         upstream = TestUpstream.start("app");
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
-            assertThatThrownBy(() -> GatewayFixture.start(config(upstream.address(),
+            assertThatThrownBy(() -> gateways.start(config(upstream.address(),
                     "admin:\n  address: 127.0.0.1:" + port)))
                     .isInstanceOf(UncheckedIOException.class)
                     .hasRootCauseInstanceOf(java.net.BindException.class)
                     .hasMessage("admin 127.0.0.1:" + port + ": Address already in use");
-            assertThatThrownBy(() -> GatewayFixture.start(config(upstream.address(),
+            assertThatThrownBy(() -> gateways.start(config(upstream.address(),
                     "listeners:\n  http: { address: 127.0.0.1:" + port + " }")))
                     .isInstanceOf(UncheckedIOException.class)
                     .hasMessage("listener http 127.0.0.1:" + port + ": Address already in use");
         }
         // The refused starts left nothing behind that stops the next one.
-        gw = GatewayFixture.start(config(upstream.address(), ""));
+        gw = gateways.start(config(upstream.address(), ""));
         try (RawClient c = new RawClient(gw.port())) {
             c.send("GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
             assertThat(c.read().status()).isEqualTo(200);
         }
     }
 
-    @Test
-    void aSecondGatewayOnTheFirstOnesPort_isRefused() throws Exception {
+    @GatewayTest
+    void aSecondGatewayOnTheFirstOnesPort_isRefused(Gateways gateways) throws Exception {
         upstream = TestUpstream.start("app");
-        gw = GatewayFixture.start(config(upstream.address(), ""));
+        gw = gateways.start(config(upstream.address(), ""));
         String taken = "listeners:\n  http: { address: 127.0.0.1:" + gw.port() + " }";
-        assertThatThrownBy(() -> GatewayFixture.start(config(upstream.address(), taken)))
+        assertThatThrownBy(() -> gateways.start(config(upstream.address(), taken)))
                 .isInstanceOf(UncheckedIOException.class);
         try (RawClient c = new RawClient(gw.port())) {
             c.send("GET /still HTTP/1.1\r\nHost: a\r\n\r\n");

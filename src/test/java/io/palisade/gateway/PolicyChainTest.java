@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.palisade.auth.ApiKeys;
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.GatewayTest;
+import io.palisade.testing.Gateways;
 import io.palisade.testing.SilentServer;
 import io.palisade.testing.TestUpstream;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 /** The policy chain in the real gateway: auth statuses, rate limits and their headers, identity forwarding. */
 class PolicyChainTest {
@@ -18,9 +19,6 @@ class PolicyChainTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        if (gw != null) {
-            gw.close();
-        }
         if (upstream != null) {
             upstream.close();
         }
@@ -29,13 +27,14 @@ class PolicyChainTest {
         }
     }
 
-    @Test
-    void apiKeyRoute_401WithoutKey_403OutsideGroup_200WithIdentityForwarded_429OverLimit() throws Exception {
+    @GatewayTest(loops = {1, 2})
+    void apiKeyRoute_401WithoutKey_403OutsideGroup_200WithIdentityForwarded_429OverLimit(Gateways gateways)
+            throws Exception {
         ApiKeys.GeneratedKey acme = ApiKeys.generate();
         ApiKeys.GeneratedKey other = ApiKeys.generate();
         upstream = TestUpstream.start("orders");
         silentAuth = new SilentServer();
-        gw = GatewayFixture.start("""
+        gw = gateways.start("""
                 consumers:
                   acme: { groups: [orders-read], api_keys: [ { sha256: "%s" } ] }
                   other: { groups: [billing], api_keys: [ { sha256: "%s" } ] }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.GatewayTest;
+import io.palisade.testing.Gateways;
 import io.palisade.testing.RawClient;
 import io.palisade.testing.SilentServer;
 import io.palisade.testing.TestUpstream;
@@ -15,11 +17,20 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.BeforeEach;
 
-/** The gateway in this JVM in front of real HTTP upstreams on loopback. */
+/**
+ * The gateway in this JVM in front of real HTTP upstreams on loopback. Tests of routing, pooling, retries, limits and
+ * gauges run with one event loop and with several.
+ */
 class ProxyIntegrationTest {
     private final List<AutoCloseable> resources = new ArrayList<>();
+    private Gateways gateways;
+
+    @BeforeEach
+    void setUp(Gateways gateways) {
+        this.gateways = gateways;
+    }
 
     @AfterEach
     void tearDown() throws Exception {
@@ -35,9 +46,7 @@ class ProxyIntegrationTest {
     }
 
     private GatewayFixture gateway(String yaml) {
-        GatewayFixture g = GatewayFixture.start(yaml);
-        resources.add(g);
-        return g;
+        return gateways.start(yaml);
     }
 
     private static String oneRoute(String endpoints, String extraCluster, String extraRoute) {
@@ -54,7 +63,7 @@ class ProxyIntegrationTest {
                 """.formatted(endpoints, extraCluster, extraRoute);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void accessLog_oneJsonLinePerRequest_withItsFields() throws Exception {
         TestUpstream up = upstream("a");
         java.nio.file.Path log = java.nio.file.Files.createTempFile("palisade-access", ".log");
@@ -91,7 +100,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest
     void accessLog_leavesOutWhatDoesNotApply_andRedactsTheApiKeyQueryParameter() throws Exception {
         TestUpstream up = upstream("a");
         java.nio.file.Path log = java.nio.file.Files.createTempFile("palisade-access", ".log");
@@ -142,7 +151,7 @@ class ProxyIntegrationTest {
         throw new AssertionError("no " + series);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void gauges_countRequestsInFlight_andUpstreamConnectionsIdleBusyAndPending() throws Exception {
         TestUpstream up = upstream("a");
         SilentServer silent = new SilentServer();
@@ -172,7 +181,7 @@ class ProxyIntegrationTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> gauge(gw, "palisade_inflight_requests") == 0);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void proxiesGet_withForwardingHeaders_requestId_andTrace() {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -190,7 +199,7 @@ class ProxyIntegrationTest {
         assertThat(seen.headers().get("traceparent")).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
     }
 
-    @Test
+    @GatewayTest
     void requestIdGenerate_replacesTheClientsId_andTheForwardingHeadersAreAsDocumented() {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway("server: { request_id: generate }\n"
@@ -212,7 +221,7 @@ class ProxyIntegrationTest {
         assertThat(invalid.headers().firstValue("x-request-id").orElseThrow()).matches("[0-9a-f]{16}");
     }
 
-    @Test
+    @GatewayTest
     void continuesIncomingTrace_withNewSpan() {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -225,7 +234,7 @@ class ProxyIntegrationTest {
                 .isNotEqualTo(incoming);
     }
 
-    @Test
+    @GatewayTest
     void removesHopByHopHeaders_includingThoseNamedInConnection() throws Exception {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -241,7 +250,7 @@ class ProxyIntegrationTest {
         assertThat(h.contains("te")).isFalse();
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void streamsLargeBodiesBothWays_andReusesUpstreamConnections() {
         TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -255,7 +264,7 @@ class ProxyIntegrationTest {
         assertThat(up.connectionCount()).isEqualTo(1);
     }
 
-    @Test
+    @GatewayTest
     void chunkedUpload_isForwardedChunked() throws Exception {
         TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -267,7 +276,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest
     void expectContinue_isAnsweredByTheGateway_afterPolicyPasses() throws Exception {
         TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -282,7 +291,7 @@ class ProxyIntegrationTest {
         assertThat(up.received().get(0).headers().contains("expect")).isFalse();
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void pipelinedRequests_areAnsweredInOrder() throws Exception {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
@@ -294,7 +303,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest
     void unknownPath_is404_wrongMethod_is405_andGatewayKeepsServing() {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway("""
@@ -312,7 +321,7 @@ class ProxyIntegrationTest {
         assertThat(gw.get("/api/x").statusCode()).isEqualTo(200);
     }
 
-    @Test
+    @GatewayTest
     void rejectedBodylessRequest_keepsTheConnectionForTheNext() throws Exception {
         TestUpstream up = upstream("a");
         GatewayFixture gw = gateway("""
@@ -337,7 +346,7 @@ class ProxyIntegrationTest {
         assertThat(up.requestCount()).isEqualTo(1);
     }
 
-    @Test
+    @GatewayTest
     void requireBody_refusesEmptyBodies_with400_andChunkedEmptyToo() throws Exception {
         TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "",
@@ -354,7 +363,7 @@ class ProxyIntegrationTest {
         assertThat(up.requestCount()).isEqualTo(1);
     }
 
-    @Test
+    @GatewayTest
     void routeMaxBody_is413_forDeclaredAndStreamedBodies() throws Exception {
         TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
         GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "",
@@ -370,7 +379,7 @@ class ProxyIntegrationTest {
         assertThat(gw.post("/x", "small").statusCode()).isEqualTo(200);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void hungUpstream_gets504AtRouteDeadline_andOtherRoutesKeepServing() throws Exception {
         TestUpstream fast = upstream("fast");
         SilentServer silent = new SilentServer();
@@ -409,7 +418,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void routeIdleTimeout_overridesTheClusters_andThePooledConnectionGetsTheClusterOneBack() throws Exception {
         SilentServer silent = new SilentServer();
         resources.add(silent);
@@ -441,7 +450,7 @@ class ProxyIntegrationTest {
         assertThat(fast.connectionCount()).isEqualTo(1);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void clusterAtMaxRequests_answers503Fast_andOthersKeepServing() throws Exception {
         SilentServer silent = new SilentServer();
         resources.add(silent);
@@ -479,7 +488,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest
     void garbageFromUpstream_is502UpstreamError_andTheGatewayKeepsServing() throws Exception {
         java.net.ServerSocket garbage = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
         resources.add(garbage);
@@ -516,7 +525,7 @@ class ProxyIntegrationTest {
         assertThat(gw.get("/good").statusCode()).isEqualTo(200);
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void refusedConnection_is502_afterRetryingAnotherEndpoint() {
         TestUpstream good = upstream("good");
         int closedPort = closedPort();
@@ -544,7 +553,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void upstreamClosingBeforeResponse_isRetriedForIdempotentRequests() {
         TestUpstream closer = upstream("closer").behave(new TestUpstream.Close());
         TestUpstream good = upstream("good");
@@ -571,16 +580,17 @@ class ProxyIntegrationTest {
         assertThat(postStatuses).contains(502).contains(200);
     }
 
-    @Test
+    @GatewayTest
     void failsOverToTheConfiguredCluster_whenPrimaryHasNoHealthyEndpoint() {
         TestUpstream primary = upstream("primary");
         TestUpstream backup = upstream("backup");
+        // Two failed checks in a row make the primary unhealthy, so one check slowed down by a busy machine does not.
         GatewayFixture gw = gateway("""
                 clusters:
                   primary:
                     endpoints: [ "%s" ]
                     timeouts: { connect: 200ms, request: 500ms, idle: 10s }
-                    health_check: { path: /healthz, interval: 100ms, timeout: 50ms, unhealthy_after: 1, healthy_after: 1 }
+                    health_check: { path: /healthz, interval: 300ms, timeout: 250ms, unhealthy_after: 2, healthy_after: 1 }
                     failover: backup
                   backup:
                     endpoints: [ "%s" ]
@@ -588,18 +598,19 @@ class ProxyIntegrationTest {
                   - match: { path_prefix: / }
                     cluster: primary
                 """.formatted(primary.address(), backup.address()));
+        awaitHealth(gw, "primary", "HEALTHY");
         assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("primary");
 
         primary.behave(new TestUpstream.Hang());
+        awaitHealth(gw, "primary", "UNHEALTHY");
+        assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("backup");
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("backup"));
         primary.behave(new TestUpstream.Respond(200, null, 0));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("primary"));
+        awaitHealth(gw, "primary", "HEALTHY");
+        assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("primary");
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void refusedPrimaryEndpoints_retryOnTheFailoverCluster_withoutLeakingTheRetryBudget() {
         TestUpstream backup = upstream("backup");
         GatewayFixture gw = gateway("""
@@ -624,7 +635,7 @@ class ProxyIntegrationTest {
         }
     }
 
-    @Test
+    @GatewayTest
     void noHealthyEndpointAnywhere_is503WithRetryAfter() {
         int closedPort = closedPort();
         GatewayFixture gw = gateway("""
@@ -637,15 +648,31 @@ class ProxyIntegrationTest {
                     cluster: app
                 """.formatted(closedPort));
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            HttpResponse<String> r = gw.get("/");
-            assertThat(r.statusCode()).isEqualTo(503);
-            assertThat(r.headers().firstValue("retry-after")).isPresent();
-            assertThat(r.body()).contains("no_healthy_upstream");
+        awaitHealth(gw, "app", "UNHEALTHY");
+        HttpResponse<String> r = gw.get("/");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("retry-after")).isPresent();
+        assertThat(r.body()).contains("no_healthy_upstream");
+        assertThat(gw.admin("GET", "/healthz").statusCode()).as("the gateway keeps serving").isEqualTo(200);
+    }
+
+    /**
+     * Waits for the active checks of {@code cluster}'s only endpoint to reach {@code state}, as the admin port shows
+     * it: the check's own verdict, not an interval assumed to have passed.
+     */
+    private static void awaitHealth(GatewayFixture gw, String cluster, String state) {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            for (com.fasterxml.jackson.databind.JsonNode c : json.readTree(gw.admin("GET", "/clusters").body())) {
+                if (c.get("name").asText().equals(cluster)) {
+                    return c.get("endpoints").get(0).get("health").asText().equals(state);
+                }
+            }
+            return false;
         });
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void reload_swapsRoutes_andAnInvalidFileKeepsTheLiveConfig() {
         TestUpstream a = upstream("a");
         TestUpstream b = upstream("b");
@@ -668,7 +695,7 @@ class ProxyIntegrationTest {
     }
 
     /** docs/configuration.md marks these keys "restart": a reload that changes one is refused whole, with 422. */
-    @Test
+    @GatewayTest
     void reload_thatChangesARestartOnlyKey_isRefusedWith422_andTheLiveConfigKeepsServing() {
         TestUpstream a = upstream("a");
         TestUpstream b = upstream("b");
@@ -699,21 +726,26 @@ class ProxyIntegrationTest {
         assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("b");
     }
 
-    @Test
+    @GatewayTest
     void reload_letsInFlightRequestsFinishOnTheirSnapshot() {
-        TestUpstream a = upstream("a").behave(new TestUpstream.Respond(200, "from-a", 300));
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        TestUpstream a = upstream("a").behave(new TestUpstream.Held(release));
         TestUpstream b = upstream("b");
         GatewayFixture gw = gateway(oneRoute("\"" + a.address() + "\"", "", ""));
 
         CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> gw.get("/slow"));
         await().until(() -> a.requestCount() == 1);
         assertThat(gw.reload(oneRoute("\"" + b.address() + "\"", "", "")).applied()).isTrue();
-
-        assertThat(inFlight.join().body()).isEqualTo("from-a");
         assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("b");
+
+        release.complete(null);
+        HttpResponse<String> held = inFlight.join();
+        assertThat(held.statusCode()).isEqualTo(200);
+        assertThat(held.headers().firstValue("x-upstream")).as("answered on the snapshot it started with")
+                .contains("a");
     }
 
-    @Test
+    @GatewayTest
     void adminPort_servesHealthReadinessMetricsConfigAndClusters() {
         TestUpstream a = upstream("a");
         GatewayFixture gw = gateway(oneRoute("\"" + a.address() + "\"", "", ""));
@@ -732,19 +764,25 @@ class ProxyIntegrationTest {
         assertThat(gw.admin("GET", "/nope").statusCode()).isEqualTo(404);
     }
 
-    @Test
+    @GatewayTest
     void gracefulClose_finishesInFlightRequests() {
-        TestUpstream a = upstream("a").behave(new TestUpstream.Respond(200, "done", 300));
-        GatewayFixture gw = GatewayFixture.start(oneRoute("\"" + a.address() + "\"", "", ""));
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        TestUpstream a = upstream("a").behave(new TestUpstream.Held(release));
+        GatewayFixture gw = gateway(oneRoute("\"" + a.address() + "\"", "", ""));
         CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> gw.get("/"));
         await().until(() -> a.requestCount() == 1);
 
-        gw.close();
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(gw::close);
+        // Not ready any more, so the drain has begun; the held request keeps the close waiting.
+        await().until(() -> gw.admin("GET", "/readyz").statusCode() == 503);
+        assertThat(closing).isNotDone();
+        release.complete(null);
 
-        assertThat(inFlight.join().body()).isEqualTo("done");
+        assertThat(inFlight.join().statusCode()).isEqualTo(200);
+        closing.join();
     }
 
-    @Test
+    @GatewayTest(loops = {1, 2})
     void leastRequest_sendsLessToASlowEndpoint() {
         TestUpstream slow = upstream("slow").behave(new TestUpstream.Respond(200, "s", 200));
         TestUpstream fast = upstream("fast");

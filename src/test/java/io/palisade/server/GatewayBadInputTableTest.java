@@ -1,10 +1,12 @@
 package io.palisade.server;
 
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.Gateways;
 import io.palisade.testing.TestUpstream;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -15,13 +17,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class GatewayBadInputTableTest {
     private static final String HOST = "127.0.0.1";
+    @RegisterExtension
+    static final Gateways GATEWAYS = Gateways.onSystemTime(Gateways.SEVERAL);
     private static TestUpstream upstream;
     private static GatewayFixture gateway;
 
     @BeforeAll
     static void start() {
         upstream = TestUpstream.start("echo").behave(new TestUpstream.Echo());
-        gateway = GatewayFixture.start("""
+        gateway = GATEWAYS.start("""
                 server:
                   limits: { max_header_bytes: 8KiB, max_uri_bytes: 8KiB, max_body: 16KiB, header_read_timeout: 300ms,
                             client_idle: 1s, max_connections: 64 }
@@ -35,7 +39,6 @@ class GatewayBadInputTableTest {
 
     @AfterAll
     static void stop() {
-        gateway.close();
         upstream.close();
     }
 

@@ -2,6 +2,9 @@ package io.palisade.testing;
 
 import io.palisade.admin.ReloadResult;
 import io.palisade.gateway.Gateway;
+import io.palisade.gateway.GatewayAccess;
+import io.palisade.proxy.ProxyRuntime;
+import io.palisade.time.Ticker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -10,35 +13,77 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A real gateway in this JVM, on ephemeral loopback ports, serving a YAML config a test writes. The listener is named
- * {@code http}; the admin port is separate.
+ * {@code http}; the admin port is separate. Tests get one from {@link Gateways#start}, which sets its event-loop count
+ * and time source and closes it after the test (see {@link GatewayTest}).
  */
 public final class GatewayFixture implements AutoCloseable {
+    private static final Pattern SERVER_SECTION = Pattern.compile("(?m)^server:[ \\t]*(\\{)?[ \\t]*");
+
+    private final int loops;
     private final Path file;
     private final Gateway gateway;
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
-    private GatewayFixture(Path file, Gateway gateway) {
+    private GatewayFixture(int loops, Path file, Gateway gateway) {
+        this.loops = loops;
         this.file = file;
         this.gateway = gateway;
     }
 
-    /** Starts a gateway; {@code yaml} needs no listeners/admin section (ephemeral ports are added). */
-    public static GatewayFixture start(String yaml) {
+    /**
+     * Starts a gateway with {@code loops} event loops unless {@code yaml} sets {@code server.worker_threads} itself;
+     * {@code yaml} needs no listeners/admin section (ephemeral ports are added).
+     */
+    static GatewayFixture start(String yaml, int loops, Ticker ticker, Clock clock) {
         try {
             Path file = Files.createTempFile("palisade-test", ".yaml");
-            Files.writeString(file, withPorts(yaml));
-            return new GatewayFixture(file, Gateway.start(file));
+            Files.writeString(file, complete(yaml, loops));
+            try {
+                return new GatewayFixture(loops, file, GatewayAccess.start(file, ticker, clock));
+            } catch (RuntimeException e) {
+                Files.deleteIfExists(file);
+                throw e;
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    private static String complete(String yaml, int loops) {
+        return withPorts(withLoops(yaml, loops));
+    }
+
+    /** Adds {@code worker_threads} to the {@code server} section (block or flow style), or adds the section. */
+    static String withLoops(String yaml, int loops) {
+        if (yaml.contains("worker_threads:")) {
+            return yaml;
+        }
+        Matcher server = SERVER_SECTION.matcher(yaml);
+        if (!server.find()) {
+            return "server: { worker_threads: " + loops + " }\n" + yaml;
+        }
+        String rest = yaml.substring(server.end());
+        if (server.group(1) != null) {
+            String separator = rest.startsWith("}") ? " " : ", ";
+            return yaml.substring(0, server.end()) + "worker_threads: " + loops + separator + rest;
+        }
+        // Block style: the first entry's indentation is the section's.
+        Matcher entry = Pattern.compile("\\A\\r?\\n([ ]+)\\S").matcher(rest);
+        if (!entry.find()) {
+            throw new IllegalArgumentException("cannot add worker_threads to this server section: " + yaml);
+        }
+        return yaml.substring(0, server.end()) + "\n" + entry.group(1) + "worker_threads: " + loops + rest;
     }
 
     private static String withPorts(String yaml) {
@@ -59,6 +104,16 @@ public final class GatewayFixture implements AutoCloseable {
         return gateway;
     }
 
+    /** The event loops asked for ({@code server.worker_threads}, unless the test's config set its own). */
+    public int loops() {
+        return loops;
+    }
+
+    /** The proxy behind the listeners, for tests that drive its handler on an {@code EmbeddedChannel}. */
+    public ProxyRuntime runtime() {
+        return GatewayAccess.runtime(gateway);
+    }
+
     public int port() {
         return gateway.port("http");
     }
@@ -74,7 +129,7 @@ public final class GatewayFixture implements AutoCloseable {
     /** Rewrites the config file and reloads it. */
     public ReloadResult reload(String yaml) {
         try {
-            Files.writeString(file, withPorts(yaml));
+            Files.writeString(file, complete(yaml, loops));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

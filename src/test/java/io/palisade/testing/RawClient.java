@@ -1,5 +1,6 @@
 package io.palisade.testing;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,7 +25,8 @@ public final class RawClient implements AutoCloseable {
     public RawClient(int port) throws IOException {
         socket = new Socket(InetAddress.getLoopbackAddress(), port);
         socket.setSoTimeout(20_000);
-        in = socket.getInputStream();
+        // Buffered: the head is parsed a byte at a time, which unbuffered would be a system call per byte.
+        in = new BufferedInputStream(socket.getInputStream());
         out = socket.getOutputStream();
     }
 
