@@ -97,6 +97,8 @@ public final class Gateway implements AutoCloseable {
     private volatile ConfigLoader.Loaded live;
     private volatile boolean ready;
     private volatile boolean closed;
+    /** The access log while the runtime that will own it is being built; a failed start closes it. */
+    private AccessLog startingAccessLog;
 
     private Gateway(Path configFile, ConfigLoader.Loaded initial, Ticker ticker, Clock clock)
             throws InterruptedException {
@@ -106,36 +108,39 @@ public final class Gateway implements AutoCloseable {
         this.transport = Transport.detect();
         int workerThreads = cfg.server().workerThreads() > 0 ? cfg.server().workerThreads()
                 : Runtime.getRuntime().availableProcessors();
-        this.workers = transport.newGroup(workerThreads, "palisade-io");
-        // With SO_REUSEPORT the event loops accept for themselves (see bindPerLoop); only NIO needs an acceptor.
-        this.acceptor = transport.reusePort().isPresent() ? null : transport.newGroup(1, "palisade-accept");
-        this.adminGroup = transport.newGroup(1, "palisade-admin");
-        this.healthGroup = transport.newGroup(1, "palisade-health");
-        this.control = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "palisade-control");
-            t.setDaemon(true);
-            return t;
-        });
-        this.healthResolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
-                .datagramChannelType(transport.datagramChannel())
-                .socketChannelType(transport.clientChannel()));
-        this.clusters = ClusterManager.builder(healthGroup).ticker(ticker)
-                .transport(transport.clientChannel(), healthResolver).build();
-        this.filterFactory = new FilterChainFactory(cfg, metrics, ticker, clock);
-        Candidate first = prepare(initial);
-        this.runtime = ProxyRuntime.builder(metrics)
-                .transport(transport)
-                .accessLog(AccessLog.create(cfg.accessLog()))
-                .build(first.snapshot());
-        activate(first);
-        this.connectionLimiter = ProtocolHandlers.connectionLimiter(cfg.server().limits());
-        registerGauges();
-        this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
+        // Whatever a failed start has made by then (threads, sockets, files, connections) is released before the
+        // failure goes to the caller: a start retried in-process, or a test, must not inherit them.
         try {
+            this.workers = transport.newGroup(workerThreads, "palisade-io");
+            // With SO_REUSEPORT the event loops accept for themselves (see bindPerLoop); only NIO needs an acceptor.
+            this.acceptor = transport.reusePort().isPresent() ? null : transport.newGroup(1, "palisade-accept");
+            this.adminGroup = transport.newGroup(1, "palisade-admin");
+            this.healthGroup = transport.newGroup(1, "palisade-health");
+            this.control = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "palisade-control");
+                t.setDaemon(true);
+                return t;
+            });
+            this.healthResolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                    .datagramChannelType(transport.datagramChannel())
+                    .socketChannelType(transport.clientChannel()));
+            this.clusters = ClusterManager.builder(healthGroup).ticker(ticker)
+                    .transport(transport.clientChannel(), healthResolver).build();
+            this.filterFactory = new FilterChainFactory(cfg, metrics, ticker, clock);
+            Candidate first = prepare(initial);
+            startingAccessLog = AccessLog.create(cfg.accessLog());
+            this.runtime = ProxyRuntime.builder(metrics)
+                    .transport(transport)
+                    .accessLog(startingAccessLog)
+                    .build(first.snapshot());
+            activate(first);
+            this.connectionLimiter = ProtocolHandlers.connectionLimiter(cfg.server().limits());
+            registerGauges();
+            this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
             bindListeners(cfg);
             this.admin = startAdmin(cfg.admin().address());
-        } catch (RuntimeException | InterruptedException e) {
-            shutdownGroups();
+        } catch (RuntimeException | Error | InterruptedException e) {
+            releaseAfterFailedStart(e);
             throw e;
         }
         ready = true;
@@ -457,10 +462,53 @@ public final class Gateway implements AutoCloseable {
         return cut == 0;
     }
 
+    /**
+     * Undoes a start that failed part way, in the order {@link #close} stops a running gateway, skipping what was not
+     * made yet (its field is still null, read here outside the constructor). A failure while releasing is added to
+     * the start's failure, not thrown instead of it.
+     */
+    private void releaseAfterFailedStart(Throwable failure) {
+        List<Runnable> steps = new ArrayList<>();
+        steps.add(() -> listeners.forEach(ch -> ch.close().awaitUninterruptibly()));
+        if (admin != null) {
+            steps.add(admin::close);
+        }
+        if (lagMonitor != null) {
+            steps.add(lagMonitor::stop);
+        }
+        if (clusters != null) {
+            steps.add(clusters::close);
+        }
+        if (healthResolver != null) {
+            steps.add(healthResolver::close);
+        }
+        if (filterFactory != null) {
+            steps.add(filterFactory::close);
+        }
+        if (runtime != null) {
+            steps.add(runtime::close);
+        } else if (startingAccessLog != null) {
+            steps.add(startingAccessLog::close);
+        }
+        steps.add(this::shutdownGroups);
+        if (control != null) {
+            steps.add(control::shutdownNow);
+        }
+        for (Runnable step : steps) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                failure.addSuppressed(e);
+            }
+        }
+    }
+
     private void shutdownGroups() {
-        List<EventLoopGroup> groups = new ArrayList<>(List.of(workers, adminGroup, healthGroup));
-        if (acceptor != null) {
-            groups.add(acceptor);
+        List<EventLoopGroup> groups = new ArrayList<>();
+        for (EventLoopGroup g : new EventLoopGroup[] {workers, adminGroup, healthGroup, acceptor}) {
+            if (g != null) {
+                groups.add(g);
+            }
         }
         for (EventLoopGroup g : groups) {
             g.shutdownGracefully(0, 2, TimeUnit.SECONDS);

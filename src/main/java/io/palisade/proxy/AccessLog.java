@@ -21,6 +21,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One JSON line per request. Lines are formatted on the event loop (cheap) and written by a background thread, because
@@ -37,6 +39,8 @@ public final class AccessLog implements AutoCloseable {
     private static final int MAX_QUEUED_LINES = 65_536;
     /** A buffer this full is handed over at once. */
     private static final int HAND_OVER_BYTES = 32 * 1024;
+    private static final long FAILURE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
 
     private final boolean enabled;
     private final BlockingQueue<Chunk> queue;
@@ -45,11 +49,19 @@ public final class AccessLog implements AutoCloseable {
     private final Thread writer;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
+    /** When the writer last logged a failed write, if it has, and how many it has not logged since. */
+    private boolean failureLogged;
+    private long lastFailureLog;
+    private long unloggedFailures;
 
     /** Some lines, whole, as the writer gets them. */
     private record Chunk(byte[] bytes, int lines) {}
 
-    private AccessLog(boolean enabled, OutputStream out) {
+    /**
+     * @param target what the log is written to, for the warnings
+     * @param owned  the stream is the log's to close when it closes (a file it opened, not stdout)
+     */
+    private AccessLog(boolean enabled, OutputStream out, String target, boolean owned) {
         this.enabled = enabled;
         if (enabled) {
             queue = new LinkedBlockingQueue<>();
@@ -59,7 +71,7 @@ public final class AccessLog implements AutoCloseable {
                     return new Lines(AccessLog.this);
                 }
             };
-            writer = new Thread(() -> drain(out), "palisade-access-log");
+            writer = new Thread(() -> drain(out, target, owned), "palisade-access-log");
             writer.setDaemon(true);
             writer.start();
         } else {
@@ -71,24 +83,25 @@ public final class AccessLog implements AutoCloseable {
 
     public static AccessLog create(AccessLogConfig config) {
         if (!config.enabled()) {
-            return new AccessLog(false, null);
+            return disabled();
+        }
+        if ("stdout".equals(config.target())) {
+            return new AccessLog(true, System.out, "stdout", false);
         }
         try {
-            OutputStream out = "stdout".equals(config.target()) ? System.out
-                    : new FileOutputStream(config.target(), true);
-            return new AccessLog(true, out);
+            return new AccessLog(true, new FileOutputStream(config.target(), true), config.target(), true);
         } catch (IOException e) {
             throw new UncheckedIOException("access_log.target: cannot open " + config.target(), e);
         }
     }
 
     public static AccessLog disabled() {
-        return new AccessLog(false, null);
+        return new AccessLog(false, null, "", false);
     }
 
-    /** An access log writing to {@code out}, for tests. */
+    /** An access log writing to {@code out}, which it closes when it closes; for tests. */
     static AccessLog to(OutputStream out) {
-        return new AccessLog(true, out);
+        return new AccessLog(true, out, "test stream", true);
     }
 
     public long dropped() {
@@ -116,6 +129,10 @@ public final class AccessLog implements AutoCloseable {
 
     /** Gives the writer {@code count} whole lines, or drops them when too many are waiting already. */
     void handOver(byte[] bytes, int count) {
+        if (closed) {
+            dropped.addAndGet(count); // no writer to take them
+            return;
+        }
         if (queuedLines.addAndGet(count) > MAX_QUEUED_LINES) {
             queuedLines.addAndGet(-count);
             dropped.addAndGet(count);
@@ -124,25 +141,75 @@ public final class AccessLog implements AutoCloseable {
         queue.add(new Chunk(bytes, count));
     }
 
-    private void drain(OutputStream target) {
+    /**
+     * The writer thread. A failed write (disk full, a closed pipe, a file removed under it) drops the lines of that
+     * batch, counted, and logs a warning at most every {@link #FAILURE_LOG_INTERVAL_NANOS}; the writer goes on with the
+     * next batch, since the target may recover, and closes the stream it owns when the log closes.
+     */
+    private void drain(OutputStream target, String name, boolean owned) {
         OutputStream out = new BufferedOutputStream(target, 64 * 1024);
         try {
             while (!closed || !queue.isEmpty()) {
                 Chunk chunk = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (chunk == null) {
-                    out.flush();
+                    out = flush(out, target, name);
                     continue;
                 }
-                do {
-                    queuedLines.addAndGet(-chunk.lines());
-                    out.write(chunk.bytes());
-                } while ((chunk = queue.poll()) != null);
-                out.flush();
+                int batchLines = 0;
+                try {
+                    do {
+                        queuedLines.addAndGet(-chunk.lines());
+                        batchLines += chunk.lines();
+                        out.write(chunk.bytes());
+                    } while ((chunk = queue.poll()) != null);
+                    out.flush();
+                } catch (IOException e) {
+                    // Whatever the buffer still holds is part of this batch: dropped with it, not retried in front
+                    // of the next one.
+                    out = new BufferedOutputStream(target, 64 * 1024);
+                    dropped.addAndGet(batchLines);
+                    writeFailed(name, e);
+                }
             }
-            out.flush();
-        } catch (IOException | InterruptedException e) {
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("access log: the writer for {} stopped; lines are dropped from now on", name, e);
+            closed = true;
+        } finally {
+            flush(out, target, name);
+            if (owned) {
+                try {
+                    target.close();
+                } catch (IOException e) {
+                    LOG.warn("access log: closing {} failed: {}", name, e.toString());
+                }
+            }
         }
+    }
+
+    private OutputStream flush(OutputStream out, OutputStream target, String name) {
+        try {
+            out.flush();
+            return out;
+        } catch (IOException e) {
+            writeFailed(name, e);
+            return new BufferedOutputStream(target, 64 * 1024);
+        }
+    }
+
+    /** On the writer thread only. */
+    private void writeFailed(String name, IOException e) {
+        long now = System.nanoTime();
+        if (failureLogged && now - lastFailureLog < FAILURE_LOG_INTERVAL_NANOS) {
+            unloggedFailures++;
+            return;
+        }
+        LOG.warn("access log: writing to {} failed ({}); its lines are dropped, {} so far{}", name, e.toString(),
+                dropped.get(), unloggedFailures == 0 ? "" : " (" + unloggedFailures + " failures not logged since)");
+        failureLogged = true;
+        lastFailureLog = now;
+        unloggedFailures = 0;
     }
 
     @Override

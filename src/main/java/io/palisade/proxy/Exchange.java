@@ -484,9 +484,7 @@ final class Exchange implements RequestContext {
         }
         upstream = c;
         c.exchange = this;
-        if (route.idleTimeout().isPresent()) {
-            c.overrideIdle(route.idleTimeout().get());
-        }
+        c.startIdle(route.idleTimeout());
         state = State.FORWARDING;
         upstreamStartNanos = System.nanoTime();
         endpoint.onRequestStart();

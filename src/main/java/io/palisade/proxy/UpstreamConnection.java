@@ -19,21 +19,29 @@ final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     final UpstreamPool pool;
     Exchange exchange;
     boolean pooled;
-    /** The idle timeout in force differs from the cluster's, for a route that overrides it. */
-    boolean idleOverridden;
+    /** The pipeline's idle timer, found on first use. */
+    private UpstreamIdleTimer idle;
 
-    /** Applies a route's idle timeout for one exchange ({@link #restoreIdle} puts the cluster's back). */
-    void overrideIdle(java.time.Duration idle) {
-        channel.pipeline().replace(UpstreamPool.IDLE, UpstreamPool.IDLE, UpstreamPool.idleHandler(idle));
-        idleOverridden = true;
+    /**
+     * Starts the exchange's idle period: the route's timeout when it overrides the cluster's ({@link #restoreIdle}
+     * puts the cluster's back). The timer changes in place, so an override costs no pipeline change.
+     */
+    void startIdle(java.util.Optional<java.time.Duration> routeIdle) {
+        idleTimer().restart(routeIdle.isPresent() ? routeIdle.get() : cluster.config().timeouts().idle());
     }
 
+    /** Back in the pool: the cluster's idle timeout closes the connection if it stays unused. */
     void restoreIdle() {
-        if (idleOverridden) {
-            idleOverridden = false;
-            channel.pipeline().replace(UpstreamPool.IDLE, UpstreamPool.IDLE,
-                    UpstreamPool.idleHandler(cluster.config().timeouts().idle()));
+        idleTimer().restart(cluster.config().timeouts().idle());
+    }
+
+    private UpstreamIdleTimer idleTimer() {
+        UpstreamIdleTimer t = idle;
+        if (t == null) {
+            t = (UpstreamIdleTimer) channel.pipeline().get(UpstreamPool.IDLE);
+            idle = t;
         }
+        return t;
     }
 
     UpstreamConnection(Channel channel, Cluster cluster, Endpoint endpoint, UpstreamPool pool) {

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.palisade.upstream.Timeouts;
 import io.palisade.server.LeanHttpHeaders;
@@ -19,7 +18,6 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -131,8 +129,8 @@ final class UpstreamPool {
      * listener on every write. While a request body is still being sent the exchange ignores it (the request
      * deadline bounds that case).
      */
-    static IdleStateHandler idleHandler(java.time.Duration idle) {
-        return new IdleStateHandler(idle.toMillis(), 0, 0, TimeUnit.MILLISECONDS);
+    static UpstreamIdleTimer idleHandler(java.time.Duration idle) {
+        return new UpstreamIdleTimer(idle);
     }
 
     /** Returns a connection whose exchange finished cleanly, for reuse. */

@@ -1,6 +1,7 @@
 package io.palisade.ratelimit;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.ConnectionFuture;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
@@ -98,6 +99,8 @@ final class RedisStore {
     private final AtomicReference<State> state = new AtomicReference<>(State.CONNECTING);
     private final AtomicBoolean probing = new AtomicBoolean(true);
     private volatile StatefulRedisConnection<String, String> connection;
+    /** The latest connection attempt, done or not. */
+    private volatile CompletableFuture<StatefulRedisConnection<String, String>> connecting;
     private volatile long nextProbeAt;
     private volatile boolean closed;
 
@@ -210,7 +213,10 @@ final class RedisStore {
 
     private void connect() {
         try {
-            client.connectAsync(StringCodec.UTF8, uri).whenComplete((c, error) -> {
+            ConnectionFuture<StatefulRedisConnection<String, String>> attempt =
+                    client.connectAsync(StringCodec.UTF8, uri);
+            connecting = attempt.toCompletableFuture();
+            attempt.whenComplete((c, error) -> {
                 if (error != null) {
                     probing.set(false);
                     connectFailed(error);
@@ -265,9 +271,15 @@ final class RedisStore {
     void close() {
         closed = true;
         state.set(State.DOWN);
-        StatefulRedisConnection<String, String> c = connection;
-        CompletableFuture<Void> closing = c == null ? CompletableFuture.completedFuture(null) : c.closeAsync();
-        closing.handle((v, e) -> client.shutdownAsync(0, 2, TimeUnit.SECONDS))
+        // A connection still being set up is let finish first (it closes itself on seeing closed): shutting Lettuce
+        // down under it leaks the buffer its handler took on registration.
+        CompletableFuture<StatefulRedisConnection<String, String>> attempt = connecting;
+        CompletableFuture<StatefulRedisConnection<String, String>> settled = attempt == null
+                ? CompletableFuture.completedFuture(null) : attempt.handle((c, e) -> c);
+        settled.thenCompose(fromAttempt -> {
+            StatefulRedisConnection<String, String> c = fromAttempt != null ? fromAttempt : connection;
+            return c == null ? CompletableFuture.<Void>completedFuture(null) : c.closeAsync();
+        }).handle((v, e) -> client.shutdownAsync(0, 2, TimeUnit.SECONDS))
                 .thenCompose(s -> s)
                 .whenComplete((v, e) -> resources.shutdown(0, 2, TimeUnit.SECONDS));
     }

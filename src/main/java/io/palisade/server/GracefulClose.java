@@ -2,6 +2,7 @@ package io.palisade.server;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -23,33 +24,36 @@ final class GracefulClose {
     /**
      * Closes once {@code write} has completed, successfully or not.
      *
+     * @param ctx            the context to close from: the handler that arranged the close, so that its own
+     *                       {@code close()} (which defers other closes to this one) is not asked again
      * @param inputMayFollow the client may still be sending (an unread body, pipelined requests): linger; otherwise
      *                       close at once, which costs no timer and no half-close
      */
-    static void afterWrite(ChannelFuture write, boolean inputMayFollow) {
+    static void afterWrite(ChannelHandlerContext ctx, ChannelFuture write, boolean inputMayFollow) {
         write.addListener(f -> {
             if (inputMayFollow) {
-                close(write.channel());
+                close(ctx);
             } else {
-                write.channel().close();
+                ctx.close();
             }
         });
     }
 
-    static void close(Channel ch) {
+    static void close(ChannelHandlerContext ctx) {
+        Channel ch = ctx.channel();
         if (ch instanceof DuplexChannel duplex && ch.isActive() && !duplex.isOutputShutdown()) {
             duplex.shutdownOutput().addListener(f -> {
                 if (f.isSuccess()) {
-                    ScheduledFuture<?> linger = ch.eventLoop().schedule(() -> ch.close(), LINGER_MILLIS,
+                    ScheduledFuture<?> linger = ch.eventLoop().schedule(() -> ctx.close(), LINGER_MILLIS,
                             TimeUnit.MILLISECONDS);
                     // A client that closes first ends the linger; a pending task would keep the channel reachable.
                     ch.closeFuture().addListener(c -> linger.cancel(false));
                 } else {
-                    ch.close();
+                    ctx.close();
                 }
             });
         } else {
-            ch.close();
+            ctx.close();
         }
     }
 }

@@ -127,6 +127,9 @@ final class RequestValidator extends ChannelDuplexHandler {
     /** The connection is done for: everything inbound is dropped, and it closes after the pending response. */
     private boolean closing;
     private boolean closeArranged;
+    /** The close arranged after the response lingers for input still arriving (see {@link #close}). */
+    private boolean lingering;
+    private ChannelHandlerContext context;
     /** A {@code read()} was held back while requests were held (for a proxy that reads with autoRead off). */
     private boolean readSuppressed;
     /** This handler turned autoRead off while holding requests, and must turn it back on. */
@@ -296,7 +299,28 @@ final class RequestValidator extends ChannelDuplexHandler {
         releaseHeld();
     }
 
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        context = ctx;
+    }
+
     // ---- outbound
+
+    /**
+     * A close asked for by the proxy (or anything after this handler) while the close arranged here lingers is left
+     * to that one: the proxy closes as soon as its response is flushed, and closing then, with the client's bytes
+     * still unread, sends a reset instead of the end of the response (the client's sends fail, and many clients
+     * report the reset, not the 413 they were sent). The linger ends by itself within
+     * {@link GracefulClose#LINGER_MILLIS}.
+     */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (lingering && ctx.channel().isActive()) {
+            ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+            return;
+        }
+        ctx.close(promise);
+    }
 
     @Override
     public void read(ChannelHandlerContext ctx) {
@@ -433,7 +457,8 @@ final class RequestValidator extends ChannelDuplexHandler {
     private void closeAfter(ChannelFuture write, Exchange ex) {
         if (!closeArranged) {
             closeArranged = true;
-            GracefulClose.afterWrite(write, !ex.inboundDone || ex.streamCut || !held.isEmpty());
+            lingering = !ex.inboundDone || ex.streamCut || !held.isEmpty();
+            GracefulClose.afterWrite(context, write, lingering);
         }
     }
 

@@ -89,6 +89,60 @@ class ListenerTest {
     }
 
     @GatewayTest
+    void aStartRefusedForItsPort_leavesNoThreadOfItsOwnRunning(Gateways gateways) throws Exception {
+        upstream = TestUpstream.start("app");
+        java.nio.file.Path accessLog = java.nio.file.Files.createTempFile("palisade-access", ".log");
+        try (io.palisade.testing.RedisServer redis = io.palisade.testing.RedisServer.start();
+             ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            int jwksPort = closedPort();
+            Set<Thread> before = Thread.getAllStackTraces().keySet();
+            // Everything that starts threads of its own before the listeners bind: the access log's writer, the
+            // JWKS fetch and refresh, the Redis client, health checks, the event loops and the control thread.
+            String yaml = """
+                    listeners:
+                      http: { address: 127.0.0.1:%d }
+                    access_log: { enabled: true, target: "%s" }
+                    auth:
+                      jwt:
+                        idp:
+                          jwks_url: "http://127.0.0.1:%d/jwks.json"
+                          issuer: "https://idp.example"
+                          audiences: [orders]
+                          fetch: { timeout: 500ms, refresh: 5m, min_interval: 1s }
+                    rate_limiting:
+                      store: redis
+                      redis: { address: "127.0.0.1:%d", timeout: 250ms, probe_interval: 200ms }
+                    clusters:
+                      app:
+                        endpoints: [ "%s" ]
+                        health_check: { path: /healthz, interval: 1s, timeout: 500ms }
+                    routes:
+                      - match: { path_prefix: / }
+                        cluster: app
+                        auth: { any_of: ["jwt:idp"] }
+                        rate_limits: [ { key: ip, rate: 100/s, scope: global } ]
+                    """.formatted(taken.getLocalPort(), accessLog, jwksPort, redis.port(), upstream.address());
+            assertThatThrownBy(() -> gateways.start(yaml)).isInstanceOf(UncheckedIOException.class);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() ->
+                    assertThat(Thread.getAllStackTraces().keySet().stream()
+                            .filter(t -> !before.contains(t) && t.isAlive())
+                            .map(Thread::getName)
+                            .filter(n -> n.startsWith("palisade-") || n.startsWith("lettuce-")
+                                    || n.startsWith("HttpClient-"))
+                            .toList())
+                            .as("threads the failed start left running").isEmpty());
+        } finally {
+            java.nio.file.Files.deleteIfExists(accessLog);
+        }
+    }
+
+    private static int closedPort() throws java.io.IOException {
+        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @GatewayTest
     void anAdminPortAnotherProcessHolds_isRefusedWithItsAddress_asABusyListenerIs(Gateways gateways)
             throws Exception {
         upstream = TestUpstream.start("app");

@@ -141,6 +141,49 @@ class AccessLogTest {
     }
 
     @Test
+    void aFailingWrite_dropsAndCountsItsLines_theWriterGoesOn_andClosingClosesTheStream() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        java.io.ByteArrayOutputStream written = new java.io.ByteArrayOutputStream();
+        java.io.OutputStream disk = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public synchronized void write(byte[] b, int off, int len) throws java.io.IOException {
+                if (failing.get()) {
+                    throw new java.io.IOException("No space left on device");
+                }
+                written.write(b, off, len);
+            }
+
+            @Override
+            public void close() {
+                closed.countDown();
+            }
+        };
+        AccessLog log = AccessLog.to(disk);
+        try {
+            log.handOver("lost\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 1);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> log.dropped() == 1);
+            failing.set(false); // the disk has room again
+            log.handOver("kept\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 1);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+                synchronized (disk) {
+                    return written.toString(java.nio.charset.StandardCharsets.US_ASCII).equals("kept\n");
+                }
+            });
+        } finally {
+            log.close();
+        }
+        assertThat(closed.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(log.dropped()).isEqualTo(1);
+    }
+
+    @Test
     void millis_areTheExactDecimalOfTheNanoseconds() throws Exception {
         long[] nanos = {0, 1, 123, 1_000_000, 1_500_000, 123_456_789, 2_000_000_000L, 86_400_000_000_123L, -2_500_000};
         for (long n : nanos) {

@@ -808,6 +808,35 @@ class ProxyIntegrationTest {
         assertThat(fast.requestCount()).isGreaterThan(slow.requestCount() * 3);
     }
 
+    @GatewayTest
+    void routeBodyLimit_413WhileTheBodyIsStillArriving_reachesTheClientOverTheSocket_notAReset() throws Exception {
+        TestUpstream up = upstream("a");
+        GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", "    request: { max_body: 1KiB }"));
+        int bodyBytes = 9 * 1024 * 1024; // under the server's max_body: the route's limit answers, in the proxy
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), gw.port())) {
+                socket.setSoTimeout(20_000);
+                java.io.OutputStream out = socket.getOutputStream();
+                // The client sends its head and goes on sending the body without waiting for an answer, as most
+                // clients do, and reads only once it has sent everything. The gateway answers 413 on the head and
+                // reads and drops the rest of the body: a reset would fail these sends ("Broken pipe").
+                out.write(("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + bodyBytes + "\r\n\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                byte[] chunk = new byte[64 * 1024];
+                for (int sent = 0; sent < bodyBytes; sent += chunk.length) {
+                    out.write(chunk);
+                }
+                out.flush();
+                String response = new String(socket.getInputStream().readAllBytes(),
+                        java.nio.charset.StandardCharsets.ISO_8859_1);
+                assertThat(response).as("attempt %d", attempt).startsWith("HTTP/1.1 413 ")
+                        .contains("body_too_large");
+            }
+        }
+        assertThat(gw.get("/after").statusCode()).isEqualTo(200);
+        assertThat(up.received()).hasSize(1);
+    }
+
     private static int closedPort() {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             return s.getLocalPort();
