@@ -34,9 +34,6 @@ import org.junit.jupiter.api.AfterEach;
  * machine runs the test.
  */
 class RateLimitGatewayTest {
-    /** {@code "name";r=R;t=T} as draft-ietf-httpapi-ratelimit-headers writes it. */
-    private static final Pattern RATE_LIMIT = Pattern.compile("\"([^\"]+)\";r=(\\d+);t=(\\d+)");
-
     private final ApiKeys.GeneratedKey acme = ApiKeys.generate();
     private final ApiKeys.GeneratedKey globex = ApiKeys.generate();
     private TestUpstream upstream;

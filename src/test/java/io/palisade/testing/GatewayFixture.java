@@ -65,7 +65,7 @@ public final class GatewayFixture implements AutoCloseable {
     }
 
     /** Adds {@code worker_threads} to the {@code server} section (block or flow style), or adds the section. */
-    static String withLoops(String yaml, int loops) {
+    private static String withLoops(String yaml, int loops) {
         if (yaml.contains("worker_threads:")) {
             return yaml;
         }
