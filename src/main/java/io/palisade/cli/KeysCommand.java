@@ -48,8 +48,8 @@ final class KeysCommand implements Runnable {
                 out.println("Put the hash under consumers.NAME.api_keys (palisade keys new NAME prints the entry).");
             } else {
                 out.println();
-                out.println("# Give the key to " + consumer + " (it is shown only here); paste this into the config,"
-                        + " or add the { sha256: ... } item to an existing api_keys list:");
+                out.println("# The key is for " + consumer + " and is shown only here. Paste this into the config, or"
+                        + " add the item to its api_keys:");
                 out.println("consumers:");
                 out.println("  " + consumer + ":");
                 out.println("    api_keys: [ { sha256: \"" + k.sha256Hex() + "\" } ]");

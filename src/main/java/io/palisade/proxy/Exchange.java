@@ -39,6 +39,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One request's way through the gateway, from its head to the last byte of the response. Every method runs on the
@@ -92,6 +93,12 @@ final class Exchange implements RequestContext {
     private Endpoint endpoint;
     private UpstreamConnection upstream;
     private boolean requestPermit;
+    /**
+     * Waiting for a connection under {@code max_pending}: none idle to reuse, and every one {@code max_connections}
+     * allows is open. {@link #slotWake} is its registration with the cluster.
+     */
+    private boolean waitingForConnection;
+    private Runnable slotWake;
     private boolean requestStarted;
     private int retriesLeft;
     private int attempts;
@@ -379,21 +386,25 @@ final class Exchange implements RequestContext {
             attach(idle);
             return;
         }
-        if (!cluster.tryAcquireConnection()) {
-            respondError(ErrorKind.UPSTREAM_OVERLOADED);
+        if (cluster.tryAcquireConnection()) {
+            connect();
             return;
         }
+        // Every connection max_connections allows is open: wait for one if max_pending leaves room (0: no queue).
         if (!cluster.tryAcquirePending()) {
-            cluster.releaseConnection();
             respondError(ErrorKind.UPSTREAM_OVERLOADED);
             return;
         }
+        enqueue();
+    }
+
+    /** Opens a connection to {@link #endpoint} with a {@code max_connections} slot already taken. */
+    private void connect() {
         UpstreamPool.PoolCounters.add(pool.counters().pending, 1);
         Endpoint target = endpoint;
         Cluster targetCluster = cluster;
         ChannelFuture connect = pool.connect(targetCluster, target, targetCluster.config().timeouts());
         connect.addListener((ChannelFutureListener) f -> {
-            targetCluster.releasePending();
             UpstreamPool.PoolCounters.add(pool.counters().pending, -1);
             if (state == State.DONE || endpoint != target) {
                 f.channel().close();
@@ -405,6 +416,78 @@ final class Exchange implements RequestContext {
                 onConnectFailed(f.cause());
             }
         });
+    }
+
+    /**
+     * Queues for a connection: a connection of this loop to {@link #endpoint} released by its exchange
+     * ({@link #takeConnection}), or a slot given back anywhere ({@link #onConnectionSlotFreed}), whichever comes
+     * first; the request's deadline bounds the wait (503). Idle connections to the cluster on other loops, or to
+     * other endpoints, are closed for it: they count against {@code max_connections} but serve no one.
+     */
+    private void enqueue() {
+        waitingForConnection = true;
+        Cluster waitingOn = cluster;
+        pool.enqueue(this, waitingOn.name());
+        slotWake = new SlotWake(waitingOn);
+        waitForSlot();
+        if (waitingForConnection) {
+            runtime.askForIdleConnection(waitingOn.name());
+        }
+    }
+
+    /** Registers for the next slot given back, then tries once more: a slot given back just before counts too. */
+    private void waitForSlot() {
+        cluster.onConnectionFreed(slotWake);
+        if (cluster.tryAcquireConnection()) {
+            leaveQueue();
+            connect();
+        }
+    }
+
+    /** Runs on the thread that gave a slot back; the exchange's loop decides. */
+    private final class SlotWake implements Runnable {
+        private final Cluster waitingOn;
+
+        SlotWake(Cluster waitingOn) {
+            this.waitingOn = waitingOn;
+        }
+
+        @Override
+        public void run() {
+            try {
+                ctx.channel().eventLoop().execute(() -> onConnectionSlotFreed(waitingOn, this));
+            } catch (RejectedExecutionException e) {
+                waitingOn.wakeConnectionWaiter(); // this loop is shutting down: the slot is another waiter's
+            }
+        }
+    }
+
+    private void onConnectionSlotFreed(Cluster waitingOn, Runnable wake) {
+        if (!waitingForConnection || wake != slotWake) {
+            // This wake-up was handed out after the request left the queue: it belongs to the next waiter.
+            waitingOn.wakeConnectionWaiter();
+            return;
+        }
+        waitForSlot();
+    }
+
+    /** Whether this exchange is queued for a connection that {@code e}'s would do. */
+    boolean queuedFor(Endpoint e) {
+        return waitingForConnection && endpoint.equals(e);
+    }
+
+    /** A connection of this loop, to {@link #endpoint}, that its last exchange released while this one was queued. */
+    void takeConnection(UpstreamConnection c) {
+        leaveQueue();
+        attach(c);
+    }
+
+    private void leaveQueue() {
+        waitingForConnection = false;
+        cluster.cancelConnectionWait(slotWake);
+        slotWake = null;
+        pool.dequeue(this, cluster.name());
+        cluster.releasePending();
     }
 
     private boolean tried(Endpoint e) {
@@ -770,6 +853,11 @@ final class Exchange implements RequestContext {
     }
 
     private void timedOut() {
+        if (waitingForConnection) {
+            // Still waiting for a connection: the upstream never saw the request, the cluster was at its limits.
+            respondError(ErrorKind.UPSTREAM_OVERLOADED);
+            return;
+        }
         if (endpoint != null && state == State.FORWARDING) {
             upstreamFailed(endpoint, Endpoint.FailureKind.TIMEOUT, "timeout");
         }
@@ -819,6 +907,9 @@ final class Exchange implements RequestContext {
 
     /** Ends the exchange before its response completed: no deadline, no upstream (not reusable), no queued body. */
     private void stopUnfinished() {
+        if (waitingForConnection) {
+            leaveQueue();
+        }
         state = State.DONE;
         cancelDeadline();
         detachUpstream(false);

@@ -104,7 +104,8 @@ public final class ProxyRuntime {
                     cb.call(idle, "idle");
                     cb.call(Math.max(0, sum(c -> c.open) - idle), "busy");
                 }, "state");
-        metrics.gauge("palisade_upstream_pending", "Requests waiting for an upstream connection to open.",
+        metrics.gauge("palisade_upstream_pending", "Requests waiting for an upstream connection: one of their own"
+                        + " opening, or, queued under max_pending, one to free up.",
                 cb -> cb.call(sum(c -> c.pending)));
     }
 
@@ -203,6 +204,21 @@ public final class ProxyRuntime {
 
     AccessLog accessLog() {
         return accessLog;
+    }
+
+    /**
+     * Asks every event loop to close one idle connection to {@code cluster}, for a request queued for a connection
+     * slot: connections count against {@code max_connections} on every loop, and one idle where the request cannot
+     * use it (another loop, another endpoint) would otherwise hold its slot until its idle timeout.
+     */
+    void askForIdleConnection(String cluster) {
+        for (UpstreamPool p : pools) {
+            try {
+                p.loop().execute(() -> p.closeOneIdle(cluster));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // that loop is shutting down, and its connections with it
+            }
+        }
     }
 
     /** The pool of {@code loop}, which must be the calling thread's. */

@@ -17,6 +17,7 @@ import io.palisade.upstream.Endpoint;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -38,6 +39,9 @@ final class UpstreamPool {
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final PoolCounters counters = new PoolCounters();
     private final Map<Endpoint, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
+    /** This loop's requests queued for a connection under {@code max_pending}, by cluster name, oldest first. */
+    private final Map<String, ArrayDeque<Exchange>> queued = new HashMap<>();
+    private int queuedCount;
 
     UpstreamPool(EventLoop loop, Transport transport, AddressResolverGroup<InetSocketAddress> resolver) {
         this.loop = loop;
@@ -52,6 +56,7 @@ final class UpstreamPool {
     static final class PoolCounters {
         final AtomicLong open = new AtomicLong();
         final AtomicLong idle = new AtomicLong();
+        /** Requests waiting for a connection: opening their own, or queued for one ({@code max_pending}). */
         final AtomicLong pending = new AtomicLong();
         /** Exchanges of this loop still holding an upstream or running policy. */
         final AtomicLong inflight = new AtomicLong();
@@ -64,6 +69,10 @@ final class UpstreamPool {
 
     PoolCounters counters() {
         return counters;
+    }
+
+    EventLoop loop() {
+        return loop;
     }
 
     /** An idle, open connection to {@code endpoint}, or null when a new one must be opened. */
@@ -133,18 +142,83 @@ final class UpstreamPool {
         return new UpstreamIdleTimer(idle);
     }
 
-    /** Returns a connection whose exchange finished cleanly, for reuse. */
+    /**
+     * Returns a connection whose exchange finished cleanly, for reuse: first by a request of this loop queued for a
+     * connection to its endpoint, else the pool. While requests of its cluster wait for a connection slot, a
+     * connection nobody here can use is closed instead, which gives its slot to them.
+     */
     void release(UpstreamConnection c) {
         if (!c.channel.isActive() || c.pooled) {
             return;
         }
         c.restoreIdle();
         c.exchange = null;
+        if (queuedCount > 0 && handToQueued(c)) {
+            return;
+        }
+        if (c.cluster.hasConnectionWaiters()) {
+            c.channel.close();
+            return;
+        }
         c.pooled = true;
         idle.computeIfAbsent(c.endpoint, e -> new ArrayDeque<>()).addLast(c);
         PoolCounters.add(counters.idle, 1);
         // Read while idle so a close or stray bytes from the upstream are noticed (and the connection dropped).
         c.channel.read();
+    }
+
+    private boolean handToQueued(UpstreamConnection c) {
+        ArrayDeque<Exchange> q = queued.get(c.cluster.name());
+        if (q == null) {
+            return false;
+        }
+        for (Iterator<Exchange> it = q.iterator(); it.hasNext(); ) {
+            Exchange ex = it.next();
+            if (ex.queuedFor(c.endpoint)) {
+                it.remove();
+                queuedCount--;
+                if (q.isEmpty()) {
+                    queued.remove(c.cluster.name());
+                }
+                ex.takeConnection(c);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Queues {@code ex} for a connection to its cluster (see {@link #release}); on this loop only. */
+    void enqueue(Exchange ex, String cluster) {
+        queued.computeIfAbsent(cluster, k -> new ArrayDeque<>()).addLast(ex);
+        queuedCount++;
+        PoolCounters.add(counters.pending, 1);
+    }
+
+    /** Takes {@code ex} out of the queue (it got a connection, or ended), if it is still there. */
+    void dequeue(Exchange ex, String cluster) {
+        ArrayDeque<Exchange> q = queued.get(cluster);
+        if (q != null && q.remove(ex)) {
+            queuedCount--;
+            if (q.isEmpty()) {
+                queued.remove(cluster);
+            }
+        }
+        PoolCounters.add(counters.pending, -1);
+    }
+
+    /**
+     * Closes one idle connection to {@code cluster}, if this loop has one: a queued request, which cannot use it (it
+     * waits on another loop, or for another endpoint), gets its slot.
+     */
+    void closeOneIdle(String cluster) {
+        for (ArrayDeque<UpstreamConnection> q : idle.values()) {
+            UpstreamConnection c = q.peekFirst();
+            if (c != null && c.cluster.name().equals(cluster)) {
+                remove(c);
+                c.channel.close();
+                return;
+            }
+        }
     }
 
     /** Forgets a pooled connection that closed or misbehaved while idle. */

@@ -323,7 +323,11 @@ public final class Cluster {
         ClusterCounters.decrementToZero(counters.requests);
     }
 
-    /** Takes a slot of {@code max_pending}: a request waiting for a connection. */
+    /**
+     * Takes a slot of {@code max_pending}: a request queued because it can neither reuse an idle connection nor open
+     * one ({@code max_connections} are all open). A request opening a connection of its own takes none, so
+     * {@code max_pending: 0} means no queue, not no connections.
+     */
     public boolean tryAcquirePending() {
         return acquire(counters.pending, config.limits().maxPending(), Reason.MAX_PENDING);
     }
@@ -337,8 +341,37 @@ public final class Cluster {
         return acquire(counters.connections, config.limits().maxConnections(), Reason.MAX_CONNECTIONS);
     }
 
+    /** Gives a connection slot back, and tells the request waiting longest for one, if any. */
     public void releaseConnection() {
         ClusterCounters.decrementToZero(counters.connections);
+        wakeConnectionWaiter();
+    }
+
+    /**
+     * Runs {@code wake} once, on whichever thread next gives a connection slot back (any generation of this
+     * cluster): for a queued request, which must then hop to its own event loop and try
+     * {@link #tryAcquireConnection()} again. A waiter registers again after a failed try, and cancels when it leaves
+     * the queue.
+     */
+    public void onConnectionFreed(Runnable wake) {
+        counters.slotWaiters.add(wake);
+    }
+
+    public void cancelConnectionWait(Runnable wake) {
+        counters.slotWaiters.remove(wake);
+    }
+
+    /** Some request waits for a connection slot: an idle connection is better closed than kept. */
+    public boolean hasConnectionWaiters() {
+        return !counters.slotWaiters.isEmpty();
+    }
+
+    /** Passes a wake-up on to the next waiting request: a slot came back, or a waiter woken had already left. */
+    public void wakeConnectionWaiter() {
+        Runnable wake = counters.slotWaiters.poll();
+        if (wake != null) {
+            wake.run();
+        }
     }
 
     /** Takes a slot of the retry budget (see the class comment); false (and counted) when it is spent. */

@@ -1,5 +1,6 @@
 package io.palisade.upstream;
 
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -12,6 +13,8 @@ final class ClusterCounters {
     final AtomicInteger pending = new AtomicInteger();
     final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger retries = new AtomicInteger();
+    /** Wake-ups of requests queued for a connection slot ({@code max_pending}), oldest first. */
+    final ConcurrentLinkedQueue<Runnable> slotWaiters = new ConcurrentLinkedQueue<>();
     /** Endpoints ejected right now, for {@code max_ejection_percent}. */
     final AtomicInteger ejected = new AtomicInteger();
     final LongAdder[] rejected = new LongAdder[Cluster.Reason.values().length];

@@ -38,7 +38,7 @@ class CommandLineTest {
         assertThat(key.find()).as(r.out()).isTrue();
         assertThat(hash.find()).as(r.out()).isTrue();
         assertThat(hash.group(1)).isEqualTo(ApiKeys.sha256Hex(key.group(1)));
-        String entry = r.out().substring(r.out().indexOf("# Give the key"));
+        String entry = r.out().substring(r.out().indexOf("# The key is for acme"));
         GatewayConfig config = ConfigLoader.parse(entry + """
                 clusters:
                   app: { endpoints: [ "127.0.0.1:9001" ] }
@@ -65,7 +65,8 @@ class CommandLineTest {
         Run r = run("keys", "new", "acme corp");
 
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("CONSUMER: acme corp (expected: a consumer id").contains("Usage: palisade keys new");
+        assertThat(r.err()).contains("CONSUMER: acme corp (expected: a consumer id")
+                .contains("Usage: palisade keys new");
         assertThat(r.out()).doesNotContain("key:");
     }
 

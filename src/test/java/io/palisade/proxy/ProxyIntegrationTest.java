@@ -488,6 +488,199 @@ class ProxyIntegrationTest {
         }
     }
 
+    private static int pendingRequests(GatewayFixture gw, String cluster) throws Exception {
+        for (com.fasterxml.jackson.databind.JsonNode c : new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(gw.admin("GET", "/clusters").body())) {
+            if (c.get("name").asText().equals(cluster)) {
+                return c.get("pendingRequests").asInt();
+            }
+        }
+        throw new AssertionError("no cluster " + cluster);
+    }
+
+    /** Issue 16: with max_pending: 0 every request got 503, even one at a time on an idle cluster. */
+    @GatewayTest
+    void maxPendingZero_servesEveryRequestThatCanOpenOrReuseAConnection_andQueuesNone() throws Exception {
+        TestUpstream up = upstream("a");
+        // One event loop: its pool holds every connection, so "/after" below can reuse one (a connection idle on
+        // another loop's pool counts against max_connections but serves only that loop).
+        GatewayFixture gw = gateway("""
+                server: { worker_threads: 1 }
+                clusters:
+                  app:
+                    endpoints: [ "%s" ]
+                    limits: { max_connections: 2, max_pending: 0, max_requests: 100 }
+                routes:
+                  - match: { path_prefix: / }
+                    cluster: app
+                """.formatted(up.address()));
+        for (int i = 0; i < 5; i++) {
+            assertThat(gw.get("/one-at-a-time/" + i).statusCode()).isEqualTo(200);
+        }
+
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        up.behave(new TestUpstream.Held(release));
+        List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            int n = i;
+            held.add(CompletableFuture.supplyAsync(() -> gw.get("/held/" + n)));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> up.requestCount() == 7);
+        HttpResponse<String> third = gw.get("/third");
+        assertThat(third.statusCode()).as("both connections busy and no queue").isEqualTo(503);
+        assertThat(third.body()).contains("upstream_overloaded");
+        assertThat(third.headers().allValues("retry-after")).containsExactly("1");
+
+        release.complete(null);
+        held.forEach(f -> assertThat(f.join().statusCode()).isEqualTo(200));
+        assertThat(gw.get("/after").statusCode()).isEqualTo(200);
+        assertThat(up.connectionCount()).isLessThanOrEqualTo(2);
+    }
+
+    @GatewayTest
+    void maxPending_queuesARequestWhileEveryConnectionIsBusy_andServesItOnTheNextOneFreed() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        TestUpstream up = upstream("a").behave(new TestUpstream.Held(release));
+        GatewayFixture gw = gateway("""
+                server: { worker_threads: 1 }
+                clusters:
+                  app:
+                    endpoints: [ "%s" ]
+                    limits: { max_connections: 1, max_pending: 1, max_requests: 100 }
+                routes:
+                  - match: { path_prefix: / }
+                    cluster: app
+                """.formatted(up.address()));
+        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> gw.get("/first"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> up.requestCount() == 1);
+        CompletableFuture<HttpResponse<String>> queued = CompletableFuture.supplyAsync(() -> gw.get("/queued"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> pendingRequests(gw, "app") == 1);
+        assertThat(gauge(gw, "palisade_upstream_pending")).isEqualTo(1);
+
+        HttpResponse<String> overQueue = gw.get("/over");
+        assertThat(overQueue.statusCode()).as("the queue of one is full").isEqualTo(503);
+        assertThat(overQueue.body()).contains("upstream_overloaded");
+        assertThat(up.requestCount()).isEqualTo(1);
+
+        release.complete(null);
+        assertThat(first.join().statusCode()).isEqualTo(200);
+        assertThat(queued.join().statusCode()).isEqualTo(200);
+        assertThat(up.received()).extracting(TestUpstream.Received::uri).containsExactly("/first", "/queued");
+        assertThat(up.connectionCount()).as("the queued request took the connection the first one freed")
+                .isEqualTo(1);
+        assertThat(pendingRequests(gw, "app")).isZero();
+        assertThat(gauge(gw, "palisade_upstream_pending")).isZero();
+    }
+
+    @GatewayTest
+    void aQueuedRequest_gets503AtItsDeadline_andGivesItsPlaceBack() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        TestUpstream up = upstream("a").behave(new TestUpstream.Held(release));
+        GatewayFixture gw = gateway("""
+                server: { worker_threads: 1 }
+                clusters:
+                  app:
+                    endpoints: [ "%s" ]
+                    limits: { max_connections: 1, max_pending: 1, max_requests: 100 }
+                routes:
+                  - match: { path_prefix: /queued }
+                    cluster: app
+                    timeouts: { request: 300ms }
+                  - match: { path_prefix: / }
+                    cluster: app
+                    timeouts: { request: 20s }
+                """.formatted(up.address()));
+        try {
+            CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> gw.get("/first"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> up.requestCount() == 1);
+
+            HttpResponse<String> queued = gw.get("/queued");
+
+            assertThat(queued.statusCode()).isEqualTo(503);
+            assertThat(queued.body()).contains("upstream_overloaded");
+            assertThat(queued.headers().allValues("retry-after")).containsExactly("1");
+            assertThat(pendingRequests(gw, "app")).isZero();
+            assertThat(gauge(gw, "palisade_upstream_pending")).isZero();
+            release.complete(null);
+            assertThat(first.join().statusCode()).isEqualTo(200);
+            assertThat(gw.get("/queued/again").statusCode()).isEqualTo(200);
+            assertThat(up.requestCount()).as("the timed-out request never reached the upstream").isEqualTo(2);
+        } finally {
+            release.complete(null);
+        }
+    }
+
+    @GatewayTest
+    void aRequestQueuedForAnotherEndpoint_getsTheSlotOfTheConnectionClosedForIt() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        TestUpstream a = upstream("a").behave(new TestUpstream.Held(release));
+        TestUpstream b = upstream("b").behave(new TestUpstream.Held(release));
+        GatewayFixture gw = gateway("""
+                server: { worker_threads: 1 }
+                clusters:
+                  app:
+                    endpoints: [ "%s", "%s" ]
+                    balancer: round_robin
+                    limits: { max_connections: 1, max_pending: 1, max_requests: 100 }
+                routes:
+                  - match: { path_prefix: / }
+                    cluster: app
+                """.formatted(a.address(), b.address()));
+        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> gw.get("/first"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.requestCount() + b.requestCount() == 1);
+        CompletableFuture<HttpResponse<String>> second = CompletableFuture.supplyAsync(() -> gw.get("/second"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> pendingRequests(gw, "app") == 1);
+
+        release.complete(null);
+
+        HttpResponse<String> r1 = first.join();
+        HttpResponse<String> r2 = second.join();
+        assertThat(r1.statusCode()).isEqualTo(200);
+        assertThat(r2.statusCode()).isEqualTo(200);
+        assertThat(r2.headers().firstValue("x-upstream")).as("the balancer's pick is kept")
+                .isNotEqualTo(r1.headers().firstValue("x-upstream"));
+        assertThat(a.connectionCount()).isEqualTo(1);
+        assertThat(b.connectionCount()).isEqualTo(1);
+        assertThat(pendingRequests(gw, "app")).isZero();
+    }
+
+    /** Queued requests and the connections they wait for land on either event loop: none waits for its deadline. */
+    @GatewayTest
+    void aBurstBeyondMaxConnections_isServedThroughTheQueue_acrossEventLoops() throws Exception {
+        TestUpstream up = upstream("a").behave(new TestUpstream.Respond(200, "ok", 20));
+        GatewayFixture gw = gateway("""
+                server: { worker_threads: 2 }
+                clusters:
+                  app:
+                    endpoints: [ "%s" ]
+                    timeouts: { connect: 1s, request: 20s, idle: 60s }
+                    limits: { max_connections: 2, max_pending: 100, max_requests: 100 }
+                    retries: { attempts: 0 }
+                routes:
+                  - match: { path_prefix: / }
+                    cluster: app
+                """.formatted(up.address()));
+        ExecutorService clients = Executors.newFixedThreadPool(24);
+        try {
+            for (int round = 0; round < 3; round++) {
+                List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
+                for (int i = 0; i < 24; i++) {
+                    int n = i;
+                    burst.add(CompletableFuture.supplyAsync(() -> gw.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(gw.url("/burst/" + n))).GET()), clients));
+                }
+                for (CompletableFuture<HttpResponse<String>> f : burst) {
+                    assertThat(f.join().statusCode()).isEqualTo(200);
+                }
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+        assertThat(up.requestCount()).isEqualTo(72);
+        assertThat(pendingRequests(gw, "app")).isZero();
+        assertThat(gauge(gw, "palisade_upstream_pending")).isZero();
+    }
+
     @GatewayTest
     void garbageFromUpstream_is502UpstreamError_andTheGatewayKeepsServing() throws Exception {
         java.net.ServerSocket garbage = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());

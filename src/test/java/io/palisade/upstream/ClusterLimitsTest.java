@@ -50,6 +50,31 @@ class ClusterLimitsTest {
     }
 
     @Test
+    void aConnectionSlotGivenBack_wakesTheOldestWaiterOnce_andACancelledWaiterNever() {
+        List<String> woken = new ArrayList<>();
+        Runnable first = () -> woken.add("first");
+        Runnable cancelled = () -> woken.add("cancelled");
+        Runnable second = () -> woken.add("second");
+        for (int i = 0; i < 4; i++) {
+            assertThat(cluster.tryAcquireConnection()).isTrue();
+        }
+        assertThat(cluster.hasConnectionWaiters()).isFalse();
+        cluster.onConnectionFreed(first);
+        cluster.onConnectionFreed(cancelled);
+        cluster.onConnectionFreed(second);
+        cluster.cancelConnectionWait(cancelled);
+        assertThat(cluster.hasConnectionWaiters()).isTrue();
+
+        cluster.releaseConnection();
+        assertThat(woken).containsExactly("first");
+        cluster.releaseConnection();
+        cluster.releaseConnection();
+        assertThat(woken).containsExactly("first", "second");
+        assertThat(cluster.hasConnectionWaiters()).isFalse();
+        assertThat(cluster.connections()).isEqualTo(1);
+    }
+
+    @Test
     void extraReleases_neverOpenTheLimitBeyondItsMaximum() {
         cluster.releaseRequest();
         cluster.releaseRequest();
