@@ -25,6 +25,7 @@ import io.palisade.config.ConfigException;
 import io.palisade.server.ListenerConfig;
 import io.palisade.admin.ReloadResult;
 import io.palisade.metrics.GatewayMetrics;
+import io.palisade.outcome.OutcomePublisher;
 import io.palisade.proxy.AccessLog;
 import io.palisade.proxy.GatewaySnapshot;
 import io.palisade.proxy.ProxyRuntime;
@@ -83,6 +84,8 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup healthGroup;
     private final ExecutorService control;
     private final GatewayMetrics metrics = new GatewayMetrics();
+    private final OutcomePublisher outcomes = OutcomePublisher.create();
+    private final AccessLog accessLog;
     private final ClusterManager clusters;
     private final DnsAddressResolverGroup healthResolver;
     private final ProxyRuntime runtime;
@@ -120,9 +123,14 @@ public final class Gateway implements AutoCloseable {
                 .transport(transport.clientChannel(), healthResolver).build();
         clusters.apply(cfg.clusters());
         this.filterFactory = new FilterChainFactory(metrics, Ticker.system(), Clock.systemUTC());
+        this.accessLog = AccessLog.create(cfg.accessLog());
+        outcomes.subscribe(new OutcomeMetrics(metrics));
+        if (cfg.accessLog().enabled()) {
+            outcomes.subscribe(accessLog);
+        }
         this.runtime = ProxyRuntime.builder(clusters, metrics)
                 .transport(transport)
-                .accessLog(AccessLog.create(cfg.accessLog()))
+                .outcomes(outcomes)
                 .build(snapshot(cfg));
         this.connectionLimiter = ProtocolHandlers.connectionLimiter(cfg.server().limits());
         registerGauges();
@@ -133,6 +141,7 @@ public final class Gateway implements AutoCloseable {
                     new Backend());
         } catch (RuntimeException | InterruptedException e) {
             shutdownGroups();
+            accessLog.close();
             throw e;
         }
         ready = true;
@@ -269,6 +278,14 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
+     * Every request's outcome, published on its event loop when the gateway is done with it (metrics and the access
+     * log subscribe here). A subscriber must be cheap and thread-safe: see {@link io.palisade.outcome.OutcomeSubscriber}.
+     */
+    public OutcomePublisher outcomes() {
+        return outcomes;
+    }
+
+    /**
      * Re-reads the config file on the control thread, validates it and swaps the whole snapshot in; when the file is
      * invalid the live config keeps serving and the result lists the errors.
      */
@@ -361,6 +378,7 @@ public final class Gateway implements AutoCloseable {
         healthResolver.close();
         filterFactory.close();
         runtime.close();
+        accessLog.close();
         shutdownGroups();
         control.shutdownNow();
         log.info("palisade stopped");

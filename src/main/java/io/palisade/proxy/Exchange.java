@@ -24,12 +24,12 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.palisade.config.Address;
 import io.palisade.upstream.ClusterConfig;
 import io.palisade.upstream.HashOn;
 import io.palisade.route.RouteConfig;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.ErrorResponses;
+import io.palisade.outcome.Outcome;
 import io.palisade.route.RouteTable;
 import io.palisade.upstream.Cluster;
 import io.palisade.upstream.Endpoint;
@@ -725,7 +725,7 @@ final class Exchange implements RequestContext {
         if (!requestComplete) {
             closeAfterResponse = true;
         }
-        complete(status);
+        complete(Outcome.Ending.ANSWERED, status, null);
         owner.exchangeDone(this, !closeAfterResponse);
     }
 
@@ -742,7 +742,7 @@ final class Exchange implements RequestContext {
             }
             fail(ErrorKind.UPSTREAM_RESET);
         } else {
-            abort();
+            abort(ErrorKind.UPSTREAM_RESET);
         }
     }
 
@@ -779,8 +779,11 @@ final class Exchange implements RequestContext {
     }
 
     /**
-     * The protocol layer gave up on the request body. Before a response began, the validator answers with
-     * {@code kind}, so this only frees the upstream side; after, the client must see a cut.
+     * The protocol layer gave up on the request body; the handler has already let go of this exchange, and the
+     * validator closes the connection (gracefully) after what is written now. Before a response began, the exchange
+     * answers with {@code kind} itself, during the event (the validator's contract allows it), so the answer is
+     * counted and logged with its bytes once; after, the client must see a cut. With the client gone, nobody is
+     * answered.
      */
     void onRequestAborted(ErrorKind kind) {
         requestComplete = true;
@@ -788,11 +791,14 @@ final class Exchange implements RequestContext {
             return;
         }
         if (responseStarted) {
-            abort();
-            return;
+            abort(kind);
+        } else if (!ctx.channel().isActive()) {
+            stopUnfinished();
+            complete(Outcome.Ending.CLIENT_GONE, 0, kind);
+        } else {
+            respondError(kind);
+            ctx.flush(); // the handler let go of this exchange first, so exchangeDone does not flush for it
         }
-        stopUnfinished();
-        complete(kind.status().code()); // the validator answers, and counts the rejection
     }
 
     /** The client went away: stop everything and free what the exchange holds. */
@@ -801,21 +807,21 @@ final class Exchange implements RequestContext {
             return;
         }
         stopUnfinished();
-        complete(0);
+        complete(Outcome.Ending.CLIENT_GONE, 0, null);
     }
 
     /** Answers with {@code kind} if the response has not begun, otherwise cuts both connections. */
     private void fail(ErrorKind kind) {
         if (responseStarted) {
-            abort();
+            abort(kind);
         } else {
             respondError(kind);
         }
     }
 
-    private void abort() {
+    private void abort(ErrorKind kind) {
         stopUnfinished();
-        complete(status == 0 ? 502 : status);
+        complete(Outcome.Ending.CUT, status == 0 ? 502 : status, kind);
         owner.exchangeAborted(this);
     }
 
@@ -836,7 +842,6 @@ final class Exchange implements RequestContext {
             return;
         }
         stopUnfinished();
-        runtime.metrics().rejected(kind.code());
         FullHttpResponse response = ErrorResponses.build(kind, requestId, ctx.alloc(), retryAfterSeconds);
         if (extra != null && !extra.isEmpty()) {
             response.headers().add(extra);
@@ -855,8 +860,9 @@ final class Exchange implements RequestContext {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         status = kind.status().code();
+        responseBytes = response.content().readableBytes();
         ctx.write(response, ctx.voidPromise());
-        complete(status);
+        complete(Outcome.Ending.ANSWERED, status, kind);
         owner.exchangeDone(this, !closeAfterResponse);
     }
 
@@ -895,7 +901,13 @@ final class Exchange implements RequestContext {
         }
     }
 
-    private void complete(int finalStatus) {
+    /**
+     * The one end of every exchange: gives back what it holds, publishes its outcome (metrics and the access log
+     * subscribe), then runs the filters' completion listeners.
+     *
+     * @param error why the gateway answered with an error or cut the response, or null
+     */
+    private void complete(Outcome.Ending ending, int finalStatus, ErrorKind error) {
         UpstreamPool.PoolCounters.add(pool.counters().inflight, -1);
         releaseRequestPermit();
         if (retryBudgetHolder != null) {
@@ -906,11 +918,11 @@ final class Exchange implements RequestContext {
         if (upstreamNanos == 0 && upstreamStartNanos != 0) {
             upstreamNanos = now - upstreamStartNanos; // no response head: the time until it failed
         }
-        String clusterName = cluster == null ? "" : cluster.name();
-        if (finalStatus > 0) {
-            route.metrics().record(clusterName, finalStatus, now - startNanos);
-        }
-        runtime.accessLog().log(this, finalStatus, now - startNanos, clusterName, ctx.executor());
+        runtime.outcomes().publish(new Outcome(requestId, snapshot.version(), startNanos, clientIp,
+                request.method().name(), path, query, route.config().id(), cluster == null ? "" : cluster.name(),
+                endpoint == null ? "" : endpoint.addressText(), consumer == null ? "" : consumer, finalStatus, ending,
+                error == null ? Optional.empty() : Outcome.errorOf(error), bodyBytes, responseBytes,
+                now - startNanos, upstreamNanos, attempts, upstreamFailureKind == null ? "" : upstreamFailureKind));
         if (listeners != null) {
             for (CompletionListener l : listeners) {
                 try {
@@ -920,43 +932,5 @@ final class Exchange implements RequestContext {
                 }
             }
         }
-    }
-
-    // ---------------------------------------------------------------- access log fields
-
-    String method() {
-        return request.method().name();
-    }
-
-    Address endpointAddress() {
-        return endpoint == null ? null : endpoint.address();
-    }
-
-    String consumerOrNull() {
-        return consumer;
-    }
-
-    long bodyBytes() {
-        return bodyBytes;
-    }
-
-    long responseBytes() {
-        return responseBytes;
-    }
-
-    long upstreamNanos() {
-        return upstreamNanos;
-    }
-
-    int attempts() {
-        return attempts;
-    }
-
-    String upstreamFailureKind() {
-        return upstreamFailureKind;
-    }
-
-    long startNanos() {
-        return startNanos;
     }
 }

@@ -11,6 +11,7 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.palisade.metrics.GatewayMetrics;
+import io.palisade.outcome.OutcomePublisher;
 import io.palisade.server.Transport;
 import io.palisade.upstream.ClusterManager;
 import java.net.InetSocketAddress;
@@ -24,10 +25,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The proxy's long-lived state: the current config snapshot (swapped whole on reload), the clusters, upstream pools
- * (one per event loop), metrics, the access log and the connection registry used for draining.
+ * (one per event loop), metrics, where each request's outcome goes, and the connection registry used for draining.
  *
  * <pre>{@code
- * ProxyRuntime runtime = ProxyRuntime.builder(clusters, metrics).transport(Transport.detect()).build(snapshot);
+ * ProxyRuntime runtime = ProxyRuntime.builder(clusters, metrics).transport(Transport.detect()).outcomes(outcomes)
+ *         .build(snapshot);
  * pipeline.addLast("proxy", runtime.newHandler());
  * runtime.swap(nextSnapshot); // new requests see it; requests in flight keep theirs
  * }</pre>
@@ -39,7 +41,7 @@ public final class ProxyRuntime {
 
     private final ClusterManager clusters;
     private final GatewayMetrics metrics;
-    private final AccessLog accessLog;
+    private final OutcomePublisher outcomes;
     private final Transport transport;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final FastThreadLocal<UpstreamPool> loopPool = new FastThreadLocal<>();
@@ -55,7 +57,7 @@ public final class ProxyRuntime {
     private ProxyRuntime(Builder b, GatewaySnapshot initial) {
         this.clusters = b.clusters;
         this.metrics = b.metrics;
-        this.accessLog = b.accessLog;
+        this.outcomes = b.outcomes;
         this.transport = b.transport;
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel())
@@ -72,7 +74,7 @@ public final class ProxyRuntime {
     public static final class Builder {
         private final ClusterManager clusters;
         private final GatewayMetrics metrics;
-        private AccessLog accessLog = AccessLog.disabled();
+        private OutcomePublisher outcomes = OutcomePublisher.create();
         private Transport transport = Transport.detect();
 
         private Builder(ClusterManager clusters, GatewayMetrics metrics) {
@@ -80,8 +82,9 @@ public final class ProxyRuntime {
             this.metrics = Objects.requireNonNull(metrics, "metrics");
         }
 
-        public Builder accessLog(AccessLog accessLog) {
-            this.accessLog = Objects.requireNonNull(accessLog, "accessLog");
+        /** Where every exchange publishes its outcome when it ends (by default a publisher nobody listens to). */
+        public Builder outcomes(OutcomePublisher outcomes) {
+            this.outcomes = Objects.requireNonNull(outcomes, "outcomes");
             return this;
         }
 
@@ -180,8 +183,8 @@ public final class ProxyRuntime {
         return metrics;
     }
 
-    AccessLog accessLog() {
-        return accessLog;
+    OutcomePublisher outcomes() {
+        return outcomes;
     }
 
     /** The pool of {@code loop}, which must be the calling thread's. */
@@ -214,7 +217,6 @@ public final class ProxyRuntime {
     }
 
     public void close() {
-        accessLog.close();
         resolver.close();
     }
 }
