@@ -231,8 +231,7 @@ public final class Gateway implements AutoCloseable {
                 // setting it again costs a system call per connection.
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .childHandler(new GatewayChannelInitializer(() -> runtime.snapshot().serverLimits(),
-                        runtime, connectionLimiter, kind -> metrics.rejected(kind.code())));
+                .childHandler(new GatewayChannelInitializer(runtime::snapshot, runtime, connectionLimiter, outcomes));
     }
 
     private void registerGauges() {

@@ -3,12 +3,12 @@ package io.palisade.gateway;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import io.palisade.outcome.OutcomePublisher;
+import io.palisade.proxy.GatewaySnapshot;
 import io.palisade.server.ServerLimits;
-import io.palisade.error.ErrorKind;
 import io.palisade.proxy.ProxyRuntime;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.ProtocolHandlers;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -22,30 +22,31 @@ import java.util.function.Supplier;
  * </pre>
  *
  * Limits are read from the live snapshot when a connection is accepted, so a reload's new limits apply to new
- * connections.
+ * connections; the outcomes of the requests the protocol handlers refuse name that snapshot's version.
  */
 final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
-    private final Supplier<ServerLimits> limits;
+    private final Supplier<GatewaySnapshot> snapshots;
     private final ProxyRuntime runtime;
     private final ConnectionLimiter connectionLimiter;
-    private final Consumer<ErrorKind> rejections;
+    private final OutcomePublisher outcomes;
 
-    GatewayChannelInitializer(Supplier<ServerLimits> limits, ProxyRuntime runtime,
-                              ConnectionLimiter connectionLimiter, Consumer<ErrorKind> rejections) {
-        this.limits = limits;
+    GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ProxyRuntime runtime,
+                              ConnectionLimiter connectionLimiter, OutcomePublisher outcomes) {
+        this.snapshots = snapshots;
         this.runtime = runtime;
         this.connectionLimiter = connectionLimiter;
-        this.rejections = rejections;
+        this.outcomes = outcomes;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        ServerLimits l = limits.get();
+        GatewaySnapshot snapshot = snapshots.get();
+        ServerLimits l = snapshot.serverLimits();
         ChannelPipeline p = ch.pipeline();
         addConnectionLimit(p);
         addCodec(p, l);
         addTimeouts(p, l);
-        addRequestValidation(p, l);
+        addRequestValidation(p, l, snapshot.version());
         addProxy(p);
     }
 
@@ -61,8 +62,8 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         p.addLast(ProtocolHandlers.HEADER_READ_TIMEOUT, ProtocolHandlers.headerReadTimeout(l));
     }
 
-    private void addRequestValidation(ChannelPipeline p, ServerLimits l) {
-        p.addLast(ProtocolHandlers.REQUEST_VALIDATOR, ProtocolHandlers.requestValidator(l, rejections));
+    private void addRequestValidation(ChannelPipeline p, ServerLimits l, String configVersion) {
+        p.addLast(ProtocolHandlers.REQUEST_VALIDATOR, ProtocolHandlers.requestValidator(l, configVersion, outcomes));
     }
 
     private void addProxy(ChannelPipeline p) {

@@ -9,6 +9,7 @@ import io.palisade.auth.ApiKeys;
 import io.palisade.error.ErrorKind;
 import io.palisade.outcome.Outcome;
 import io.palisade.testing.GatewayFixture;
+import io.palisade.testing.RawClient;
 import io.palisade.testing.SilentServer;
 import io.palisade.testing.TestUpstream;
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -240,8 +242,68 @@ class OutcomeGatewayTest {
         assertThat(o.route()).isEqualTo("hung");
         assertThat(o.cluster()).isEqualTo("hung");
         assertThat(o.error()).contains(ErrorKind.UPSTREAM_TIMEOUT);
-        assertThat(o.upstreamFailure()).isEqualTo("timeout");
+        assertThat(o.endpoint()).isEqualTo("127.0.0.1:" + silent.port());
         assertThat(o.totalNanos()).isGreaterThanOrEqualTo(Duration.ofMillis(300).toNanos());
+    }
+
+    /** Sends {@code raw} on a connection of its own and reads the one answer. */
+    private static RawClient.Response raw(String raw) throws IOException {
+        try (RawClient c = new RawClient(gw.port())) {
+            return c.send(raw).read();
+        }
+    }
+
+    private static void keepsServing() {
+        assertThat(gw.get("/open/after").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void headersTooLarge431_refusedBeforeTheProxy_oneOutcomeAndOneLogLine_withTheRealBytes() throws IOException {
+        RawClient.Response r = raw("GET /open/big HTTP/1.1\r\nHost: a\r\nX-Big: " + "b".repeat(64 * 1024)
+                + "\r\n\r\n");
+        assertThat(r.status()).isEqualTo(431);
+
+        Outcome o = onlyOutcome(x -> x.error().equals(Optional.of(ErrorKind.HEADERS_TOO_LARGE)));
+        assertThat(o.requestId()).isEqualTo(r.header("x-request-id"));
+        assertThat(o.status()).isEqualTo(431);
+        assertThat(o.route()).isEqualTo(Outcome.UNMATCHED_ROUTE);
+        assertThat(o.ending()).isEqualTo(Outcome.Ending.ANSWERED);
+        assertThat(o.bytesOut()).isEqualTo(r.body().length()).isPositive();
+        assertThat(o.configVersion()).isEqualTo(gw.gateway().config().version());
+        assertThat(o.clientIp()).isEqualTo("127.0.0.1");
+        assertThat(o.method()).isEmpty(); // the head was never decoded whole
+        JsonNode line = onlyLogLine(o.requestId());
+        assertThat(line.get("status").asInt()).isEqualTo(431);
+        assertThat(line.get("error").asText()).isEqualTo("headers_too_large");
+        assertThat(line.get("bytes_out").asLong()).isEqualTo(r.body().length());
+        assertThat(line.get("route").asText()).isEqualTo(Outcome.UNMATCHED_ROUTE);
+        keepsServing();
+    }
+
+    @Test
+    void missingHost400_refusedBeforeTheProxy_oneOutcomeAndOneLogLine_withItsRequestLine() throws IOException {
+        RawClient.Response r = raw("POST /open/pipe?x=1 HTTP/1.1\r\nX-Request-Id: pipe-400\r\n"
+                + "Content-Length: 0\r\n\r\n");
+        assertThat(r.status()).isEqualTo(400);
+
+        Outcome o = onlyOutcome("pipe-400");
+        assertThat(o.error()).contains(ErrorKind.MISSING_HOST);
+        assertThat(o.status()).isEqualTo(400);
+        assertThat(o.route()).isEqualTo(Outcome.UNMATCHED_ROUTE);
+        assertThat(o.method()).isEqualTo("POST");
+        assertThat(o.path()).isEqualTo("/open/pipe");
+        assertThat(o.query()).isEqualTo("x=1");
+        assertThat(o.bytesOut()).isEqualTo(r.body().length()).isPositive();
+        JsonNode line = onlyLogLine("pipe-400");
+        assertThat(line.get("status").asInt()).isEqualTo(400);
+        assertThat(line.get("error").asText()).isEqualTo("missing_host");
+        assertThat(line.get("path").asText()).isEqualTo("/open/pipe?x=1");
+        assertThat(line.get("bytes_out").asLong()).isEqualTo(r.body().length());
+        keepsServing();
+        await().atMost(Duration.ofSeconds(10)).until(() -> gw.admin("GET", "/metrics").body()
+                .contains("palisade_rejections_total{reason=\"missing_host\"}"));
+        assertThat(gw.admin("GET", "/metrics").body()).containsPattern(
+                "palisade_requests_total\\{cluster=\"\",code_class=\"4xx\",route=\"unmatched\"} [1-9]");
     }
 
     @Test
