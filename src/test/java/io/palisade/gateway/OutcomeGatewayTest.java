@@ -76,6 +76,10 @@ class OutcomeGatewayTest {
                   - { name: hung, match: { path_prefix: /hung }, cluster: hung }
                 """.formatted(log, acme.sha256Hex(), upstream.address(), deadAddress,
                 "127.0.0.1:" + silent.port()));
+        // Subscribed before the collector: the collector (and every request) must not notice it.
+        gw.gateway().outcomes().subscribe(o -> {
+            throw new IllegalStateException("a broken subscriber");
+        });
         gw.gateway().outcomes().subscribe(outcomes::add);
     }
 
@@ -304,6 +308,30 @@ class OutcomeGatewayTest {
                 .contains("palisade_rejections_total{reason=\"missing_host\"}"));
         assertThat(gw.admin("GET", "/metrics").body()).containsPattern(
                 "palisade_requests_total\\{cluster=\"\",code_class=\"4xx\",route=\"unmatched\"} [1-9]");
+    }
+
+    @Test
+    void bodyBrokenMidStream_isAnsweredByTheExchange_oneOutcomeOnItsRoute_andOneLogLine() throws IOException {
+        RawClient.Response r = raw("POST /open/chunks HTTP/1.1\r\nHost: a\r\nX-Request-Id: bad-chunk\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n");
+        assertThat(r.status()).isEqualTo(400);
+
+        Outcome o = onlyOutcome("bad-chunk");
+        assertThat(o.error()).contains(ErrorKind.INVALID_CHUNK);
+        assertThat(o.route()).isEqualTo("open");
+        assertThat(o.ending()).isEqualTo(Outcome.Ending.ANSWERED);
+        assertThat(o.bytesOut()).isEqualTo(r.body().length()).isPositive();
+        assertThat(onlyLogLine("bad-chunk").get("error").asText()).isEqualTo("invalid_chunk");
+        keepsServing();
+    }
+
+    @Test
+    void aThrowingSubscriber_hurtsNoRequest_andTheOtherSubscribersStillGetEveryOutcome() {
+        long failuresBefore = gw.gateway().outcomes().failures();
+        assertThat(gw.get("/open/despite", "X-Request-Id", "despite").statusCode()).isEqualTo(200);
+        onlyOutcome("despite");
+        onlyLogLine("despite");
+        assertThat(gw.gateway().outcomes().failures()).isGreaterThan(failuresBefore);
     }
 
     @Test
