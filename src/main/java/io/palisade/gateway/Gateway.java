@@ -25,6 +25,7 @@ import io.palisade.config.ConfigException;
 import io.palisade.server.ListenerConfig;
 import io.palisade.admin.ReloadResult;
 import io.palisade.metrics.GatewayMetrics;
+import io.palisade.outcome.OutcomePublisher;
 import io.palisade.proxy.AccessLog;
 import io.palisade.proxy.GatewaySnapshot;
 import io.palisade.proxy.ProxyRuntime;
@@ -85,6 +86,8 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup healthGroup;
     private final ExecutorService control;
     private final GatewayMetrics metrics = new GatewayMetrics();
+    private final OutcomePublisher outcomes = OutcomePublisher.create();
+    private final AccessLog accessLog;
     private final ClusterManager clusters;
     private final DnsAddressResolverGroup healthResolver;
     private final ProxyRuntime runtime;
@@ -97,8 +100,6 @@ public final class Gateway implements AutoCloseable {
     private volatile ConfigLoader.Loaded live;
     private volatile boolean ready;
     private volatile boolean closed;
-    /** The access log while the runtime that will own it is being built; a failed start closes it. */
-    private AccessLog startingAccessLog;
 
     private Gateway(Path configFile, ConfigLoader.Loaded initial, Ticker ticker, Clock clock)
             throws InterruptedException {
@@ -128,10 +129,14 @@ public final class Gateway implements AutoCloseable {
                     .transport(transport.clientChannel(), healthResolver).build();
             this.filterFactory = new FilterChainFactory(cfg, metrics, ticker, clock);
             Candidate first = prepare(initial);
-            startingAccessLog = AccessLog.create(cfg.accessLog());
+            this.accessLog = AccessLog.create(cfg.accessLog());
+            outcomes.subscribe(new OutcomeMetrics(metrics));
+            if (cfg.accessLog().enabled()) {
+                outcomes.subscribe(accessLog);
+            }
             this.runtime = ProxyRuntime.builder(metrics)
                     .transport(transport)
-                    .accessLog(startingAccessLog)
+                    .outcomes(outcomes)
                     .build(first.snapshot());
             activate(first);
             this.connectionLimiter = ProtocolHandlers.connectionLimiter(cfg.server().limits());
@@ -267,8 +272,7 @@ public final class Gateway implements AutoCloseable {
                 // setting it again costs a system call per connection.
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .childHandler(new GatewayChannelInitializer(() -> runtime.snapshot().server(),
-                        runtime, connectionLimiter, kind -> metrics.rejected(kind.code())));
+                .childHandler(new GatewayChannelInitializer(runtime::snapshot, runtime, connectionLimiter, outcomes));
     }
 
     private void registerGauges() {
@@ -311,6 +315,14 @@ public final class Gateway implements AutoCloseable {
 
     public GatewayMetrics metrics() {
         return metrics;
+    }
+
+    /**
+     * Every request's outcome, published on its event loop when the gateway is done with it (metrics and the access
+     * log subscribe here). A subscriber must be cheap and thread-safe: see {@link io.palisade.outcome.OutcomeSubscriber}.
+     */
+    public OutcomePublisher outcomes() {
+        return outcomes;
     }
 
     /**
@@ -456,6 +468,7 @@ public final class Gateway implements AutoCloseable {
         healthResolver.close();
         filterFactory.close();
         runtime.close();
+        accessLog.close();
         shutdownGroups();
         control.shutdownNow();
         log.info("palisade stopped");
@@ -487,8 +500,9 @@ public final class Gateway implements AutoCloseable {
         }
         if (runtime != null) {
             steps.add(runtime::close);
-        } else if (startingAccessLog != null) {
-            steps.add(startingAccessLog::close);
+        }
+        if (accessLog != null) {
+            steps.add(accessLog::close);
         }
         steps.add(this::shutdownGroups);
         if (control != null) {

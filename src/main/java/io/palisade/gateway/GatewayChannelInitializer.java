@@ -3,13 +3,13 @@ package io.palisade.gateway;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import io.palisade.outcome.OutcomePublisher;
+import io.palisade.proxy.GatewaySnapshot;
 import io.palisade.server.ServerConfig;
 import io.palisade.server.ServerLimits;
-import io.palisade.error.ErrorKind;
 import io.palisade.proxy.ProxyRuntime;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.ProtocolHandlers;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -23,31 +23,33 @@ import java.util.function.Supplier;
  * </pre>
  *
  * Limits and the request id policy are read from the live snapshot when a connection is accepted, so a reload's
- * new settings apply to new connections.
+ * new settings apply to new connections; the outcomes of the requests the protocol handlers refuse name that
+ * snapshot's version.
  */
 final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
-    private final Supplier<ServerConfig> server;
+    private final Supplier<GatewaySnapshot> snapshots;
     private final ProxyRuntime runtime;
     private final ConnectionLimiter connectionLimiter;
-    private final Consumer<ErrorKind> rejections;
+    private final OutcomePublisher outcomes;
 
-    GatewayChannelInitializer(Supplier<ServerConfig> server, ProxyRuntime runtime,
-                              ConnectionLimiter connectionLimiter, Consumer<ErrorKind> rejections) {
-        this.server = server;
+    GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ProxyRuntime runtime,
+                              ConnectionLimiter connectionLimiter, OutcomePublisher outcomes) {
+        this.snapshots = snapshots;
         this.runtime = runtime;
         this.connectionLimiter = connectionLimiter;
-        this.rejections = rejections;
+        this.outcomes = outcomes;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        ServerConfig s = server.get();
+        GatewaySnapshot snapshot = snapshots.get();
+        ServerConfig s = snapshot.server();
         ServerLimits l = s.limits();
         ChannelPipeline p = ch.pipeline();
         addConnectionLimit(p);
         addCodec(p, l);
         addTimeouts(p, l);
-        addRequestValidation(p, s);
+        addRequestValidation(p, s, snapshot.version());
         addProxy(p);
     }
 
@@ -63,9 +65,9 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         p.addLast(ProtocolHandlers.HEADER_READ_TIMEOUT, ProtocolHandlers.headerReadTimeout(l));
     }
 
-    private void addRequestValidation(ChannelPipeline p, ServerConfig s) {
+    private void addRequestValidation(ChannelPipeline p, ServerConfig s, String configVersion) {
         p.addLast(ProtocolHandlers.REQUEST_VALIDATOR, ProtocolHandlers.requestValidator(s.limits(), s.requestId(),
-                rejections));
+                configVersion, outcomes));
     }
 
     private void addProxy(ChannelPipeline p) {

@@ -79,8 +79,14 @@ public final class GatewayMetrics {
         CounterWithCallback.builder().name(name).help(help).labelNames(labels).callback(callback).register(registry);
     }
 
+    /**
+     * The handles of one route, made on first use and kept: every request's outcome looks its route up here, so a
+     * known route costs one map read and no label lookup.
+     */
     public RouteMetrics route(String routeId) {
-        return routes.computeIfAbsent(routeId, RouteMetrics::new);
+        RouteMetrics m = routes.get(routeId);
+        // computeIfAbsent may lock the bin even when the key is there; a plain read first keeps requests apart.
+        return m != null ? m : routes.computeIfAbsent(routeId, RouteMetrics::new);
     }
 
     public void rejected(String reason) {

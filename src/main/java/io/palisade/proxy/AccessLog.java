@@ -5,7 +5,9 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
-import io.palisade.config.Address;
+import io.netty.util.internal.ThreadExecutorMap;
+import io.palisade.outcome.Outcome;
+import io.palisade.outcome.OutcomeSubscriber;
 import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -25,16 +27,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One JSON line per request. Lines are formatted on the event loop (cheap) and written by a background thread, because
- * writing to stdout or a file can block and an event loop must never wait on a disk or a pipe. If the writer falls
- * behind, lines are dropped and counted rather than slowing requests down.
+ * One JSON line per request: an {@link OutcomeSubscriber}, so every request that ends in an outcome (proxied, answered
+ * by the gateway, refused by the protocol handlers, cut, or abandoned) gets its line. Lines are formatted on the event
+ * loop (cheap) and written by a background thread, because writing to stdout or a file can block and an event loop
+ * must never wait on a disk or a pipe. If the writer falls behind, lines are dropped and counted rather than slowing
+ * requests down.
  *
- * <p>Per request this costs no allocation of its own: each event loop formats its lines into one reusable buffer
- * (with one long-lived Jackson generator, the time from a per-second cache) and hands what it wrote to the writer once
- * per pass of the loop (a task queued behind the I/O it is processing), or sooner when the buffer is full, instead of
- * one queue operation, with its lock, per line.
+ * <p>Per request this costs no allocation of its own beyond the time: each event loop formats its lines into one
+ * reusable buffer (with one long-lived Jackson generator, the time from a per-second cache) and hands what it wrote to
+ * the writer once per pass of the loop (a task queued behind the I/O it is processing), or sooner when the buffer is
+ * full, instead of one queue operation, with its lock, per line. Outcomes published off an event loop are handed over
+ * at once.
  */
-public final class AccessLog implements AutoCloseable {
+public final class AccessLog implements OutcomeSubscriber, AutoCloseable {
     /** Lines handed over and not yet written, beyond which lines are dropped. */
     private static final int MAX_QUEUED_LINES = 65_536;
     /** A buffer this full is handed over at once. */
@@ -108,14 +113,20 @@ public final class AccessLog implements AutoCloseable {
         return dropped.get();
     }
 
-    /** Called on {@code loop}, the exchange's event loop. */
-    void log(Exchange ex, int status, long durationNanos, String cluster, EventExecutor loop) {
+    /** Formats the outcome's line on the calling thread, normally the request's event loop. */
+    @Override
+    public void onOutcome(Outcome outcome) {
         if (!enabled) {
             return;
         }
         Lines out = lines.get();
-        out.write(ex, status, durationNanos, cluster);
-        if (out.size >= HAND_OVER_BYTES || !loop.inEventLoop()) {
+        if (!out.write(outcome)) {
+            dropped.incrementAndGet();
+            return;
+        }
+        out.count++;
+        EventExecutor loop = out.loop;
+        if (out.size >= HAND_OVER_BYTES || loop == null) {
             out.handOver();
         } else if (!out.scheduled) {
             try {
@@ -227,65 +238,13 @@ public final class AccessLog implements AutoCloseable {
     /** One thread's lines not yet handed over; the task that hands them over at the end of its loop's pass. */
     private static final class Lines extends JsonLine implements Runnable {
         private final AccessLog log;
-        private int count;
+        /** The event loop this thread runs, or null off an event loop (then each line is handed over at once). */
+        final EventExecutor loop = ThreadExecutorMap.currentExecutor();
+        int count;
         boolean scheduled;
 
         Lines(AccessLog log) {
             this.log = log;
-        }
-
-        void write(Exchange ex, int status, long durationNanos, String cluster) {
-            int lineStart = size;
-            try {
-                json.writeStartObject();
-                json.writeFieldName("time");
-                time(Instant.now());
-                json.writeStringField("request_id", ex.requestId());
-                json.writeStringField("client", ex.clientIp());
-                json.writeStringField("method", ex.method());
-                json.writeFieldName("path");
-                string(ex.path(), ex.query(), ex.apiKeyQueryParam());
-                json.writeStringField("route", ex.routeId());
-                // A field that does not apply to this request is left out, as consumer, attempts and
-                // upstream_failure are: a request refused before an upstream was picked has no cluster or endpoint.
-                if (!cluster.isEmpty()) {
-                    json.writeStringField("cluster", cluster);
-                }
-                Address endpoint = ex.endpointAddress();
-                if (endpoint != null) {
-                    json.writeFieldName("endpoint");
-                    address(endpoint);
-                }
-                String consumer = ex.consumerOrNull();
-                if (consumer != null) {
-                    json.writeStringField("consumer", consumer);
-                }
-                json.writeNumberField("status", status);
-                json.writeNumberField("bytes_in", ex.bodyBytes());
-                json.writeNumberField("bytes_out", ex.responseBytes());
-                json.writeFieldName("duration_ms");
-                millis(durationNanos);
-                json.writeFieldName("upstream_ms");
-                millis(ex.upstreamNanos());
-                if (ex.attempts() > 1) {
-                    json.writeNumberField("attempts", ex.attempts());
-                }
-                if (ex.upstreamFailureKind() != null) {
-                    json.writeStringField("upstream_failure", ex.upstreamFailureKind());
-                }
-                json.writeEndObject();
-                json.writeRaw('\n');
-                json.flush();
-            } catch (IOException e) {
-                // The generator writes into memory and escapes any string (an unpaired surrogate too), so only a bug
-                // gets here: drop and count the line, and let a fresh generator take the next, rather than throw out
-                // of the exchange on the event loop.
-                size = lineStart;
-                newGenerator();
-                log.dropped.incrementAndGet();
-                return;
-            }
-            count++;
         }
 
         @Override
@@ -307,9 +266,9 @@ public final class AccessLog implements AutoCloseable {
      * A growable byte buffer that one Jackson generator, kept for the thread's lifetime, writes JSON into: Jackson
      * escapes and encodes the strings, and a long-lived generator over a reused buffer allocates nothing per line. What
      * Jackson cannot write without building a String is formatted here into a reused char array: the time as
-     * {@code Instant.toString()} (the date and clock part cached per second), the path with its query, the endpoint,
-     * and durations in milliseconds as the exact decimal of their nanoseconds ({@code 0.000123} where
-     * {@code Double.toString} would give {@code 1.23E-4}: the same number).
+     * {@code Instant.toString()} (the date and clock part cached per second), the path with its query, and durations
+     * in milliseconds as the exact decimal of their nanoseconds ({@code 0.000123} where {@code Double.toString} would
+     * give {@code 1.23E-4}: the same number).
      */
     static class JsonLine extends OutputStream {
         private static final JsonFactory FACTORY = new JsonFactory();
@@ -324,6 +283,63 @@ public final class AccessLog implements AutoCloseable {
 
         JsonLine() {
             newGenerator();
+        }
+
+        /**
+         * Appends the line of {@code o}, stamped with the time now.
+         *
+         * @return false when the line could not be written (nothing of it stays in the buffer)
+         */
+        final boolean write(Outcome o) {
+            int lineStart = size;
+            try {
+                json.writeStartObject();
+                json.writeFieldName("time");
+                time(Instant.now());
+                json.writeStringField("request_id", o.requestId());
+                json.writeStringField("client", o.clientIp());
+                json.writeStringField("method", o.method());
+                json.writeFieldName("path");
+                string(o.path(), o.query());
+                json.writeStringField("route", o.route());
+                json.writeStringField("cluster", o.cluster());
+                json.writeFieldName("endpoint");
+                if (o.endpoint().isEmpty()) {
+                    json.writeNull();
+                } else {
+                    json.writeString(o.endpoint());
+                }
+                if (!o.consumer().isEmpty()) {
+                    json.writeStringField("consumer", o.consumer());
+                }
+                json.writeNumberField("status", o.status());
+                if (o.error().isPresent()) {
+                    json.writeStringField("error", o.error().get().code());
+                }
+                json.writeNumberField("bytes_in", o.bytesIn());
+                json.writeNumberField("bytes_out", o.bytesOut());
+                json.writeFieldName("duration_ms");
+                millis(o.totalNanos());
+                json.writeFieldName("upstream_ms");
+                millis(o.upstreamNanos());
+                if (o.attempts() > 1) {
+                    json.writeNumberField("attempts", o.attempts());
+                }
+                if (!o.upstreamFailure().isEmpty()) {
+                    json.writeStringField("upstream_failure", o.upstreamFailure());
+                }
+                json.writeEndObject();
+                json.writeRaw('\n');
+                json.flush();
+                return true;
+            } catch (IOException e) {
+                // The generator writes into memory and escapes any string (an unpaired surrogate too), so only a bug
+                // gets here: drop the line, and let a fresh generator take the next, rather than throw on the event
+                // loop.
+                size = lineStart;
+                newGenerator();
+                return false;
+            }
         }
 
         final void newGenerator() {
@@ -371,106 +387,17 @@ public final class AccessLog implements AutoCloseable {
             length += n;
         }
 
-        /** {@code path} and, when not empty, {@code ?query}, as one JSON string. */
-        final void string(String path, String query) throws IOException {
-            string(path, query, null);
-        }
-
         /**
-         * {@code path} and, when not empty, {@code ?query}, as one JSON string, with the value of every
-         * {@code secretParam} parameter (names compared as the API key reader does: as written, or percent-decoded)
-         * replaced by {@code <redacted>}: an API key sent in the query must not end up in the log.
+         * {@code path} and, when not empty, {@code ?query}, as one JSON string (the exchange took the API key's value
+         * out of the query before it published the outcome).
          */
-        final void string(String path, String query, String secretParam) throws IOException {
+        final void string(String path, String query) throws IOException {
             length = 0;
             add(path);
             if (!query.isEmpty()) {
                 add('?');
-                if (secretParam == null || !mayName(query, secretParam)) {
-                    add(query);
-                } else {
-                    addRedacted(query, secretParam);
-                }
+                add(query);
             }
-            json.writeString(chars, 0, length);
-        }
-
-        /** Whether some parameter of {@code query} could be {@code name}: cheap, and false for almost every query. */
-        private static boolean mayName(String query, String name) {
-            return query.contains(name) || query.indexOf('%') >= 0 || query.indexOf('+') >= 0;
-        }
-
-        private void addRedacted(String query, String name) {
-            int start = 0;
-            while (start <= query.length()) {
-                int amp = query.indexOf('&', start);
-                int end = amp < 0 ? query.length() : amp;
-                int eq = query.indexOf('=', start);
-                int nameEnd = eq >= 0 && eq < end ? eq : end;
-                if (start > 0) {
-                    add('&');
-                }
-                if (nameMatches(query, start, nameEnd, name)) {
-                    add(query, start, nameEnd);
-                    if (nameEnd < end) {
-                        add("=<redacted>");
-                    }
-                } else {
-                    add(query, start, end);
-                }
-                if (amp < 0) {
-                    break;
-                }
-                start = amp + 1;
-            }
-        }
-
-        private static boolean nameMatches(String query, int from, int to, String name) {
-            if (to - from == name.length() && query.regionMatches(from, name, 0, name.length())) {
-                return true;
-            }
-            boolean escaped = false;
-            for (int i = from; i < to && !escaped; i++) {
-                char c = query.charAt(i);
-                escaped = c == '%' || c == '+';
-            }
-            if (!escaped) {
-                return false;
-            }
-            try {
-                return QueryStringDecoder.decodeComponent(query.substring(from, to), StandardCharsets.UTF_8)
-                        .equals(name);
-            } catch (IllegalArgumentException e) {
-                return false; // a malformed escape: the key reader would not take it for the name either
-            }
-        }
-
-        private void add(String s, int from, int to) {
-            int n = to - from;
-            if (length + n > chars.length) {
-                chars = Arrays.copyOf(chars, Math.max(chars.length * 2, length + n));
-            }
-            s.getChars(from, to, chars, length);
-            length += n;
-        }
-
-        /** An endpoint as {@code Address.toString()} writes it, or {@code null}. */
-        final void address(Address a) throws IOException {
-            if (a == null) {
-                json.writeNull();
-                return;
-            }
-            length = 0;
-            boolean v6 = a.host().indexOf(':') >= 0;
-            if (v6) {
-                add('[');
-            }
-            add(a.host());
-            if (v6) {
-                add(']');
-            }
-            add(':');
-            digits(a.port());
             json.writeString(chars, 0, length);
         }
 

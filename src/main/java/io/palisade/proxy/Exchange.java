@@ -1,14 +1,7 @@
 package io.palisade.proxy;
 
-import io.palisade.filter.FilterResult;
-import io.palisade.filter.GatewayFilter;
-import io.palisade.filter.RequestContext;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -16,30 +9,19 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
-import io.palisade.config.Address;
-import io.palisade.upstream.ClusterConfig;
-import io.palisade.upstream.HashOn;
-import io.palisade.route.RouteConfig;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.ErrorResponses;
-import io.palisade.route.RouteTable;
+import io.palisade.filter.RequestContext;
+import io.palisade.outcome.Outcome;
 import io.palisade.upstream.Cluster;
 import io.palisade.upstream.Endpoint;
-import io.palisade.upstream.Pick;
+import io.palisade.upstream.Retries;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One request's way through the gateway, from its head to the last byte of the response. Every method runs on the
@@ -47,82 +29,103 @@ import java.util.concurrent.RejectedExecutionException;
  * is shared between threads.
  *
  * <pre>
- *  FILTERING ──▶ DISPATCHING ──▶ FORWARDING ──▶ DONE
- *     │  (policy)     │ (pick, connect)  │ (stream both ways)
- *     └──────────────┴─────────────────┴──▶ DONE with an error response (or an abort once the response began)
+ *  FILTERING ──▶ DISPATCHING ──▶ FORWARDING ──▶ DONE (the last byte of the upstream's response went out)
+ *  (policy)      (pick, connect)   (stream both ways)
+ *                   ▲   ▲ retry: connect     │ retry: reset before a response
+ *                   └───┘ failed             │
+ *                   ▲────────────────────────┘
+ *  from any state ──▶ DONE with the gateway's own answer, a cut once the response began, or the client gone
  * </pre>
  *
- * <p>Body bytes that arrive before an upstream is attached are queued (at most what one socket read decoded; reading
- * stops until the upstream is ready), then streamed with backpressure: the side being written to decides when the
- * other side reads again.
+ * <p>This file is the state machine: the states, every event that can move an exchange (from the client connection,
+ * the upstream connection and the deadline timer), every transition, and every way to DONE, each of which publishes
+ * the exchange's one {@link Outcome}. The work between transitions is done in one file per job:
+ * <ul>
+ *   <li>{@link ExchangeFilters}: runs the filter chain, without a hop when filters decide at once;</li>
+ *   <li>{@link ExchangeBody}: admits the request body (limits, {@code require_body}, {@code 100-continue}) and
+ *       queues what arrives before an upstream is attached;</li>
+ *   <li>{@link ExchangeDispatch}: picks an endpoint, connects or reuses a connection, and retries or fails over as
+ *       {@link Retries} decides;</li>
+ *   <li>{@link Headers}: rewrites the request and response heads between the two hops;</li>
+ *   <li>{@link ExchangeStreaming}: streams both ways with backpressure: the side being written to decides when the
+ *       other side reads again;</li>
+ *   <li>{@link ExchangeAccounting}: publishes the outcome (bytes, times, attempts) and runs the filters' completion
+ *       listeners.</li>
+ * </ul>
+ * A request's state stays in this one object, its fields grouped by the job that owns them, so that splitting the
+ * work costs no allocation per request; the jobs are static methods over it.
  */
 final class Exchange implements RequestContext {
     enum State { FILTERING, DISPATCHING, FORWARDING, DONE }
 
-    private final ProxyHandler owner;
-    private final ChannelHandlerContext ctx;
-    private final ProxyRuntime runtime;
-    private final GatewaySnapshot snapshot;
+    // ---- the request, fixed at its head (read by every job)
+    final ProxyHandler owner;
+    final ChannelHandlerContext ctx;
+    final ProxyRuntime runtime;
+    final GatewaySnapshot snapshot;
     /** The upstream pool of this exchange's event loop, which also keeps its counts. */
-    private final UpstreamPool pool;
-    private final GatewaySnapshot.RouteRuntime route;
-    private final HttpRequest request;
-    private final String path;
-    private final String query;
-    private final String requestId;
-    private final String clientIp;
-    private final String host;
-    private final long startNanos;
-    private final boolean clientKeepAlive;
-    private final boolean idempotent;
-    private final boolean chunkedRequest;
-    private final long declaredLength;
+    final UpstreamPool pool;
+    final GatewaySnapshot.RouteRuntime route;
+    final HttpRequest request;
+    final String path;
+    final String query;
+    final String requestId;
+    final String clientIp;
+    final String host;
+    final long startNanos;
+    final boolean clientKeepAlive;
+    final boolean idempotent;
+    final boolean chunkedRequest;
+    final long declaredLength;
 
     private State state = State.FILTERING;
-    private boolean expectContinue;
-    private boolean requestComplete;
-    private long bodyBytes;
-    private boolean bodySent;
-    private boolean awaitingFirstBody;
-    /** The filters passed; dispatch waits for the first body byte of a chunked request on a require_body route. */
-    private boolean parkedForBody;
-    /** Created for the first part that must wait: most requests stream or have no body. */
-    private ArrayDeque<HttpContent> queued;
 
-    private Cluster cluster;
-    private Endpoint endpoint;
-    private UpstreamConnection upstream;
-    private boolean requestPermit;
+    // ---- body admission (ExchangeBody)
+    boolean expectContinue;
+    boolean requestComplete;
+    long bodyBytes;
+    /** Body bytes went upstream: the body cannot be replayed to another endpoint. */
+    boolean bodySent;
+    boolean awaitingFirstBody;
+    /** The filters passed; dispatch waits for the first body byte of a chunked request on a require_body route. */
+    boolean parkedForBody;
+    /** Created for the first part that must wait: most requests stream or have no body. */
+    ArrayDeque<HttpContent> queued;
+
+    // ---- dispatch (ExchangeDispatch)
     /**
      * Waiting for a connection under {@code max_pending}: none idle to reuse, and every one {@code max_connections}
      * allows is open. {@link #slotWake} is its registration with the cluster.
      */
-    private boolean waitingForConnection;
-    private Runnable slotWake;
-    private boolean requestStarted;
-    private int retriesLeft;
-    private int attempts;
-    /** The cluster whose retry budget this request holds a place in (retries may fail over to another). */
-    private Cluster retryBudgetHolder;
-    private List<Endpoint> triedEndpoints;
+    boolean waitingForConnection;
+    Runnable slotWake;
+    Cluster cluster;
+    Endpoint endpoint;
+    UpstreamConnection upstream;
+    boolean requestPermit;
+    boolean requestStarted;
+    /** Made at the first failed attempt that may be retried; most requests never need one. */
+    Retries retries;
+    int attempts;
     /** When the whole exchange must be over ({@link System#nanoTime}); 0 until dispatch starts it. */
-    private long deadlineNanos;
-    private long upstreamStartNanos;
-    private long upstreamNanos;
-    private String upstreamFailureKind;
+    long deadlineNanos;
+    long upstreamStartNanos;
 
-    private boolean responseStarted;
-    private boolean upstreamResponseComplete;
-    private boolean upstreamKeepAlive;
-    private boolean closeAfterResponse;
-    private int status;
-    private long responseBytes;
-    private boolean waitingDownstreamWritable;
-    private boolean waitingUpstreamWritable;
+    // ---- streaming (ExchangeStreaming)
+    boolean responseStarted;
+    boolean upstreamKeepAlive;
+    boolean closeAfterResponse;
+    int status;
+    boolean waitingDownstreamWritable;
+    boolean waitingUpstreamWritable;
 
-    private String consumer;
-    private HttpHeaders extraResponseHeaders;
-    private List<CompletionListener> listeners;
+    // ---- accounting (ExchangeAccounting)
+    long responseBytes;
+    long upstreamNanos;
+    String upstreamFailureKind;
+    String consumer;
+    HttpHeaders extraResponseHeaders;
+    List<CompletionListener> listeners;
 
     Exchange(ProxyHandler owner, ChannelHandlerContext ctx, ProxyRuntime runtime, GatewaySnapshot snapshot,
              GatewaySnapshot.RouteRuntime route, HttpRequest request, String path, String query, String requestId,
@@ -231,6 +234,10 @@ final class Exchange implements RequestContext {
         listeners.add(action);
     }
 
+    State state() {
+        return state;
+    }
+
     boolean isDone() {
         return state == State.DONE;
     }
@@ -239,591 +246,107 @@ final class Exchange implements RequestContext {
         return requestComplete;
     }
 
-    // ---------------------------------------------------------------- policy
+    // ---------------------------------------------------------------- transitions
 
-    /** Checks what can be decided from the head alone, then runs the filter chain. */
+    /** Checks what can be decided from the head alone, then runs the filter chain (FILTERING). */
     void start() {
-        long maxBody = route.maxBody();
-        if (declaredLength > maxBody) {
-            respondError(ErrorKind.BODY_TOO_LARGE);
-            return;
-        }
-        if (route.requireBody()) {
-            if (!chunkedRequest && declaredLength <= 0) {
-                respondError(ErrorKind.BODY_REQUIRED);
-                return;
-            }
-            // A chunked body may still turn out empty: dispatch waits for its first byte (seed 003).
-            awaitingFirstBody = chunkedRequest;
-        }
-        runFilters(0);
-    }
-
-    private void runFilters(int from) {
-        GatewayFilter[] filters = snapshot.filters();
-        for (int i = from; i < filters.length; i++) {
-            if (state == State.DONE) {
-                return;
-            }
-            CompletableFuture<FilterResult> stage;
-            try {
-                // A CompletableFuture returns itself here; only other stage types are copied.
-                stage = filters[i].filter(this).toCompletableFuture();
-                if (stage.isDone()) {
-                    // Decided synchronously (the common case: local limits, cached keys): no hop, no allocation.
-                    if (!applyResult(stage.join(), null)) {
-                        return;
-                    }
-                    continue;
-                }
-            } catch (RuntimeException e) {
-                applyResult(null, e);
-                return;
-            }
-            int next = i + 1;
-            stage.whenComplete((r, e) -> ctx.executor().execute(() -> {
-                if (applyResult(r, e)) {
-                    runFilters(next);
-                }
-            }));
-            return;
-        }
-        if (state == State.FILTERING) {
-            filtersPassed();
+        if (ExchangeBody.admitHead(this)) {
+            ExchangeFilters.run(this, 0);
         }
     }
 
-    /** @return true when the chain goes on */
-    private boolean applyResult(FilterResult r, Throwable error) {
-        if (state != State.FILTERING) {
-            return false;
+    /** The filter chain let the request through, or a request parked for its first body byte got it. */
+    void filtersPassed() {
+        if (ExchangeBody.readyForDispatch(this)) {
+            dispatch(null);
         }
-        if (error != null || r == null) {
-            runtime.logFailure("filter failed", error);
-            respondError(ErrorKind.INTERNAL);
-            return false;
-        }
-        if (!r.proceeds()) {
-            respondError(r.rejection(), r.retryAfterSeconds(), r.headers());
-            return false;
-        }
-        return true;
     }
 
-    private void filtersPassed() {
-        if (awaitingFirstBody && bodyBytes == 0 && !requestComplete) {
-            parkedForBody = true;
-            if (expectContinue) {
-                sendContinue();
-            }
-            owner.readDownstream();
-            return;
-        }
-        parkedForBody = false;
-        if (awaitingFirstBody && bodyBytes == 0) {
-            respondError(ErrorKind.BODY_REQUIRED);
-            return;
-        }
-        awaitingFirstBody = false;
-        dispatch(null);
-    }
-
-    private void sendContinue() {
-        expectContinue = false;
-        request.headers().remove(HttpHeaderNames.EXPECT);
-        ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
-                ctx.alloc().buffer(0)));
-    }
-
-    // ---------------------------------------------------------------- dispatch
-
-    private void dispatch(Endpoint avoid) {
+    /** To DISPATCHING: an attempt, the first or a retry that avoids the endpoint that failed the last one. */
+    void dispatch(Endpoint avoid) {
         state = State.DISPATCHING;
-        if (expectContinue) {
-            sendContinue();
-        }
-        if (!requestStarted) {
-            requestStarted = true;
-            prepareUpstreamRequest();
-            startDeadline();
-        }
-        Optional<Cluster> primary = snapshot.clusters().cluster(route.config().cluster());
-        if (primary.isEmpty()) {
-            respondError(ErrorKind.NO_HEALTHY_UPSTREAM);
-            return;
-        }
-        String key = hashKey(primary.get().config());
-        Optional<Pick> choice = avoid == null ? primary.get().pick(key) : primary.get().pick(key, avoid);
-        if (avoid != null && choice.isPresent() && tried(choice.get().endpoint())) {
-            // Every endpoint this cluster offers has failed this request: retry down the failover chain instead.
-            Optional<Pick> alternative = failoverPick(choice.get().cluster(), key);
-            if (alternative.isPresent()) {
-                choice = alternative;
-            }
-        }
-        if (choice.isEmpty()) {
-            respondError(ErrorKind.NO_HEALTHY_UPSTREAM);
-            return;
-        }
-        Pick pick = choice.get();
-        Cluster picked = pick.cluster();
-        if (cluster != picked) {
-            releaseRequestPermit();
-            if (!picked.tryAcquireRequest()) {
-                respondError(ErrorKind.UPSTREAM_OVERLOADED);
-                return;
-            }
-            requestPermit = true;
-            cluster = picked;
-            if (attempts == 0) {
-                retriesLeft = picked.config().retries().attempts();
-            }
-        }
-        endpoint = pick.endpoint();
-        attempts++;
-        UpstreamConnection idle = pool.pollIdle(endpoint);
-        if (idle != null) {
-            attach(idle);
-            return;
-        }
-        if (cluster.tryAcquireConnection()) {
-            connect();
-            return;
-        }
-        // Every connection max_connections allows is open: wait for one if max_pending leaves room (0: no queue).
-        if (!cluster.tryAcquirePending()) {
-            respondError(ErrorKind.UPSTREAM_OVERLOADED);
-            return;
-        }
-        enqueue();
+        ExchangeDispatch.dispatch(this, avoid);
     }
 
-    /** Opens a connection to {@link #endpoint} with a {@code max_connections} slot already taken. */
-    private void connect() {
-        UpstreamPool.PoolCounters.add(pool.counters().pending, 1);
-        Endpoint target = endpoint;
-        Cluster targetCluster = cluster;
-        ChannelFuture connect = pool.connect(targetCluster, target, targetCluster.config().timeouts());
-        connect.addListener((ChannelFutureListener) f -> {
-            UpstreamPool.PoolCounters.add(pool.counters().pending, -1);
-            if (state == State.DONE || endpoint != target) {
-                f.channel().close();
-                return;
-            }
-            if (f.isSuccess()) {
-                attach((UpstreamConnection) f.channel().pipeline().get("upstream"));
-            } else {
-                onConnectFailed(f.cause());
-            }
-        });
-    }
-
-    /**
-     * Queues for a connection: a connection of this loop to {@link #endpoint} released by its exchange
-     * ({@link #takeConnection}), or a slot given back anywhere ({@link #onConnectionSlotFreed}), whichever comes
-     * first; the request's deadline bounds the wait (503). Idle connections to the cluster on other loops, or to
-     * other endpoints, are closed for it: they count against {@code max_connections} but serve no one.
-     */
-    private void enqueue() {
-        waitingForConnection = true;
-        Cluster waitingOn = cluster;
-        pool.enqueue(this, waitingOn.name());
-        slotWake = new SlotWake(waitingOn);
-        waitForSlot();
-        if (waitingForConnection) {
-            runtime.askForIdleConnection(waitingOn.name());
-        }
-    }
-
-    /** Registers for the next slot given back, then tries once more: a slot given back just before counts too. */
-    private void waitForSlot() {
-        cluster.onConnectionFreed(slotWake);
-        if (cluster.tryAcquireConnection()) {
-            leaveQueue();
-            connect();
-        }
-    }
-
-    /** Runs on the thread that gave a slot back; the exchange's loop decides. */
-    private final class SlotWake implements Runnable {
-        private final Cluster waitingOn;
-
-        SlotWake(Cluster waitingOn) {
-            this.waitingOn = waitingOn;
-        }
-
-        @Override
-        public void run() {
-            try {
-                ctx.channel().eventLoop().execute(() -> onConnectionSlotFreed(waitingOn, this));
-            } catch (RejectedExecutionException e) {
-                waitingOn.wakeConnectionWaiter(); // this loop is shutting down: the slot is another waiter's
-            }
-        }
-    }
-
-    private void onConnectionSlotFreed(Cluster waitingOn, Runnable wake) {
-        if (!waitingForConnection || wake != slotWake) {
-            // This wake-up was handed out after the request left the queue: it belongs to the next waiter.
-            waitingOn.wakeConnectionWaiter();
-            return;
-        }
-        waitForSlot();
-    }
-
-    /** Whether this exchange is queued for a connection that {@code e}'s would do. */
-    boolean queuedFor(Endpoint e) {
-        return waitingForConnection && endpoint.equals(e);
-    }
-
-    /** A connection of this loop, to {@link #endpoint}, that its last exchange released while this one was queued. */
-    void takeConnection(UpstreamConnection c) {
-        leaveQueue();
-        attach(c);
-    }
-
-    private void leaveQueue() {
-        waitingForConnection = false;
-        cluster.cancelConnectionWait(slotWake);
-        slotWake = null;
-        pool.dequeue(this, cluster.name());
-        cluster.releasePending();
-    }
-
-    private boolean tried(Endpoint e) {
-        return triedEndpoints != null && triedEndpoints.contains(e);
-    }
-
-    private Optional<Pick> failoverPick(Cluster from, String key) {
-        Optional<String> next = from.config().failover();
-        if (next.isEmpty()) {
-            return Optional.empty();
-        }
-        return snapshot.clusters().cluster(next.get()).flatMap(c -> c.pick(key)).filter(p -> !tried(p.endpoint()));
-    }
-
-    private String hashKey(ClusterConfig cfg) {
-        Optional<HashOn> on = cfg.hashOn();
-        if (on.isEmpty()) {
-            return "";
-        }
-        HashOn h = on.get();
-        String v = switch (h.source()) {
-            case HEADER -> request.headers().get(h.name());
-            case CLIENT_IP -> clientIp;
-            case PATH -> path;
-            case QUERY -> queryParam(query, h.name());
-        };
-        return v == null ? "" : v;
-    }
-
-    static String queryParam(String query, String name) {
-        int i = 0;
-        while (i < query.length()) {
-            int amp = query.indexOf('&', i);
-            int end = amp < 0 ? query.length() : amp;
-            int eq = query.indexOf('=', i);
-            if (eq > i && eq < end && query.regionMatches(i, name, 0, name.length()) && eq - i == name.length()) {
-                return query.substring(eq + 1, end);
-            }
-            i = end + 1;
-        }
-        return null;
-    }
-
-    private void prepareUpstreamRequest() {
-        HttpHeaders h = request.headers();
-        Headers.removeHopByHop(h);
-        Headers.addForwarded(h, clientIp, host);
-        if (!requestId.equals(h.get(Headers.X_REQUEST_ID))) {
-            // The validator set it, and requestId was read from it: only a filter could have changed it.
-            h.set(Headers.X_REQUEST_ID, requestId);
-        }
-        Headers.propagateTrace(h);
-        if (chunkedRequest) {
-            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
-        String uri = request.uri();
-        if (route.config().stripPrefix()) {
-            uri = RouteTable.rewritePath(route.config(), uri);
-        } else if (!uri.startsWith("/")) {
-            // absolute-form from the client: send origin-form upstream
-            uri = query.isEmpty() ? path : path + "?" + query;
-        }
-        request.setUri(uri);
-        request.setProtocolVersion(HttpVersion.HTTP_1_1);
-    }
-
-    private void startDeadline() {
-        deadlineNanos = System.nanoTime() + route.requestTimeoutNanos();
-        owner.armDeadline(deadlineNanos);
-    }
-
-
-    private void attach(UpstreamConnection c) {
-        if (state == State.DONE) {
-            pool.release(c);
-            return;
-        }
+    /** DISPATCHING to FORWARDING: the attempt has its upstream connection. */
+    void forwarding(UpstreamConnection c) {
         upstream = c;
         c.exchange = this;
-        c.startIdle(route.idleTimeout());
         state = State.FORWARDING;
-        upstreamStartNanos = System.nanoTime();
-        endpoint.onRequestStart();
-        // Void promises here and on the client side: a failed write fires exceptionCaught, which closes that
-        // connection, and the exchange learns of it through the close.
-        c.channel.write(request, c.channel.voidPromise());
-        HttpContent content;
-        boolean lastWritten = false;
-        while (queued != null && (content = queued.poll()) != null) {
-            if (content.content().isReadable()) {
-                bodySent = true;
-            }
-            lastWritten |= content instanceof LastHttpContent;
-            c.channel.write(content, c.channel.voidPromise());
-        }
-        if (requestComplete && !lastWritten) {
-            // A retry of a body-less request: its (empty) last chunk went to the failed connection.
-            c.channel.write(LastHttpContent.EMPTY_LAST_CONTENT, c.channel.voidPromise());
-        }
-        c.channel.flush();
-        c.channel.read();
-        if (!requestComplete) {
-            if (c.channel.isWritable()) {
-                owner.readDownstream();
-            } else {
-                waitingUpstreamWritable = true;
-            }
-        }
     }
 
-    private void onConnectFailed(Throwable cause) {
-        upstreamFailed(endpoint, Endpoint.FailureKind.CONNECT_FAILED, cause instanceof ConnectTimeoutException
-                ? "connect_timeout" : "connect");
-        // Nothing was sent, so retrying is safe for any method.
-        if (tryRetry(true)) {
-            return;
-        }
-        respondError(ErrorKind.UPSTREAM_CONNECT_FAILED);
-    }
-
-    private void upstreamFailed(Endpoint e, Endpoint.FailureKind kind, String label) {
-        upstreamFailureKind = label;
-        e.onFailure(kind);
-        runtime.metrics().upstreamFailure(cluster.name(), label);
-    }
-
-    private boolean tryRetry(boolean nothingSent) {
-        if (retriesLeft <= 0 || bodySent || !(nothingSent || idempotent) || responseStarted) {
-            return false;
-        }
-        if (retryBudgetHolder == null) {
-            if (!cluster.tryAcquireRetry()) {
-                return false;
-            }
-            retryBudgetHolder = cluster;
-        }
-        retriesLeft--;
-        Endpoint failed = endpoint;
-        if (triedEndpoints == null) {
-            triedEndpoints = new ArrayList<>(3);
-        }
-        triedEndpoints.add(failed);
-        detachUpstream(false);
-        dispatch(failed);
-        return true;
-    }
-
-    // ---------------------------------------------------------------- request body
+    // ---------------------------------------------------------------- events from the client connection
 
     void onRequestContent(HttpContent content) {
-        if (content.decoderResult().isFailure()) {
-            content.release();
-            requestComplete = true; // nothing more will be read from this connection
-            fail(ErrorKind.INVALID_CHUNK);
-            return;
-        }
-        bodyBytes += content.content().readableBytes();
-        boolean last = content instanceof LastHttpContent;
-        if (last) {
-            requestComplete = true;
-        }
-        if (state == State.DONE) {
-            content.release();
-            return;
-        }
-        if (bodyBytes > route.maxBody()) {
-            content.release();
-            fail(ErrorKind.BODY_TOO_LARGE);
-            return;
-        }
-        if (state == State.FORWARDING) {
-            if (content.content().isReadable()) {
-                bodySent = true;
-            }
-            upstream.channel.write(content, upstream.channel.voidPromise());
-            if (last) {
-                upstream.channel.flush();
-            }
-            return;
-        }
-        if (queued == null) {
-            queued = new ArrayDeque<>(4);
-        }
-        queued.add(content);
-        if (parkedForBody && (bodyBytes > 0 || last)) {
-            filtersPassed();
-        }
+        ExchangeBody.onContent(this, content);
     }
 
     void onDownstreamReadComplete() {
-        if (state == State.FORWARDING && upstream != null) {
-            upstream.channel.flush();
-            if (!requestComplete) {
-                if (upstream.channel.isWritable()) {
-                    owner.readDownstream();
-                } else {
-                    waitingUpstreamWritable = true;
-                }
-            }
-        } else if (state == State.FILTERING && parkedForBody && !requestComplete) {
-            owner.readDownstream();
-        }
-    }
-
-    void onUpstreamWritable(UpstreamConnection c) {
-        if (c == upstream && waitingUpstreamWritable) {
-            waitingUpstreamWritable = false;
-            owner.readDownstream();
-        }
-    }
-
-    // ---------------------------------------------------------------- response
-
-    void onUpstreamMessage(UpstreamConnection c, Object msg) {
-        if (c != upstream || state != State.FORWARDING) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (((HttpObject) msg).decoderResult().isFailure()) {
-            ReferenceCountUtil.release(msg);
-            upstreamFailed(endpoint, Endpoint.FailureKind.RESET, "protocol");
-            fail(ErrorKind.UPSTREAM_PROTOCOL_ERROR);
-            return;
-        }
-        if (msg instanceof HttpResponse response) {
-            if (response.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL
-                    && response.status().code() != 101) {
-                ReferenceCountUtil.release(msg);
-                return;
-            }
-            onResponseHead(response);
-        }
-        if (msg instanceof HttpContent content) {
-            responseBytes += content.content().readableBytes();
-            boolean last = content instanceof LastHttpContent;
-            if (last) {
-                upstreamResponseComplete = true;
-            }
-            ctx.write(msg, ctx.voidPromise());
-            if (last) {
-                finishResponse();
-            }
-        } else if (msg instanceof HttpResponse) {
-            ctx.write(msg, ctx.voidPromise());
-        }
-    }
-
-    private void onResponseHead(HttpResponse response) {
-        responseStarted = true;
-        status = response.status().code();
-        upstreamNanos = System.nanoTime() - upstreamStartNanos;
-        if (status >= 500) {
-            upstreamFailed(endpoint, Endpoint.FailureKind.SERVER_ERROR, "5xx");
-        } else {
-            endpoint.onSuccess();
-        }
-        HttpHeaders h = response.headers();
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
-        boolean chunked = HttpUtil.isTransferEncodingChunked(response);
-        Headers.removeHopByHop(h);
-        boolean bodiless = request.method() == HttpMethod.HEAD || status == 204 || status == 304;
-        boolean http10Client = request.protocolVersion() == HttpVersion.HTTP_1_0 || !clientKeepAlive
-                && request.protocolVersion() != HttpVersion.HTTP_1_1;
-        if (!hasLength && !bodiless) {
-            if (http10Client) {
-                closeAfterResponse = true; // HTTP/1.0 has no chunked coding: the close ends the body
-            } else {
-                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-        } else if (chunked && bodiless) {
-            h.remove(HttpHeaderNames.TRANSFER_ENCODING);
-        }
-        if (!h.contains(Headers.X_REQUEST_ID)) {
-            h.set(Headers.X_REQUEST_ID, requestId);
-        }
-        if (extraResponseHeaders != null) {
-            h.add(extraResponseHeaders);
-        }
-        if (!requestComplete || !clientKeepAlive || runtime.draining()) {
-            closeAfterResponse = true;
-        }
-        response.setProtocolVersion(request.protocolVersion() == HttpVersion.HTTP_1_0 ? HttpVersion.HTTP_1_0
-                : HttpVersion.HTTP_1_1);
-        if (closeAfterResponse) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (request.protocolVersion() == HttpVersion.HTTP_1_0) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
-    }
-
-    void onUpstreamReadComplete(UpstreamConnection c) {
-        if (c != upstream || state != State.FORWARDING) {
-            return;
-        }
-        ctx.flush();
-        if (ctx.channel().isWritable()) {
-            c.channel.read();
-        } else {
-            waitingDownstreamWritable = true;
-        }
+        ExchangeStreaming.onDownstreamReadComplete(this);
     }
 
     void onDownstreamWritable() {
-        if (waitingDownstreamWritable && upstream != null && state == State.FORWARDING) {
-            waitingDownstreamWritable = false;
-            upstream.channel.read();
+        ExchangeStreaming.onDownstreamWritable(this);
+    }
+
+    /**
+     * The protocol layer gave up on the request body; the handler has already let go of this exchange, and the
+     * validator closes the connection (gracefully) after what is written now. Before a response began, the exchange
+     * answers with {@code kind} itself, during the event (the validator's contract allows it), so the answer is
+     * counted and logged with its bytes once; after, the client must see a cut. With the client gone, nobody is
+     * answered.
+     */
+    void onRequestAborted(ErrorKind kind) {
+        requestComplete = true;
+        if (state == State.DONE) {
+            return;
+        }
+        if (responseStarted) {
+            abort(kind);
+        } else if (!ctx.channel().isActive()) {
+            stopUnfinished();
+            complete(Outcome.Ending.CLIENT_GONE, 0, kind);
+        } else {
+            respondError(kind);
+            ctx.flush(); // the handler let go of this exchange first, so exchangeDone does not flush for it
         }
     }
 
-    private void finishResponse() {
-        state = State.DONE;
-        cancelDeadline();
-        boolean reusable = upstreamKeepAlive && requestComplete && (queued == null || queued.isEmpty());
-        detachUpstream(reusable);
-        if (!requestComplete) {
-            closeAfterResponse = true;
+    /** The client went away: stop everything and free what the exchange holds. */
+    void onDownstreamClosed() {
+        if (state == State.DONE) {
+            return;
         }
-        complete(status);
-        owner.exchangeDone(this, !closeAfterResponse);
+        stopUnfinished();
+        complete(Outcome.Ending.CLIENT_GONE, 0, null);
     }
 
-    // ---------------------------------------------------------------- failures
+    // ---------------------------------------------------------------- events from the upstream connection
+
+    void onUpstreamMessage(UpstreamConnection c, Object msg) {
+        ExchangeStreaming.onUpstreamMessage(this, c, msg);
+    }
+
+    void onUpstreamReadComplete(UpstreamConnection c) {
+        ExchangeStreaming.onUpstreamReadComplete(this, c);
+    }
+
+    void onUpstreamWritable(UpstreamConnection c) {
+        ExchangeStreaming.onUpstreamWritable(this, c);
+    }
 
     void onUpstreamClosed(UpstreamConnection c) {
         if (c != upstream || state != State.FORWARDING) {
             return;
         }
         if (!responseStarted) {
-            upstreamFailed(endpoint, Endpoint.FailureKind.RESET, "reset");
-            if (tryRetry(false)) {
+            ExchangeDispatch.upstreamFailed(this, Endpoint.FailureKind.RESET, "reset");
+            if (ExchangeDispatch.tryRetry(this, false)) {
                 return;
             }
             fail(ErrorKind.UPSTREAM_RESET);
         } else {
-            abort();
+            abort(ErrorKind.UPSTREAM_RESET);
         }
     }
 
@@ -838,6 +361,8 @@ final class Exchange implements RequestContext {
             runtime.logDebug("upstream error", cause);
         }
     }
+
+    // ---------------------------------------------------------------- the deadline
 
     /** The exchange's deadline, or 0 when none is running (filters still deciding, or done). */
     long deadlineNanos() {
@@ -859,73 +384,51 @@ final class Exchange implements RequestContext {
             return;
         }
         if (endpoint != null && state == State.FORWARDING) {
-            upstreamFailed(endpoint, Endpoint.FailureKind.TIMEOUT, "timeout");
+            ExchangeDispatch.upstreamFailed(this, Endpoint.FailureKind.TIMEOUT, "timeout");
         }
         fail(ErrorKind.UPSTREAM_TIMEOUT);
     }
 
-    /**
-     * The protocol layer gave up on the request body. Before a response began, the validator answers with
-     * {@code kind}, so this only frees the upstream side; after, the client must see a cut.
-     */
-    void onRequestAborted(ErrorKind kind) {
-        requestComplete = true;
-        if (state == State.DONE) {
-            return;
-        }
-        if (responseStarted) {
-            abort();
-            return;
-        }
-        stopUnfinished();
-        complete(kind.status().code()); // the validator answers, and counts the rejection
-    }
+    // ---------------------------------------------------------------- to DONE
 
-    /** The client went away: stop everything and free what the exchange holds. */
-    void onDownstreamClosed() {
-        if (state == State.DONE) {
-            return;
+    /** The last byte of the upstream's response was written to the client. */
+    void finishResponse() {
+        state = State.DONE;
+        deadlineNanos = 0;
+        boolean reusable = upstreamKeepAlive && requestComplete && (queued == null || queued.isEmpty());
+        ExchangeDispatch.detachUpstream(this, reusable);
+        if (!requestComplete) {
+            closeAfterResponse = true;
         }
-        stopUnfinished();
-        complete(0);
+        complete(Outcome.Ending.ANSWERED, status, null);
+        owner.exchangeDone(this, !closeAfterResponse);
     }
 
     /** Answers with {@code kind} if the response has not begun, otherwise cuts both connections. */
-    private void fail(ErrorKind kind) {
+    void fail(ErrorKind kind) {
         if (responseStarted) {
-            abort();
+            abort(kind);
         } else {
             respondError(kind);
         }
     }
 
-    private void abort() {
+    private void abort(ErrorKind kind) {
         stopUnfinished();
-        complete(status == 0 ? 502 : status);
+        complete(Outcome.Ending.CUT, status == 0 ? 502 : status, kind);
         owner.exchangeAborted(this);
-    }
-
-    /** Ends the exchange before its response completed: no deadline, no upstream (not reusable), no queued body. */
-    private void stopUnfinished() {
-        if (waitingForConnection) {
-            leaveQueue();
-        }
-        state = State.DONE;
-        cancelDeadline();
-        detachUpstream(false);
-        releaseQueued();
     }
 
     void respondError(ErrorKind kind) {
         respondError(kind, ErrorResponses.RETRY_AFTER_SECONDS, null);
     }
 
-    private void respondError(ErrorKind kind, int retryAfterSeconds, HttpHeaders extra) {
+    /** The gateway's own answer, with {@code extra} headers (a filter's, e.g. RateLimit) on it. */
+    void respondError(ErrorKind kind, int retryAfterSeconds, HttpHeaders extra) {
         if (state == State.DONE) {
             return;
         }
         stopUnfinished();
-        runtime.metrics().rejected(kind.code());
         FullHttpResponse response = ErrorResponses.build(kind, requestId, ctx.alloc(), retryAfterSeconds);
         if (extra != null && !extra.isEmpty()) {
             response.headers().add(extra);
@@ -944,113 +447,41 @@ final class Exchange implements RequestContext {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         status = kind.status().code();
+        responseBytes = response.content().readableBytes();
         ctx.write(response, ctx.voidPromise());
-        complete(status);
+        complete(Outcome.Ending.ANSWERED, status, kind);
         owner.exchangeDone(this, !closeAfterResponse);
     }
 
-    private void detachUpstream(boolean reusable) {
-        UpstreamConnection c = upstream;
-        if (c != null) {
-            upstream = null;
-            c.exchange = null;
-            endpoint.onRequestEnd();
-            if (reusable) {
-                c.pool.release(c);
-            } else {
-                c.channel.close();
-            }
-        }
-        waitingDownstreamWritable = false;
-        waitingUpstreamWritable = false;
+    /** Whether this exchange is queued for a connection that {@code e}'s would do. */
+    boolean queuedFor(Endpoint e) {
+        return waitingForConnection && endpoint.equals(e);
     }
 
-    private void releaseQueued() {
-        HttpContent c;
-        while (queued != null && (c = queued.poll()) != null) {
-            c.release();
-        }
+    /** A connection of this loop, to its endpoint, that its last exchange released while this one was queued. */
+    void takeConnection(UpstreamConnection c) {
+        ExchangeDispatch.takeConnection(this, c);
     }
 
-    private void cancelDeadline() {
+    /** Ends the exchange before its response completed: no deadline, no upstream (not reusable), no queued body. */
+    private void stopUnfinished() {
+        if (waitingForConnection) {
+            ExchangeDispatch.leaveQueue(this);
+        }
+        state = State.DONE;
         deadlineNanos = 0; // the connection's timer finds nothing to do and goes idle
+        ExchangeDispatch.detachUpstream(this, false);
+        ExchangeBody.releaseQueued(this);
     }
 
-
-    private void releaseRequestPermit() {
-        if (requestPermit) {
-            requestPermit = false;
-            cluster.releaseRequest();
-        }
-    }
-
-    private void complete(int finalStatus) {
-        UpstreamPool.PoolCounters.add(pool.counters().inflight, -1);
-        releaseRequestPermit();
-        if (retryBudgetHolder != null) {
-            retryBudgetHolder.releaseRetry();
-            retryBudgetHolder = null;
-        }
-        long now = System.nanoTime();
-        if (upstreamNanos == 0 && upstreamStartNanos != 0) {
-            upstreamNanos = now - upstreamStartNanos; // no response head: the time until it failed
-        }
-        String clusterName = cluster == null ? "" : cluster.name();
-        if (finalStatus > 0) {
-            route.metrics().record(clusterName, finalStatus, now - startNanos);
-        }
-        runtime.accessLog().log(this, finalStatus, now - startNanos, clusterName, ctx.executor());
-        if (listeners != null) {
-            for (CompletionListener l : listeners) {
-                try {
-                    l.completed(finalStatus, upstreamNanos);
-                } catch (RuntimeException e) {
-                    runtime.logFailure("completion listener threw", e);
-                }
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------- access log fields
-
-    String method() {
-        return request.method().name();
-    }
-
-    Address endpointAddress() {
-        return endpoint == null ? null : endpoint.address();
-    }
-
-    String consumerOrNull() {
-        return consumer;
-    }
-
-    long bodyBytes() {
-        return bodyBytes;
-    }
-
-    long responseBytes() {
-        return responseBytes;
-    }
-
-    long upstreamNanos() {
-        return upstreamNanos;
-    }
-
-    int attempts() {
-        return attempts;
-    }
-
-    String upstreamFailureKind() {
-        return upstreamFailureKind;
-    }
-
-    /** The query parameter API keys are read from, whose values stay out of the access log; null when none. */
-    String apiKeyQueryParam() {
-        return snapshot.apiKeyQueryParam();
-    }
-
-    long startNanos() {
-        return startNanos;
+    /**
+     * The one end of every exchange: gives back what dispatch holds, then publishes the outcome and runs the
+     * completion listeners.
+     *
+     * @param error why the gateway answered with an error or cut the response, or null
+     */
+    private void complete(Outcome.Ending ending, int finalStatus, ErrorKind error) {
+        ExchangeDispatch.release(this);
+        ExchangeAccounting.end(this, ending, finalStatus, error);
     }
 }

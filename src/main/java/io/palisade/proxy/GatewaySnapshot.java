@@ -39,13 +39,15 @@ public final class GatewaySnapshot {
         List<RouteConfig> rs = p.routes();
         for (int i = 0; i < rs.size(); i++) {
             RouteConfig r = rs.get(i);
-            RouteRuntime runtime = new RouteRuntime(i, r, metrics.route(r.id()),
+            // Requests are counted by the outcome subscriber; made here, each route's series is there from load.
+            metrics.route(r.id());
+            RouteRuntime runtime = new RouteRuntime(i, r,
                     Math.min(serverMax, r.request().maxBody().orElse(serverMax)), r.request().requireBody(),
                     requestTimeout(p.clusters(), r), r.idleTimeout());
             byConfig.put(r, runtime);
         }
-        this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), metrics.route(RouteConfig.unmatched().id()),
-                serverMax, false, 0, Optional.empty());
+        metrics.route(RouteConfig.unmatched().id());
+        this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), serverMax, false, 0, Optional.empty());
         this.filters = p.filters().toArray(GatewayFilter[]::new);
         this.apiKeyQueryParam = p.apiKeyQueryParam().orElse(null);
     }
@@ -107,8 +109,8 @@ public final class GatewaySnapshot {
     }
 
     /** A route with what the hot path needs resolved. */
-    record RouteRuntime(int index, RouteConfig config, GatewayMetrics.RouteMetrics metrics, long maxBody,
-                        boolean requireBody, long requestTimeoutNanos, Optional<Duration> idleTimeout) {}
+    record RouteRuntime(int index, RouteConfig config, long maxBody, boolean requireBody, long requestTimeoutNanos,
+                        Optional<Duration> idleTimeout) {}
 
     /** The route's own request timeout, else its cluster's: resolved once here, not per request. */
     private static long requestTimeout(ClusterSet clusters, RouteConfig r) {

@@ -1,16 +1,25 @@
 package io.palisade.proxy;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import io.palisade.route.RouteTable;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Header rewriting between the two hops. Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and must not
- * travel to the next; forwarding them lets a client steer the gateway's upstream connection (e.g. close it, or smuggle
- * a header past us by naming it in {@code Connection}).
+ * Header rewriting between the two hops: an {@link Exchange}'s request head on its way upstream
+ * ({@link #toUpstream}) and the upstream's response head on its way to the client ({@link #toClient}). Hop-by-hop
+ * headers (RFC 9110 §7.6.1) describe one connection and must not travel to the next; forwarding them lets a client
+ * steer the gateway's upstream connection (e.g. close it, or smuggle a header past us by naming it in
+ * {@code Connection}).
  */
 final class Headers {
     static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
@@ -34,6 +43,78 @@ final class Headers {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private Headers() {}
+
+    /**
+     * The request head as the upstream gets it, once, before the first attempt: no hop-by-hop headers, forwarding
+     * headers, the request id and trace, chunked framing kept, origin-form target (with the route's prefix stripped
+     * when it says so), HTTP/1.1.
+     */
+    static void toUpstream(Exchange ex) {
+        HttpRequest request = ex.request;
+        HttpHeaders h = request.headers();
+        removeHopByHop(h);
+        addForwarded(h, ex.clientIp, ex.host);
+        if (!ex.requestId.equals(h.get(X_REQUEST_ID))) {
+            // The validator set it, and requestId was read from it: only a filter could have changed it.
+            h.set(X_REQUEST_ID, ex.requestId);
+        }
+        propagateTrace(h);
+        if (ex.chunkedRequest) {
+            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        String uri = request.uri();
+        if (ex.route.config().stripPrefix()) {
+            uri = RouteTable.rewritePath(ex.route.config(), uri);
+        } else if (!uri.startsWith("/")) {
+            // absolute-form from the client: send origin-form upstream
+            uri = ex.query.isEmpty() ? ex.path : ex.path + "?" + ex.query;
+        }
+        request.setUri(uri);
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /**
+     * The upstream's response head as the client gets it: no hop-by-hop headers, framing the client's HTTP version
+     * can read (chunked, or delimited by the close for HTTP/1.0), the request id, the filters' response headers, and
+     * {@code Connection} as the exchange decided (it closes after a response to a request whose body is not all read,
+     * a client that does not keep alive, or while draining).
+     */
+    static void toClient(Exchange ex, HttpResponse response) {
+        HttpRequest request = ex.request;
+        int status = response.status().code();
+        HttpHeaders h = response.headers();
+        boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
+        boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+        removeHopByHop(h);
+        boolean bodiless = request.method() == HttpMethod.HEAD || status == 204 || status == 304;
+        boolean http10Client = request.protocolVersion() == HttpVersion.HTTP_1_0 || !ex.clientKeepAlive
+                && request.protocolVersion() != HttpVersion.HTTP_1_1;
+        if (!hasLength && !bodiless) {
+            if (http10Client) {
+                ex.closeAfterResponse = true; // HTTP/1.0 has no chunked coding: the close ends the body
+            } else {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+        } else if (chunked && bodiless) {
+            h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        }
+        if (!h.contains(X_REQUEST_ID)) {
+            h.set(X_REQUEST_ID, ex.requestId);
+        }
+        if (ex.extraResponseHeaders != null) {
+            h.add(ex.extraResponseHeaders);
+        }
+        if (!ex.requestComplete || !ex.clientKeepAlive || ex.runtime.draining()) {
+            ex.closeAfterResponse = true;
+        }
+        response.setProtocolVersion(request.protocolVersion() == HttpVersion.HTTP_1_0 ? HttpVersion.HTTP_1_0
+                : HttpVersion.HTTP_1_1);
+        if (ex.closeAfterResponse) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (request.protocolVersion() == HttpVersion.HTTP_1_0) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+    }
 
     /** Removes hop-by-hop headers, including any named in {@code Connection}. */
     static void removeHopByHop(HttpHeaders headers) {

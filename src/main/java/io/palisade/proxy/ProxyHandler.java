@@ -167,7 +167,8 @@ final class ProxyHandler extends ChannelDuplexHandler {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof RequestAborted aborted) {
-            // The body broke (bad chunk, over the limit, client gone): the validator answers if we have not.
+            // The body broke (bad chunk, over the limit, client gone): the exchange answers now if it still can, so
+            // its outcome has the answer's bytes; the validator closes the connection after.
             if (current != null) {
                 Exchange ex = current;
                 current = null;

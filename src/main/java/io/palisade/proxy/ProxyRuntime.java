@@ -12,6 +12,7 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.palisade.metrics.GatewayMetrics;
+import io.palisade.outcome.OutcomePublisher;
 import io.palisade.server.Transport;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -25,11 +26,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The proxy's long-lived state: the serving config snapshots (swapped whole on reload; a canary may serve beside the
- * primary), upstream pools
- * (one per event loop), metrics, the access log and the connection registry used for draining.
+ * primary), upstream pools (one per event loop), metrics, where each request's outcome goes, and the connection
+ * registry used for draining.
  *
  * <pre>{@code
- * ProxyRuntime runtime = ProxyRuntime.builder(metrics).transport(Transport.detect()).build(snapshot);
+ * ProxyRuntime runtime = ProxyRuntime.builder(metrics).transport(Transport.detect()).outcomes(outcomes)
+ *         .build(snapshot);
  * pipeline.addLast("proxy", runtime.newHandler());
  * runtime.swap(nextSnapshot); // new requests see it; requests in flight keep theirs
  * }</pre>
@@ -40,7 +42,7 @@ public final class ProxyRuntime {
     private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
 
     private final GatewayMetrics metrics;
-    private final AccessLog accessLog;
+    private final OutcomePublisher outcomes;
     private final Transport transport;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final FastThreadLocal<UpstreamPool> loopPool = new FastThreadLocal<>();
@@ -55,7 +57,7 @@ public final class ProxyRuntime {
 
     private ProxyRuntime(Builder b, GatewaySnapshot initial) {
         this.metrics = b.metrics;
-        this.accessLog = b.accessLog;
+        this.outcomes = b.outcomes;
         this.transport = b.transport;
         this.resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(transport.datagramChannel())
@@ -71,15 +73,16 @@ public final class ProxyRuntime {
     /** Builds a {@link ProxyRuntime}. */
     public static final class Builder {
         private final GatewayMetrics metrics;
-        private AccessLog accessLog = AccessLog.disabled();
+        private OutcomePublisher outcomes = OutcomePublisher.create();
         private Transport transport = Transport.detect();
 
         private Builder(GatewayMetrics metrics) {
             this.metrics = Objects.requireNonNull(metrics, "metrics");
         }
 
-        public Builder accessLog(AccessLog accessLog) {
-            this.accessLog = Objects.requireNonNull(accessLog, "accessLog");
+        /** Where every exchange publishes its outcome when it ends (by default a publisher nobody listens to). */
+        public Builder outcomes(OutcomePublisher outcomes) {
+            this.outcomes = Objects.requireNonNull(outcomes, "outcomes");
             return this;
         }
 
@@ -202,8 +205,8 @@ public final class ProxyRuntime {
         return metrics;
     }
 
-    AccessLog accessLog() {
-        return accessLog;
+    OutcomePublisher outcomes() {
+        return outcomes;
     }
 
     /**
@@ -251,7 +254,6 @@ public final class ProxyRuntime {
     }
 
     public void close() {
-        accessLog.close();
         resolver.close();
     }
 }

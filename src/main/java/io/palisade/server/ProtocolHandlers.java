@@ -6,8 +6,8 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.palisade.server.ServerConfig.RequestIdPolicy;
 import io.palisade.error.ErrorKind;
+import io.palisade.outcome.OutcomePublisher;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 /**
  * The protocol handlers of a client connection (codec, framing checks, limits, timeouts), their pipeline names, and
@@ -69,6 +69,11 @@ import java.util.function.Consumer;
  * </ul>
  * Whenever a protocol error closes the connection, the output is shut down after the response and the input drained
  * for a moment before the close, so the client reads the error instead of a reset.
+ *
+ * <h2>Outcomes</h2>
+ * Each request ends in exactly one {@link io.palisade.outcome.Outcome}: the validator publishes those of the requests
+ * it answered without passing them on; the proxy publishes those of every request it received, aborted ones
+ * included (it answers a {@link RequestAborted} itself when it can, so the answer is its to account for).
  */
 public final class ProtocolHandlers {
     /** The name of the connection limiter in the pipeline. */
@@ -128,21 +133,24 @@ public final class ProtocolHandlers {
     }
 
     /**
-     * A request validator that also tells {@code rejections} the kind of every request it answers itself (for the
-     * {@code palisade_rejections_total} metric). The listener runs on the event loop and must be quick; one that
-     * throws is logged and ignored.
+     * A request validator that publishes to {@code outcomes} one {@link io.palisade.outcome.Outcome} for every request
+     * it answers itself before the proxy saw it (route {@code unmatched}, its {@code ErrorKind}, the bytes of the error
+     * body; for access logs and metrics). The proxy publishes the outcomes of the requests it received.
+     *
+     * @param configVersion the version of the config whose {@code limits} these are, which the outcomes name
      */
-    public static ChannelHandler requestValidator(ServerLimits limits, Consumer<ErrorKind> rejections) {
-        return new RequestValidator(limits, rejections);
+    public static ChannelHandler requestValidator(ServerLimits limits, String configVersion,
+                                                  OutcomePublisher outcomes) {
+        return new RequestValidator(limits, configVersion, outcomes);
     }
 
     /**
-     * {@link #requestValidator(ServerLimits, Consumer)} that, with {@link RequestIdPolicy#GENERATE}, replaces every
-     * client's {@code X-Request-Id} with one of its own instead of keeping a valid one.
+     * {@link #requestValidator(ServerLimits, String, OutcomePublisher)} that, with {@link RequestIdPolicy#GENERATE},
+     * replaces every client's {@code X-Request-Id} with one of its own instead of keeping a valid one.
      */
     public static ChannelHandler requestValidator(ServerLimits limits, RequestIdPolicy requestIds,
-                                                  Consumer<ErrorKind> rejections) {
-        return new RequestValidator(limits, requestIds, rejections);
+                                                  String configVersion, OutcomePublisher outcomes) {
+        return new RequestValidator(limits, requestIds, configVersion, outcomes);
     }
 
     /**

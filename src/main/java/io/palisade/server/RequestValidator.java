@@ -26,11 +26,14 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.palisade.server.ServerConfig.RequestIdPolicy;
+import io.netty.util.concurrent.Ticker;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.ErrorResponses;
 import io.palisade.error.GatewayException;
+import io.palisade.outcome.Outcome;
+import io.palisade.outcome.OutcomePublisher;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.function.Consumer;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +51,10 @@ import org.slf4j.LoggerFactory;
  * (then it cannot answer itself), refuses a second one, closes after the response when the request or response asks
  * for it or a framing error made the connection unusable, and only then lets the next pipelined request through (held
  * here, with reads paused, until the current response is complete: responses must go out in request order).
+ *
+ * <p>Every request it answers itself without the proxy having seen it ends in an {@link Outcome} (route
+ * {@link Outcome#UNMATCHED_ROUTE}, the error, the bytes of the error body), so refused requests are logged and counted
+ * like any other; the proxy publishes the outcome of every request it received.
  */
 final class RequestValidator extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(RequestValidator.class);
@@ -79,26 +86,35 @@ final class RequestValidator extends ChannelDuplexHandler {
         /** Why this handler answered or aborted the request; refused late writes carry it. */
         ErrorKind failure;
         long bodyBytes;
+        /** For the outcome of a request answered here: when its head began, its method and target ("" unknown). */
+        long startNanos;
+        String method;
+        String target;
 
-        Exchange start(String id, HttpRequest request) {
-            reset(id);
+        Exchange start(String id, HttpRequest request, long startNanos) {
+            reset(id, startNanos);
             keepAlive = HttpUtil.isKeepAlive(request);
             http10 = HttpVersion.HTTP_1_0.equals(request.protocolVersion());
             head = HttpMethod.HEAD.equals(request.method());
+            method = request.method().name();
+            target = request.uri();
             return this;
         }
 
         /** For a failure outside any request: not keep-alive, so answering it closes the connection. */
-        Exchange startOutsideRequest(String id) {
-            reset(id);
+        Exchange startOutsideRequest(String id, long startNanos) {
+            reset(id, startNanos);
             keepAlive = false;
             http10 = false;
             head = false;
+            method = "";
+            target = "";
             return this;
         }
 
-        private void reset(String id) {
+        private void reset(String id, long start) {
             requestId = id;
+            startNanos = start;
             forwarded = false;
             inboundDone = false;
             streamCut = false;
@@ -135,24 +151,30 @@ final class RequestValidator extends ChannelDuplexHandler {
     /** This handler turned autoRead off while holding requests, and must turn it back on. */
     private boolean autoReadPaused;
     private boolean drainScheduled;
+    /** The first byte of the next request's head arrived at {@link #headStartNanos}. */
+    private boolean headStarted;
+    private long headStartNanos;
 
-    private final Consumer<ErrorKind> rejections;
     /** {@code server.request_id: keep}: a valid client id is the request's id; else every id is generated. */
     private final boolean keepClientIds;
+    private final String configVersion;
+    private final OutcomePublisher outcomes;
 
     RequestValidator(ServerLimits limits) {
-        this(limits, kind -> { });
+        this(limits, "", OutcomePublisher.create());
     }
 
-    RequestValidator(ServerLimits limits, Consumer<ErrorKind> rejections) {
-        this(limits, RequestIdPolicy.KEEP, rejections);
+    RequestValidator(ServerLimits limits, String configVersion, OutcomePublisher outcomes) {
+        this(limits, RequestIdPolicy.KEEP, configVersion, outcomes);
     }
 
-    RequestValidator(ServerLimits limits, RequestIdPolicy requestIds, Consumer<ErrorKind> rejections) {
+    RequestValidator(ServerLimits limits, RequestIdPolicy requestIds, String configVersion,
+                     OutcomePublisher outcomes) {
         this.maxUriBytes = limits.maxUriBytes();
         this.maxBody = limits.maxBody();
-        this.rejections = rejections;
         this.keepClientIds = requestIds == RequestIdPolicy.KEEP;
+        this.configVersion = configVersion;
+        this.outcomes = outcomes;
     }
 
     // ---- inbound
@@ -196,8 +218,16 @@ final class RequestValidator extends ChannelDuplexHandler {
             return;
         }
         assert current == null : "a request is processed only after the previous one finished";
-        Exchange ex = exchange.start(requestId(request), request);
+        // A held pipelined request's head began while another was served: it is timed from here instead.
+        long start = headStarted ? headStartNanos : now(ctx);
+        headStarted = false;
+        Exchange ex = exchange.start(requestId(request), request, start);
         current = ex;
+        if (result.isFailure()) {
+            // What an undecodable head says its method and target are is not to be trusted, or logged.
+            ex.method = "";
+            ex.target = "";
+        }
         ErrorKind kind = result.isFailure() ? headFailure(request, result.cause()) : check(request);
         if (kind == null) {
             ex.forwarded = true;
@@ -254,6 +284,10 @@ final class RequestValidator extends ChannelDuplexHandler {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == RequestHeadStarted.INSTANCE) {
+            if (current == null && held.isEmpty()) {
+                headStarted = true;
+                headStartNanos = now(ctx);
+            }
             return;
         }
         ctx.fireUserEventTriggered(evt);
@@ -272,7 +306,7 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         Exchange ex = current;
         if (ex == null) {
-            ex = exchange.startOutsideRequest(RequestIds.generate());
+            ex = exchange.startOutsideRequest(RequestIds.generate(), now(ctx));
             cut(ex);
             current = ex;
             respond(ctx, ex, ErrorKind.MALFORMED_REQUEST);
@@ -409,11 +443,6 @@ final class RequestValidator extends ChannelDuplexHandler {
     private void respond(ChannelHandlerContext ctx, Exchange ex, ErrorKind kind) {
         ex.failure = kind;
         ex.response = ResponseState.DONE;
-        try {
-            rejections.accept(kind);
-        } catch (RuntimeException e) {
-            log.warn("rejection listener failed", e);
-        }
         FullHttpResponse response = ErrorResponses.build(kind, ex.requestId, ctx.alloc());
         if (kind == ErrorKind.METHOD_NOT_ALLOWED) {
             response.headers().set(HttpHeaderNames.ALLOW, PROXIED_METHODS);
@@ -423,12 +452,40 @@ final class RequestValidator extends ChannelDuplexHandler {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             beginClosing(ctx);
         }
+        long bodyBytes = ex.head ? 0 : response.content().readableBytes(); // the codec sends no body to a HEAD
         ChannelFuture written = ctx.writeAndFlush(response);
+        if (!ex.forwarded) {
+            published(ctx, ex, kind, bodyBytes);
+        }
         if (close) {
             closeAfter(written, ex);
         } else {
             maybeFinish(ctx, ex);
         }
+    }
+
+    /** The outcome of a request answered here before the proxy saw it. */
+    private void published(ChannelHandlerContext ctx, Exchange ex, ErrorKind kind, long bytesOut) {
+        String target = kind == ErrorKind.URI_TOO_LONG ? "" : ex.target; // over the limit: not written to logs
+        int q = target.indexOf('?');
+        outcomes.publish(new Outcome(ex.requestId, configVersion, ex.startNanos, clientIp(ctx), ex.method,
+                q < 0 ? target : target.substring(0, q), q < 0 ? "" : target.substring(q + 1),
+                Outcome.UNMATCHED_ROUTE, "", "", "", kind.status().code(), Outcome.Ending.ANSWERED,
+                Outcome.errorOf(kind), ex.bodyBytes, bytesOut, now(ctx) - ex.startNanos, 0, 0, ""));
+    }
+
+    private static String clientIp(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress inet && inet.getAddress() != null
+                ? inet.getAddress().getHostAddress() : "";
+    }
+
+    /**
+     * Now, on {@link System#nanoTime()}'s scale as outcomes are, read from the event loop's ticker (the one its
+     * scheduler and the header read deadline run on; a test's mock ticker), which counts from its own origin.
+     */
+    private static long now(ChannelHandlerContext ctx) {
+        Ticker ticker = ctx.executor().ticker();
+        return ticker.initialNanoTime() + ticker.nanoTime();
     }
 
     /** The request's body failed after its head went on (or a thrown decoder error): the connection is unusable. */

@@ -36,16 +36,23 @@ public final class Endpoint implements Target {
     private final int weight;
     private final Cluster cluster;
     private final Optional<Pick> pick;
+    private final String addressText;
 
     Endpoint(EndpointCore core, int weight, Cluster cluster) {
         this.core = core;
         this.weight = weight;
         this.cluster = cluster;
         this.pick = Optional.of(new Pick(cluster, this));
+        this.addressText = core.address.toString();
     }
 
     public Address address() {
         return core.address;
+    }
+
+    /** {@code address().toString()}, made once: logs and outcomes name the endpoint of every request with it. */
+    public String addressText() {
+        return addressText;
     }
 
     /** The configured weight, at least 1. */

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.palisade.config.Address;
+import io.palisade.error.ErrorKind;
+import io.palisade.outcome.Outcome;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class AccessLogTest {
@@ -49,33 +52,68 @@ class AccessLogTest {
     }
 
     @Test
-    void pathAndQuery_endpoint_andNumbers() throws Exception {
+    void pathAndQuery() throws Exception {
         AccessLog.JsonLine out = line();
         out.json.writeStartObject();
         out.json.writeFieldName("p");
         out.string("/a", "");
         out.json.writeFieldName("q");
         out.string("/a", "x=\"1\"");
-        out.json.writeFieldName("e4");
-        out.address(new Address("10.0.0.1", 9001));
-        out.json.writeFieldName("e6");
-        out.address(new Address("::1", 80));
-        out.json.writeFieldName("e0");
-        out.address(new Address("h", 0));
-        out.json.writeFieldName("none");
-        out.address(null);
         out.json.writeEndObject();
         JsonNode node = JSON.readTree(out.text());
         assertThat(node.get("p").asText()).isEqualTo("/a");
         assertThat(node.get("q").asText()).isEqualTo("/a?x=\"1\"");
-        assertThat(node.get("e4").asText()).isEqualTo(new Address("10.0.0.1", 9001).toString());
-        assertThat(node.get("e6").asText()).isEqualTo(new Address("::1", 80).toString());
-        assertThat(node.get("e0").asText()).isEqualTo(new Address("h", 0).toString());
-        assertThat(node.get("none").isNull()).isTrue();
+    }
+
+    private static Outcome outcome(String endpoint, String consumer, Optional<ErrorKind> error, int attempts,
+                                   String upstreamFailure) {
+        return new Outcome("req-1", "v7", 0, "10.1.2.3", "POST", "/orders/1", "x=\"1\"", "orders", "eu", endpoint,
+                consumer, 502, Outcome.Ending.ANSWERED, error, 12, 345, 2_500_000, 1_250_000, attempts,
+                upstreamFailure);
     }
 
     @Test
-    void apiKeyQueryParameter_isRedacted_asTheKeyReaderNamesIt_andTheRestKept() throws Exception {
+    void outcome_isOneJsonLine_withEveryFieldTheLogPrints() throws Exception {
+        AccessLog.JsonLine out = line();
+        Instant before = Instant.now();
+        assertThat(out.write(outcome(new Address("::1", 80).toString(), "tenant-a",
+                Outcome.errorOf(ErrorKind.UPSTREAM_RESET), 3, "reset"))).isTrue();
+        String text = out.text();
+        assertThat(text).endsWith("}\n").hasLineCount(1);
+        JsonNode line = JSON.readTree(text);
+        assertThat(Instant.parse(line.get("time").asText())).isBetween(before, Instant.now());
+        assertThat(line.get("request_id").asText()).isEqualTo("req-1");
+        assertThat(line.get("client").asText()).isEqualTo("10.1.2.3");
+        assertThat(line.get("method").asText()).isEqualTo("POST");
+        assertThat(line.get("path").asText()).isEqualTo("/orders/1?x=\"1\"");
+        assertThat(line.get("route").asText()).isEqualTo("orders");
+        assertThat(line.get("cluster").asText()).isEqualTo("eu");
+        assertThat(line.get("endpoint").asText()).isEqualTo(new Address("::1", 80).toString());
+        assertThat(line.get("consumer").asText()).isEqualTo("tenant-a");
+        assertThat(line.get("status").asInt()).isEqualTo(502);
+        assertThat(line.get("error").asText()).isEqualTo("upstream_reset");
+        assertThat(line.get("bytes_in").asLong()).isEqualTo(12);
+        assertThat(line.get("bytes_out").asLong()).isEqualTo(345);
+        assertThat(line.get("duration_ms").decimalValue()).isEqualByComparingTo("2.5");
+        assertThat(line.get("upstream_ms").decimalValue()).isEqualByComparingTo("1.25");
+        assertThat(line.get("attempts").asInt()).isEqualTo(3);
+        assertThat(line.get("upstream_failure").asText()).isEqualTo("reset");
+    }
+
+    @Test
+    void outcome_withoutEndpointConsumerErrorOrRetries_writesNullEndpoint_andLeavesTheRestOut() throws Exception {
+        AccessLog.JsonLine out = line();
+        assertThat(out.write(outcome("", "", Optional.empty(), 1, ""))).isTrue();
+        JsonNode line = JSON.readTree(out.text());
+        assertThat(line.get("endpoint").isNull()).isTrue();
+        assertThat(line.has("consumer")).isFalse();
+        assertThat(line.has("error")).isFalse();
+        assertThat(line.has("attempts")).isFalse();
+        assertThat(line.has("upstream_failure")).isFalse();
+    }
+
+    @Test
+    void apiKeyQueryParameter_isRedacted_asTheKeyReaderNamesIt_andTheRestKept() {
         String[][] cases = {
             {"api_key=pk_secret", "api_key=<redacted>"},
             {"a=1&api_key=pk_secret&b=2", "a=1&api_key=<redacted>&b=2"},
@@ -87,14 +125,12 @@ class AccessLogTest {
             {"bad%zz=1&api_key=s", "bad%zz=1&api_key=<redacted>"},
             {"q=+&p=%41", "q=+&p=%41"}};
         for (String[] c : cases) {
-            AccessLog.JsonLine out = line();
-            out.string("/orders", c[0], "api_key");
-            assertThat(JSON.readTree(out.text()).asText()).as(c[0]).isEqualTo("/orders?" + c[1]);
+            assertThat(QueryRedaction.redact(c[0], "api_key")).as(c[0]).isEqualTo(c[1]);
         }
-        AccessLog.JsonLine none = line();
-        none.string("/orders", "api_key=pk_secret", null);
-        assertThat(JSON.readTree(none.text()).asText()).as("no query parameter configured")
-                .isEqualTo("/orders?api_key=pk_secret");
+        String query = "api_key=pk_secret";
+        assertThat(QueryRedaction.redact(query, null)).as("no query parameter configured").isSameAs(query);
+        String plain = "page=2&sort=asc";
+        assertThat(QueryRedaction.redact(plain, "api_key")).as("nothing to redact: no copy").isSameAs(plain);
     }
 
     @Test

@@ -17,6 +17,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.palisade.error.ErrorKind;
+import io.palisade.outcome.Outcome;
+import io.palisade.outcome.OutcomePublisher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +71,29 @@ class HeaderReadTimeoutHandlerTest {
         });
         assertThat(ch.isOpen()).isFalse();
         assertThat(proxy.seen).isEmpty();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void slowHead408_endsInOneOutcome_timedFromTheFirstByteOfTheHead() {
+        List<Outcome> outcomes = new ArrayList<>();
+        OutcomePublisher publisher = OutcomePublisher.create();
+        publisher.subscribe(outcomes::add);
+        EmbeddedChannel ch = new EmbeddedChannel();
+        ch.freezeTime();
+        ch.pipeline().addLast(ProtocolHandlers.codec(LIMITS), ProtocolHandlers.headerReadTimeout(LIMITS),
+                ProtocolHandlers.requestValidator(LIMITS, "v1", publisher), proxy);
+        advance(ch, 1000); // connected, quiet: the head has not begun
+        ch.writeInbound(bytes("GET /slow HTTP/1.1\r\nHost"));
+        advance(ch, 300);
+        ParsedResponse r = responses(ch).get(0);
+        assertThat(r.status()).isEqualTo(408);
+        assertThat(outcomes).singleElement().satisfies(o -> {
+            assertThat(o.error()).contains(ErrorKind.HEADER_READ_TIMEOUT);
+            assertThat(o.totalNanos()).isEqualTo(Duration.ofMillis(300).toNanos());
+            assertThat(o.bytesOut()).isEqualTo(r.body().length());
+            assertThat(o.method()).isEmpty(); // the 408 is answered for a head that never arrived whole
+        });
         ch.finishAndReleaseAll();
     }
 

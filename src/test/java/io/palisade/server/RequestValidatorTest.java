@@ -22,7 +22,11 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.GatewayException;
+import io.palisade.outcome.Outcome;
+import io.palisade.outcome.OutcomePublisher;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,6 +43,16 @@ class RequestValidatorTest {
 
     private EmbeddedChannel channel() {
         return new EmbeddedChannel(ProtocolHandlers.codec(LIMITS), ProtocolHandlers.requestValidator(LIMITS), proxy);
+    }
+
+    private final List<Outcome> outcomes = new ArrayList<>();
+
+    /** A channel whose validator publishes its outcomes into {@link #outcomes}. */
+    private EmbeddedChannel publishingChannel() {
+        OutcomePublisher publisher = OutcomePublisher.create();
+        publisher.subscribe(outcomes::add);
+        return new EmbeddedChannel(ProtocolHandlers.codec(LIMITS),
+                ProtocolHandlers.requestValidator(LIMITS, "v9", publisher), proxy);
     }
 
     private static List<ParsedResponse> responses(EmbeddedChannel ch) {
@@ -101,6 +115,75 @@ class RequestValidatorTest {
                         ErrorKind.OBSOLETE_LINE_FOLDING),
                 Arguments.of("header block too big", "GET / HTTP/1.1\r\nHost: a\r\nX: " + "a".repeat(9000) + "\r\n\r\n",
                         ErrorKind.HEADERS_TOO_LARGE));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badHeads")
+    void badHead_endsInOneOutcome_withItsKind_andTheBytesOfTheErrorBody(String name, String raw, ErrorKind kind) {
+        EmbeddedChannel ch = publishingChannel();
+        ch.writeInbound(bytes(raw));
+        ParsedResponse r = responses(ch).get(0);
+        assertThat(outcomes).singleElement().satisfies(o -> {
+            assertThat(o.status()).isEqualTo(kind.status().code());
+            assertThat(o.error()).contains(kind);
+            assertThat(o.ending()).isEqualTo(Outcome.Ending.ANSWERED);
+            assertThat(o.bytesOut()).isEqualTo(r.body().getBytes(StandardCharsets.UTF_8).length).isPositive();
+            assertThat(o.requestId()).isEqualTo(r.requestIdInBody());
+            assertThat(o.route()).isEqualTo(Outcome.UNMATCHED_ROUTE);
+            assertThat(o.configVersion()).isEqualTo("v9");
+            assertThat(o.cluster()).isEmpty();
+            assertThat(o.attempts()).isZero();
+        });
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void refusedHead_outcomeHasItsMethodAndTarget_butAnUndecodableOneHasNeither() {
+        EmbeddedChannel ch = publishingChannel();
+        ch.writeInbound(bytes("DELETE /orders/1?force=yes HTTP/1.1\r\nX-Request-Id: no-host\r\n\r\n"));
+        responses(ch);
+        ch.finishAndReleaseAll();
+        proxy = new TerminalHandler();
+        ch = publishingChannel(); // each of these closes its connection
+        ch.writeInbound(bytes("GET / HTTP/1.1\r\nHost: a\r\nX: " + "a".repeat(9000) + "\r\n\r\n"));
+        responses(ch);
+        assertThat(outcomes).hasSize(2);
+        assertThat(outcomes.get(0)).satisfies(o -> {
+            assertThat(o.requestId()).isEqualTo("no-host");
+            assertThat(o.error()).contains(ErrorKind.MISSING_HOST);
+            assertThat(o.method()).isEqualTo("DELETE");
+            assertThat(o.path()).isEqualTo("/orders/1");
+            assertThat(o.query()).isEqualTo("force=yes");
+        });
+        assertThat(outcomes.get(1)).satisfies(o -> {
+            assertThat(o.error()).contains(ErrorKind.HEADERS_TOO_LARGE);
+            assertThat(o.method()).isEmpty();
+            assertThat(o.path()).isEmpty();
+        });
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void refusedHead_toAHeadRequest_countsNoBodyBytes() {
+        EmbeddedChannel ch = publishingChannel();
+        ch.writeInbound(bytes("HEAD / HTTP/1.1\r\n\r\n"));
+        assertThat(responses(ch)).singleElement().satisfies(r -> assertThat(r.body()).isEmpty());
+        assertThat(outcomes).singleElement().satisfies(o -> {
+            assertThat(o.error()).contains(ErrorKind.MISSING_HOST);
+            assertThat(o.bytesOut()).isZero();
+        });
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void requestsPassedToTheProxy_endInNoOutcomeOfTheValidators_evenWhenTheirBodyIsAborted() {
+        EmbeddedChannel ch = publishingChannel();
+        ch.writeInbound(bytes(GOOD));
+        ch.writeInbound(bytes("POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"));
+        List<ParsedResponse> rs = responses(ch);
+        assertThat(rs).extracting(ParsedResponse::status).containsExactly(200, 400);
+        assertThat(outcomes).isEmpty(); // the proxy publishes the outcome of every request it received
+        ch.finishAndReleaseAll();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -179,14 +262,16 @@ class RequestValidatorTest {
     @Test
     void requestIdGenerate_replacesEvenAValidClientId_andErrorsCarryTheGeneratedOne() {
         EmbeddedChannel ch = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS), ProtocolHandlers.requestValidator(
-                LIMITS, ServerConfig.RequestIdPolicy.GENERATE, kind -> { }), proxy);
+                LIMITS, ServerConfig.RequestIdPolicy.GENERATE, "v1",
+                OutcomePublisher.create()), proxy);
         ch.writeInbound(bytes("GET /1 HTTP/1.1\r\nHost: a\r\nX-Request-Id: abc-1.2:3_4\r\n\r\n"));
         assertThat(proxy.seen.get(0)).matches("head GET /1 id=[0-9a-f]{16}");
         ch.finishAndReleaseAll();
 
         proxy = new TerminalHandler();
         EmbeddedChannel refused = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS),
-                ProtocolHandlers.requestValidator(LIMITS, ServerConfig.RequestIdPolicy.GENERATE, kind -> { }), proxy);
+                ProtocolHandlers.requestValidator(LIMITS, ServerConfig.RequestIdPolicy.GENERATE, "v1",
+                OutcomePublisher.create()), proxy);
         refused.writeInbound(bytes("GET / HTTP/1.1\r\nX-Request-Id: client-7\r\n\r\n"));
         ParsedResponse r = responses(refused).get(0);
         assertThat(r.status()).isEqualTo(400);

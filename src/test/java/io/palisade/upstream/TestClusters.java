@@ -91,6 +91,11 @@ public final class TestClusters {
             return this;
         }
 
+        public Builder retries(int attempts, double budget) {
+            this.retries = new RetryConfig(attempts, budget);
+            return this;
+        }
+
         public Builder failover(String cluster) {
             this.failover = Optional.of(cluster);
             return this;
