@@ -302,12 +302,13 @@ public final class AccessLog implements OutcomeSubscriber, AutoCloseable {
                 json.writeFieldName("path");
                 string(o.path(), o.query());
                 json.writeStringField("route", o.route());
-                json.writeStringField("cluster", o.cluster());
-                json.writeFieldName("endpoint");
-                if (o.endpoint().isEmpty()) {
-                    json.writeNull();
-                } else {
-                    json.writeString(o.endpoint());
+                // A field that does not apply to this request is left out, as consumer, attempts and
+                // upstream_failure are: a request refused before an upstream was picked has no cluster or endpoint.
+                if (!o.cluster().isEmpty()) {
+                    json.writeStringField("cluster", o.cluster());
+                }
+                if (!o.endpoint().isEmpty()) {
+                    json.writeStringField("endpoint", o.endpoint());
                 }
                 if (!o.consumer().isEmpty()) {
                     json.writeStringField("consumer", o.consumer());
