@@ -168,17 +168,17 @@ class AuthSchemaTest {
     @Test
     void schemaKeys_areTheKeysTheLoaderKnows() {
         assertThat(names("/$defs/auth/properties")).isEqualTo(AuthSettings.AUTH_KEYS);
-        assertThat(names("/$defs/consumers/additionalProperties/properties")).isEqualTo(AuthSettings.CONSUMER_KEYS);
+        assertThat(names("/$defs/consumers/additionalProperties/properties")).isEqualTo(ConsumersReader.CONSUMER_KEYS);
         assertThat(names("/$defs/consumers/additionalProperties/properties/api_keys/items/properties"))
-                .isEqualTo(AuthSettings.API_KEY_HASH_KEYS);
-        assertThat(names("/$defs/auth/properties/api_key/properties")).isEqualTo(AuthSettings.API_KEY_KEYS);
-        assertThat(names("/$defs/jwtProvider/properties")).isEqualTo(AuthSettings.JWT_KEYS);
-        assertThat(names("/$defs/jwtProvider/properties/fetch/properties")).isEqualTo(AuthSettings.FETCH_KEYS);
-        assertThat(names("/$defs/externalProvider/properties")).isEqualTo(AuthSettings.EXTERNAL_KEYS);
-        assertThat(names("/$defs/externalProvider/properties/cache/properties")).isEqualTo(AuthSettings.CACHE_KEYS);
+                .isEqualTo(ConsumersReader.API_KEY_HASH_KEYS);
+        assertThat(names("/$defs/auth/properties/api_key/properties")).isEqualTo(ApiKeyReader.API_KEY_KEYS);
+        assertThat(names("/$defs/jwtProvider/properties")).isEqualTo(JwtReader.JWT_KEYS);
+        assertThat(names("/$defs/jwtProvider/properties/fetch/properties")).isEqualTo(JwtReader.FETCH_KEYS);
+        assertThat(names("/$defs/externalProvider/properties")).isEqualTo(ExternalReader.EXTERNAL_KEYS);
+        assertThat(names("/$defs/externalProvider/properties/cache/properties")).isEqualTo(ExternalReader.CACHE_KEYS);
         assertThat(names("/$defs/externalProvider/properties/breaker/properties"))
-                .isEqualTo(AuthSettings.BREAKER_KEYS);
-        assertThat(names("/$defs/routeAuth/properties")).isEqualTo(AuthSettings.ROUTE_KEYS);
+                .isEqualTo(ExternalReader.BREAKER_KEYS);
+        assertThat(names("/$defs/routeAuth/properties")).isEqualTo(RoutePolicyReader.ROUTE_KEYS);
     }
 
     /** Writing every schema default explicitly must load to exactly what leaving the keys out loads to. */
