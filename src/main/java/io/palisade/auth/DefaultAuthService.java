@@ -2,6 +2,7 @@ package io.palisade.auth;
 
 import io.netty.handler.codec.http.HttpHeaders;
 import io.palisade.error.ErrorKind;
+import io.palisade.time.RateLimitedLog;
 import io.palisade.time.Ticker;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,7 +32,7 @@ final class DefaultAuthService implements AuthService {
     private final ScheduledExecutorService scheduler;
     private final boolean ownsScheduler;
     private final HttpCalls http = new HttpCalls();
-    private final LogLimiter logLimiter;
+    private final RateLimitedLog logLimiter;
     private final LongAdder allowed = new LongAdder();
     private final LongAdder unauthenticated = new LongAdder();
     private final LongAdder forbidden = new LongAdder();
@@ -51,7 +52,7 @@ final class DefaultAuthService implements AuthService {
         this.clock = clock;
         this.ownsScheduler = scheduler.isEmpty();
         this.scheduler = scheduler.orElseGet(DefaultAuthService::ownScheduler);
-        this.logLimiter = new LogLimiter(LOG, ticker, Duration.ofSeconds(10));
+        this.logLimiter = RateLimitedLog.every(Duration.ofSeconds(10), LOG, ticker);
         activate(List.of(prepare(settings)));
     }
 

@@ -7,6 +7,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.palisade.error.ErrorKind;
+import io.palisade.time.RateLimitedLog;
 import io.palisade.time.Ticker;
 import java.io.IOException;
 import java.net.http.HttpRequest;
@@ -87,7 +88,7 @@ final class ExternalProvider implements Provider {
     private final ConcurrentHashMap<Key, CompletableFuture<Answer>> inFlight = new ConcurrentHashMap<>();
     private final LongAdder staleServed = new LongAdder();
     private final LongAdder calls = new LongAdder();
-    private final LogLimiter logLimiter;
+    private final RateLimitedLog logLimiter;
 
     ExternalProvider(AuthSettings.External settings, HttpCalls http, Ticker ticker) {
         this.settings = settings;
@@ -96,7 +97,7 @@ final class ExternalProvider implements Provider {
         this.ticker = ticker;
         this.breaker = new CircuitBreaker(settings.breaker(), ticker);
         this.bulkhead = new Semaphore(settings.maxInFlight());
-        this.logLimiter = new LogLimiter(LOG, ticker, Duration.ofSeconds(10));
+        this.logLimiter = RateLimitedLog.every(Duration.ofSeconds(10), LOG, ticker);
         this.cache = settings.cache().maxEntries() == 0 ? Optional.empty() : Optional.of(Caffeine.newBuilder()
                 .maximumSize(settings.cache().maxEntries())
                 .ticker(ticker::read)

@@ -1,6 +1,7 @@
 package io.palisade.auth;
 
 import com.nimbusds.jose.jwk.JWKSet;
+import io.palisade.time.RateLimitedLog;
 import io.palisade.time.Ticker;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -43,7 +44,7 @@ final class JwksSource implements AutoCloseable {
     private final HttpCalls http;
     private final Ticker ticker;
     private final ScheduledExecutorService scheduler;
-    private final LogLimiter logLimiter;
+    private final RateLimitedLog logLimiter;
 
     private volatile Optional<JwtKeys> keys = Optional.empty();
     private volatile boolean lastFetchFailed;
@@ -64,7 +65,7 @@ final class JwksSource implements AutoCloseable {
         this.http = http;
         this.ticker = ticker;
         this.scheduler = scheduler;
-        this.logLimiter = new LogLimiter(LOG, ticker, Duration.ofSeconds(10));
+        this.logLimiter = RateLimitedLog.every(Duration.ofSeconds(10), LOG, ticker);
     }
 
     URI url() {

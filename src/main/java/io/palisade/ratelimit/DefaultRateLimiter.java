@@ -4,8 +4,10 @@ import io.netty.util.concurrent.FastThreadLocal;
 import io.palisade.ratelimit.RateLimitSettings.RedisSettings;
 import io.palisade.ratelimit.RouteLimits.Binding;
 import io.palisade.ratelimit.RouteLimits.Bound;
+import io.palisade.time.RateLimitedLog;
 import io.palisade.time.Ticker;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +24,6 @@ import org.slf4j.LoggerFactory;
 /** See {@link RateLimiter}. */
 final class DefaultRateLimiter implements RateLimiter {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultRateLimiter.class);
-    private static final long NANOS_PER_SECOND = 1_000_000_000L;
     private static final FastThreadLocal<Tally> LOCAL_TALLY = new FastThreadLocal<>() {
         @Override
         protected Tally initialValue() {
@@ -38,7 +39,7 @@ final class DefaultRateLimiter implements RateLimiter {
     private final LongAdder redisErrors = new LongAdder();
     private final LongAdder fallbackActivations = new LongAdder();
     private final LongAdder fallbackDecisions = new LongAdder();
-    private final AtomicLong lastUnexpectedLog = new AtomicLong(Long.MIN_VALUE);
+    private final RateLimitedLog unexpected;
     private final Object updateLock = new Object();
     private volatile RateLimitSettings settings;
     /** Null when global rules are counted locally (store local, or a limiter built by {@link RateLimiter#local}). */
@@ -47,6 +48,7 @@ final class DefaultRateLimiter implements RateLimiter {
     DefaultRateLimiter(RateLimitSettings settings, Ticker ticker, Clock clock, boolean redisAllowed) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.ticker = Objects.requireNonNull(ticker, "ticker");
+        this.unexpected = RateLimitedLog.every(Duration.ofSeconds(10), LOG, ticker);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.redisAllowed = redisAllowed;
         this.table = new KeyTable(settings.maxKeys(), ticker);
@@ -160,7 +162,7 @@ final class DefaultRateLimiter implements RateLimiter {
                 return finish(tally);
             } catch (RuntimeException e) {
                 // Never fail the stage (the caller would answer 500) and never admit unchecked: reject this one.
-                logUnexpected(e);
+                unexpected.error("rate limiter: unexpected failure, decided locally", e);
                 tally.refundAll();
                 return LimitDecision.rejected(limits.policyHeader(), global[0].rule.name(), 1, true);
             }
@@ -398,14 +400,6 @@ final class DefaultRateLimiter implements RateLimiter {
                 Gcra.refund(cells[i], intervals[i]);
             }
             taken = 0;
-        }
-    }
-
-    private void logUnexpected(RuntimeException e) {
-        long now = ticker.read();
-        long last = lastUnexpectedLog.get();
-        if ((last == Long.MIN_VALUE || now - last > 10 * NANOS_PER_SECOND) && lastUnexpectedLog.compareAndSet(last, now)) {
-            LOG.error("rate limiter: unexpected failure, decided locally", e);
         }
     }
 }

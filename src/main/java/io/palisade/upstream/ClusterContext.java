@@ -1,5 +1,6 @@
 package io.palisade.upstream;
 
+import io.palisade.time.RateLimitedLog;
 import io.palisade.time.Ticker;
 import java.time.Duration;
 import java.util.List;
@@ -23,7 +24,7 @@ final class ClusterContext {
 
     ClusterContext(Ticker ticker) {
         this.ticker = ticker;
-        this.listenerFailures = new RateLimitedLog(LOG, ticker, Duration.ofSeconds(10).toNanos());
+        this.listenerFailures = RateLimitedLog.every(Duration.ofSeconds(10), LOG, ticker);
     }
 
     void addListener(Consumer<EndpointEvent> listener) {
