@@ -2,6 +2,7 @@ package io.palisade.auth;
 
 import io.netty.handler.codec.http.HttpHeaders;
 import io.palisade.error.ErrorKind;
+import io.palisade.filter.QueryParams;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;

@@ -3,6 +3,7 @@ package io.palisade.auth;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import io.palisade.filter.QueryParams;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.palisade.error.ErrorKind;
+import io.palisade.filter.QueryParams;
 import io.palisade.upstream.Cluster;
 import io.palisade.upstream.ClusterConfig;
 import io.palisade.upstream.Endpoint;
@@ -266,22 +267,9 @@ final class ExchangeDispatch {
             case HEADER -> ex.request.headers().get(h.name());
             case CLIENT_IP -> ex.clientIp;
             case PATH -> ex.path;
-            case QUERY -> queryParam(ex.query, h.name());
+            case QUERY -> QueryParams.first(ex.query, h.name()).orElse(null);
         };
         return v == null ? "" : v;
     }
 
-    static String queryParam(String query, String name) {
-        int i = 0;
-        while (i < query.length()) {
-            int amp = query.indexOf('&', i);
-            int end = amp < 0 ? query.length() : amp;
-            int eq = query.indexOf('=', i);
-            if (eq > i && eq < end && query.regionMatches(i, name, 0, name.length()) && eq - i == name.length()) {
-                return query.substring(eq + 1, end);
-            }
-            i = end + 1;
-        }
-        return null;
-    }
 }
