@@ -78,7 +78,7 @@ final class ApiKeyIndex {
         long prefix = (long) LONG_BE.get(hash, 0);
         int slot = (int) prefix & mask;
         while (hashes[slot] != null) {
-            if (MessageDigest.isEqual(hashes[slot], hash)) {
+            if (ConstantTime.equals(hashes[slot], hash)) {
                 // The settings parser refuses a key configured twice; settings built in code get the last owner.
                 grants[slot] = grant;
                 return;
@@ -123,7 +123,7 @@ final class ApiKeyIndex {
     private Verdict find(byte[] digest) {
         long prefix = (long) LONG_BE.get(digest, 0);
         for (int slot = (int) prefix & mask; hashes[slot] != null; slot = (slot + 1) & mask) {
-            if (prefixes[slot] == prefix && MessageDigest.isEqual(hashes[slot], digest)) {
+            if (prefixes[slot] == prefix && ConstantTime.equals(hashes[slot], digest)) {
                 return grants[slot];
             }
         }
@@ -155,16 +155,9 @@ final class ApiKeyIndex {
             return sha256.digest(utf8);
         }
 
-        /**
-         * Whether the first {@code length} bytes of {@link #key} equal the remembered key's, in time that depends on
-         * the length only (the loop of {@link MessageDigest#isEqual}, over a prefix of reused buffers).
-         */
+        /** Whether the first {@code length} bytes of {@link #key} equal the remembered key's, in constant time. */
         boolean lastKeyEquals(int length) {
-            int diff = 0;
-            for (int i = 0; i < length; i++) {
-                diff |= key[i] ^ lastKey[i];
-            }
-            return diff == 0;
+            return ConstantTime.equals(key, lastKey, length);
         }
 
         void remember(long generation, int length, Verdict grant) {

@@ -2,7 +2,6 @@ package io.palisade.auth;
 
 import io.palisade.config.ConfigNode;
 import java.net.URI;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -120,7 +119,7 @@ public final class AuthSettings {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Secret s && MessageDigest.isEqual(bytes, s.bytes);
+            return o instanceof Secret s && ConstantTime.equals(bytes, s.bytes);
         }
 
         @Override
