@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import io.palisade.error.ErrorKind;
+import io.palisade.time.CacheExpiry;
 import io.palisade.time.RateLimitedLog;
 import io.palisade.time.Ticker;
 import java.io.IOException;
@@ -102,22 +102,7 @@ final class ExternalProvider implements Provider {
                 .maximumSize(settings.cache().maxEntries())
                 .ticker(ticker::read)
                 .executor(Runnable::run)
-                .expireAfter(new Expiry<Key, Cached>() {
-                    @Override
-                    public long expireAfterCreate(Key k, Cached v, long now) {
-                        return v.lifetimeNanos();
-                    }
-
-                    @Override
-                    public long expireAfterUpdate(Key k, Cached v, long now, long current) {
-                        return v.lifetimeNanos();
-                    }
-
-                    @Override
-                    public long expireAfterRead(Key k, Cached v, long now, long current) {
-                        return current;
-                    }
-                })
+                .expireAfter(CacheExpiry.afterWrite((Key k, Cached v) -> v.lifetimeNanos()))
                 .build());
     }
 

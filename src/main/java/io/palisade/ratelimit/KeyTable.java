@@ -2,8 +2,8 @@ package io.palisade.ratelimit;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.palisade.time.CacheExpiry;
 import io.palisade.time.Ticker;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -34,7 +34,7 @@ final class KeyTable {
     KeyTable(long maxKeys, Ticker ticker) {
         this.cells = Caffeine.newBuilder()
                 .maximumSize(maxKeys)
-                .expireAfter(new IdleExpiry())
+                .expireAfter(CacheExpiry.afterAccess((LimitKey k, AtomicLong v) -> k.idleNanos()))
                 .ticker(ticker::read)
                 .evictionListener((LimitKey k, AtomicLong v, RemovalCause cause) -> {
                     if (cause == RemovalCause.EXPIRED) {
@@ -86,22 +86,5 @@ final class KeyTable {
     /** Runs pending maintenance now (evictions, expirations); off the event loop only. */
     void cleanUp() {
         cells.cleanUp();
-    }
-
-    private static final class IdleExpiry implements Expiry<LimitKey, AtomicLong> {
-        @Override
-        public long expireAfterCreate(LimitKey key, AtomicLong value, long currentTime) {
-            return key.idleNanos();
-        }
-
-        @Override
-        public long expireAfterUpdate(LimitKey key, AtomicLong value, long currentTime, long currentDuration) {
-            return key.idleNanos();
-        }
-
-        @Override
-        public long expireAfterRead(LimitKey key, AtomicLong value, long currentTime, long currentDuration) {
-            return key.idleNanos();
-        }
     }
 }
