@@ -1,7 +1,7 @@
 # Reads JMH's console output and prints, per benchmark and parameters, the best (lowest) and worst measurement
 # iteration and the allocation per operation. On a shared machine the best iteration is the closest estimate of the
 # uncontended cost; the spread says how much the machine interfered.
-/^# Benchmark: / { b = $3; sub(/^io\.palisade\.bench\./, "", b); p = ""; inIter = 0 }
+/^# Benchmark: / { b = $3; sub(/^io\.palisade\.[a-z]+\./, "", b); p = ""; inIter = 0 }
 /^# Parameters: / { p = $0; sub(/^# Parameters: /, "", p) }
 /^# Warmup Iteration/ { inIter = 0; next }
 /^Iteration +[0-9]+:/ { inIter = 1 }

@@ -155,7 +155,10 @@ public class PolicyBench {
         }
     }
 
-    /** The parts of the proxy's exchange the two filters use. */
+    /**
+     * Stands in for the proxy's exchange, the one production {@link RequestContext}: the parts the two filters use,
+     * with the exchange's allocation (response headers made on first use).
+     */
     private static final class Context implements RequestContext {
         final HttpRequest request;
         final RouteConfig route;
