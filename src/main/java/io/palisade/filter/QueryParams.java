@@ -34,36 +34,23 @@ public final class QueryParams {
      */
     public static List<String> values(String rawQuery, String name) {
         List<String> out = new ArrayList<>(1);
-        int start = 0;
-        while (start < rawQuery.length()) {
-            int end = end(rawQuery, start);
-            int eq = rawQuery.indexOf('=', start);
-            boolean hasValue = eq >= 0 && eq < end;
-            if (nameMatches(rawQuery.substring(start, hasValue ? eq : end), name)) {
-                out.add(hasValue ? decode(rawQuery.substring(eq + 1, end)) : "");
-            }
-            start = end + 1;
+        for (int at = find(rawQuery, name, 0); at >= 0; at = find(rawQuery, name, end(rawQuery, at) + 1)) {
+            out.add(value(rawQuery, at));
         }
         return out;
     }
 
     /** The first decoded value of {@code name}; empty when there is none or its escape is malformed. */
     public static Optional<String> first(String rawQuery, String name) {
-        int start = 0;
-        while (start < rawQuery.length()) {
-            int end = end(rawQuery, start);
-            int eq = rawQuery.indexOf('=', start);
-            boolean hasValue = eq >= 0 && eq < end;
-            if (nameMatches(rawQuery.substring(start, hasValue ? eq : end), name)) {
-                try {
-                    return Optional.of(hasValue ? decode(rawQuery.substring(eq + 1, end)) : "");
-                } catch (IllegalArgumentException malformed) {
-                    return Optional.empty();
-                }
-            }
-            start = end + 1;
+        int at = find(rawQuery, name, 0);
+        if (at < 0) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        try {
+            return Optional.of(value(rawQuery, at));
+        } catch (IllegalArgumentException malformed) {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -99,6 +86,25 @@ public final class QueryParams {
         }
         String path = uri.substring(0, q);
         return (kept.isEmpty() ? path : path + "?" + kept) + fragment;
+    }
+
+    /** Where the next parameter named {@code name} starts, from {@code from} on; -1 when there is none. */
+    private static int find(String query, String name, int from) {
+        for (int start = from; start < query.length(); start = end(query, start) + 1) {
+            int end = end(query, start);
+            int eq = query.indexOf('=', start);
+            if (nameMatches(query.substring(start, eq >= 0 && eq < end ? eq : end), name)) {
+                return start;
+            }
+        }
+        return -1;
+    }
+
+    /** The decoded value of the parameter starting at {@code start}: "" without {@code =}. */
+    private static String value(String query, int start) {
+        int end = end(query, start);
+        int eq = query.indexOf('=', start);
+        return eq >= 0 && eq < end ? decode(query.substring(eq + 1, end)) : "";
     }
 
     private static int end(String query, int start) {
