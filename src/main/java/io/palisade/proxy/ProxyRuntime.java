@@ -12,9 +12,12 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.palisade.metrics.GatewayMetrics;
+import io.palisade.time.RateLimitedLog;
+import io.palisade.time.Ticker;
 import io.palisade.outcome.OutcomePublisher;
 import io.palisade.server.Transport;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -39,7 +42,6 @@ import org.slf4j.LoggerFactory;
 public final class ProxyRuntime {
     static final Object DRAIN = new Object();
     private static final Logger log = LoggerFactory.getLogger(ProxyRuntime.class);
-    private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
 
     private final GatewayMetrics metrics;
     private final OutcomePublisher outcomes;
@@ -50,8 +52,7 @@ public final class ProxyRuntime {
     private final List<UpstreamPool> pools = new CopyOnWriteArrayList<>();
     private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final AtomicLong acceptedTotal = new AtomicLong();
-    private final AtomicLong lastFailureLog = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
-    private final AtomicLong suppressedFailures = new AtomicLong();
+    private final RateLimitedLog failures = RateLimitedLog.every(Duration.ofSeconds(10), log, Ticker.system());
     private volatile Serving serving;
     private volatile boolean draining;
 
@@ -237,14 +238,7 @@ public final class ProxyRuntime {
 
     /** Logs an unexpected failure, at most one line every ten seconds with a count of what was suppressed. */
     void logFailure(String what, Throwable cause) {
-        long now = System.nanoTime();
-        long last = lastFailureLog.get();
-        if (now - last >= LOG_INTERVAL_NANOS && lastFailureLog.compareAndSet(last, now)) {
-            long suppressed = suppressedFailures.getAndSet(0);
-            log.warn("{} ({} similar suppressed)", what, suppressed, cause);
-        } else {
-            suppressedFailures.incrementAndGet();
-        }
+        failures.warn(what, cause);
     }
 
     void logDebug(String what, Throwable cause) {
