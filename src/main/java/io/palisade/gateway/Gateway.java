@@ -250,6 +250,18 @@ public final class Gateway implements AutoCloseable {
                 }
             }
         }, "cluster", "endpoint");
+        metrics.gauge("palisade_upstream_panic_active", "1 while passive ejections leave a cluster under its"
+                + " outlier.panic_threshold, so its ejected endpoints take traffic again; else 0.", cb -> {
+                    for (Cluster c : clusters.clusters()) {
+                        cb.call(c.inPanic() ? 1 : 0, c.name());
+                    }
+                }, "cluster");
+        metrics.counter("palisade_upstream_panic_picks", "Endpoint picks made while the cluster was in panic"
+                + " (ejected endpoints back in rotation).", cb -> {
+                    for (Cluster c : clusters.clusters()) {
+                        cb.call(c.panicPicks(), c.name());
+                    }
+                }, "cluster");
         metrics.gauge("palisade_client_connections_rejected", "Client connections closed at accept (over the cap).",
                 cb -> cb.call(connectionLimiter.rejected()));
     }

@@ -20,13 +20,23 @@ final class RateLimitedLog {
     }
 
     void warn(String message, Throwable cause) {
+        long skipped = acquire();
+        if (skipped >= 0) {
+            log.warn(skipped == 0 ? message : message + " (" + skipped + " similar suppressed)", cause);
+        }
+    }
+
+    /**
+     * For a caller that formats its own line only when it is logged: -1 when a line went out within the period (this
+     * one is counted as suppressed), else how many were suppressed since the last line.
+     */
+    long acquire() {
         long now = ticker.read();
         long prev = last.get();
         if (now - prev < periodNanos || !last.compareAndSet(prev, now)) {
             suppressed.incrementAndGet();
-            return;
+            return -1;
         }
-        long skipped = suppressed.getAndSet(0);
-        log.warn(skipped == 0 ? message : message + " (" + skipped + " similar suppressed)", cause);
+        return suppressed.getAndSet(0);
     }
 }
