@@ -324,6 +324,8 @@ public final class Gateway implements AutoCloseable {
                 metrics);
         clusters.apply(next.config().clusters());
         runtime.swap(snapshot);
+        metrics.retainOnly(snapshot.routeIds(), next.config().clusters().keySet(),
+                next.config().auth().consumers().keySet());
         live = next;
         metrics.configReload(true);
         log.info("config {} is live (was {})", next.config().version(), liveVersion);

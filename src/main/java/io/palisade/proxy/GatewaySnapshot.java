@@ -6,9 +6,11 @@ import io.palisade.config.RouteConfig;
 import io.palisade.metrics.GatewayMetrics;
 import io.palisade.route.RouteTable;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything a request needs from one config version, resolved once at load: the route table, per-route limits and
@@ -53,6 +55,16 @@ public final class GatewaySnapshot {
 
     RouteTable routes() {
         return routes;
+    }
+
+    /** The route label of every route of this snapshot, the unmatched route's included. */
+    public Set<String> routeIds() {
+        Set<String> ids = new HashSet<>();
+        for (RouteConfig r : byConfig.keySet()) {
+            ids.add(r.id());
+        }
+        ids.add(unmatched.config().id());
+        return ids;
     }
 
     RouteRuntime route(RouteConfig matched) {
