@@ -47,6 +47,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -291,6 +293,18 @@ public final class Gateway implements AutoCloseable {
                 }
             }
         }, "cluster", "endpoint");
+        metrics.gauge("palisade_upstream_panic_active", "1 while passive ejections leave a cluster under its"
+                + " outlier.panic_threshold, so its ejected endpoints take traffic again; else 0.", cb -> {
+                    for (Cluster c : clusters.clusters()) {
+                        cb.call(c.inPanic() ? 1 : 0, c.name());
+                    }
+                }, "cluster");
+        metrics.counter("palisade_upstream_panic_picks", "Endpoint picks made while the cluster was in panic"
+                + " (ejected endpoints back in rotation).", cb -> {
+                    for (Cluster c : clusters.clusters()) {
+                        cb.call(c.panicPicks(), c.name());
+                    }
+                }, "cluster");
         metrics.gauge("palisade_client_connections_rejected", "Client connections closed at accept (over the cap).",
                 cb -> cb.call(connectionLimiter.rejected()));
     }
@@ -375,7 +389,7 @@ public final class Gateway implements AutoCloseable {
         ClusterSet set = clusters.prepare(cfg.clusters());
         FilterChainFactory.Policy policy = filterFactory.prepare(cfg);
         GatewaySnapshot snapshot = GatewaySnapshot.build(new GatewaySnapshot.Parts(cfg.version(), cfg.routes(), set,
-                cfg.server(), policy.filters(), cfg.auth().apiKey().query()), metrics);
+                cfg.server(), policy.filters(), cfg.auth().apiKey().query()));
         return new Candidate(loaded, set, policy, snapshot);
     }
 
@@ -388,6 +402,8 @@ public final class Gateway implements AutoCloseable {
         filterFactory.activate(List.of(next.policy()));
         runtime.swap(next.snapshot());
         live = next.loaded();
+        GatewayConfig cfg = next.loaded().config();
+        metrics.retainOnly(next.snapshot().routeIds(), cfg.clusters().keySet(), cfg.auth().consumers().keySet());
     }
 
     /**
@@ -399,6 +415,17 @@ public final class Gateway implements AutoCloseable {
         filterFactory.activate(List.of(primary.policy(), canary.policy()));
         runtime.serve(primary.snapshot(), canary.snapshot(), split);
         live = primary.loaded();
+        GatewayConfig a = primary.loaded().config();
+        GatewayConfig b = canary.loaded().config();
+        metrics.retainOnly(union(primary.snapshot().routeIds(), canary.snapshot().routeIds()),
+                union(a.clusters().keySet(), b.clusters().keySet()),
+                union(a.auth().consumers().keySet(), b.auth().consumers().keySet()));
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new HashSet<>(a);
+        all.addAll(b);
+        return all;
     }
 
     /**

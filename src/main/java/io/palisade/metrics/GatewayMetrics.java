@@ -12,6 +12,8 @@ import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -21,6 +23,11 @@ import java.util.function.Consumer;
  *
  * <p>Hot-path recording goes through per-route handles ({@link #route}) that cache their label children, so a request
  * costs a few atomic adds and no label lookup.
+ *
+ * <p>Labels that name config (routes, clusters, consumers) follow reloads: {@link #retainOnly} removes the children
+ * of those a reload dropped, and from then on nothing creates them again. A request still in flight on the old config
+ * records into the removed children it already held (exported nowhere) or, for a child it has not created yet, into
+ * nothing: a few counts lost at a reload, rather than series that would otherwise stay in every scrape for good.
  */
 public final class GatewayMetrics {
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -36,6 +43,16 @@ public final class GatewayMetrics {
     private final Counter configReloads;
     private final Counter authDecisions;
     private final ConcurrentHashMap<String, RouteMetrics> routes = new ConcurrentHashMap<>();
+    /** Serialises creating label children that name config with {@link #retainOnly} removing them. */
+    private final Object configLabels = new Object();
+    /** The live config's cluster and consumer labels; null until the first {@link #retainOnly}: all allowed. */
+    private volatile Set<String> liveRoutes;
+    private final RouteMetrics retiredRoute = new RouteMetrics();
+    private volatile Set<String> liveClusters;
+    private volatile Set<String> liveConsumers;
+    /** Cluster, then kind. */
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, CounterDataPoint>> upstreamFailureChildren =
+            new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CounterDataPoint> rejectionChildren = new ConcurrentHashMap<>();
     /** Route, then outcome, then consumer. */
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, ConcurrentHashMap<String, CounterDataPoint>>>
@@ -81,12 +98,70 @@ public final class GatewayMetrics {
 
     /**
      * The handles of one route, made on first use and kept: every request's outcome looks its route up here, so a
-     * known route costs one map read and no label lookup.
+     * known route costs one map read and no label lookup. A route the live config does not have (an outcome of a
+     * request in flight across the reload that removed it) gets a retired handle that records nothing, so its series
+     * are not created again.
      */
     public RouteMetrics route(String routeId) {
         RouteMetrics m = routes.get(routeId);
-        // computeIfAbsent may lock the bin even when the key is there; a plain read first keeps requests apart.
-        return m != null ? m : routes.computeIfAbsent(routeId, RouteMetrics::new);
+        if (m != null) {
+            return m;
+        }
+        synchronized (configLabels) {
+            Set<String> live = liveRoutes;
+            if (live != null && !live.contains(routeId)) {
+                return retiredRoute;
+            }
+            return routes.computeIfAbsent(routeId, RouteMetrics::new);
+        }
+    }
+
+    /**
+     * After a reload made a config live: removes the label children of every route, cluster and consumer it no longer
+     * has, and keeps them from being created again by requests in flight on the old config. Route handles of routes
+     * not in {@code routeIds} are retired; {@link #route} makes a new one if a later config brings the route back.
+     *
+     * @param routeIds  every route label of the live config (the unmatched route's too)
+     * @param clusters  its cluster names ({@code ""}, no cluster chosen, is always kept)
+     * @param consumers its consumer ids ({@code "-"}, none or not configured, is always kept)
+     */
+    public void retainOnly(Set<String> routeIds, Set<String> clusters, Set<String> consumers) {
+        Set<String> routeSet = Set.copyOf(routeIds);
+        Set<String> clusterSet = with(clusters, "");
+        Set<String> consumerSet = with(consumers, "-");
+        synchronized (configLabels) {
+            liveRoutes = routeSet;
+            liveClusters = clusterSet;
+            liveConsumers = consumerSet;
+            routes.values().removeIf(r -> {
+                if (!routeSet.contains(r.routeId)) {
+                    r.retired = true;
+                    return true;
+                }
+                r.byCluster.keySet().retainAll(clusterSet);
+                return false;
+            });
+            authDecisionChildren.keySet().retainAll(routeSet);
+            authDecisionChildren.values().forEach(byOutcome ->
+                    byOutcome.values().forEach(byConsumer -> byConsumer.keySet().retainAll(consumerSet)));
+            upstreamFailureChildren.keySet().retainAll(clusterSet);
+            requests.removeIf(l -> !routeSet.contains(l.get(0)) || !clusterSet.contains(l.get(1)));
+            latency.removeIf(l -> !routeSet.contains(l.get(0)));
+            authDecisions.removeIf(l -> !routeSet.contains(l.get(0)) || !consumerSet.contains(l.get(2)));
+            upstreamFailures.removeIf(l -> !clusterSet.contains(l.get(0)));
+            // Each live route's series are there from activation, before its first request.
+            routeSet.forEach(id -> routes.computeIfAbsent(id, RouteMetrics::new));
+        }
+    }
+
+    private static Set<String> with(Set<String> labels, String always) {
+        Set<String> out = new HashSet<>(labels);
+        out.add(always);
+        return Set.copyOf(out);
+    }
+
+    private static boolean live(Set<String> liveLabels, String label) {
+        return liveLabels == null || liveLabels.contains(label);
     }
 
     public void rejected(String reason) {
@@ -94,16 +169,38 @@ public final class GatewayMetrics {
     }
 
     public void upstreamFailure(String cluster, String kind) {
-        upstreamFailures.labelValues(cluster, kind).inc();
+        ConcurrentHashMap<String, CounterDataPoint> byKind = upstreamFailureChildren.get(cluster);
+        CounterDataPoint child = byKind == null ? null : byKind.get(kind);
+        if (child == null) {
+            synchronized (configLabels) {
+                if (!live(liveClusters, cluster)) {
+                    return; // a cluster a reload removed, failing a request still in flight on the old config
+                }
+                child = upstreamFailureChildren.computeIfAbsent(cluster, c -> new ConcurrentHashMap<>())
+                        .computeIfAbsent(kind, k -> upstreamFailures.labelValues(cluster, k));
+            }
+        }
+        child.inc();
     }
 
     public void authDecision(String route, String outcome, String consumer) {
         // Every authenticated request lands here: nested lookups by the label strings allocate nothing, where
         // labelValues builds and hashes a label list per call.
-        authDecisionChildren.computeIfAbsent(route, r -> new ConcurrentHashMap<>())
-                .computeIfAbsent(outcome, o -> new ConcurrentHashMap<>())
-                .computeIfAbsent(consumer, c -> authDecisions.labelValues(route, outcome, c))
-                .inc();
+        ConcurrentHashMap<String, ConcurrentHashMap<String, CounterDataPoint>> byOutcome =
+                authDecisionChildren.get(route);
+        ConcurrentHashMap<String, CounterDataPoint> byConsumer = byOutcome == null ? null : byOutcome.get(outcome);
+        CounterDataPoint child = byConsumer == null ? null : byConsumer.get(consumer);
+        if (child == null) {
+            synchronized (configLabels) {
+                if (!routes.containsKey(route) || !live(liveConsumers, consumer)) {
+                    return; // a route or consumer a reload removed, decided for a request on the old config
+                }
+                child = authDecisionChildren.computeIfAbsent(route, r -> new ConcurrentHashMap<>())
+                        .computeIfAbsent(outcome, o -> new ConcurrentHashMap<>())
+                        .computeIfAbsent(consumer, c -> authDecisions.labelValues(route, outcome, c));
+            }
+        }
+        child.inc();
     }
 
     public void configReload(boolean ok) {
@@ -129,17 +226,44 @@ public final class GatewayMetrics {
         private final String routeId;
         private final DistributionDataPoint latencyChild;
         private final ConcurrentHashMap<String, CounterDataPoint[]> byCluster = new ConcurrentHashMap<>();
+        /** A reload removed the route: its children are gone from the registry and none is created again. */
+        private volatile boolean retired;
 
         private RouteMetrics(String routeId) {
             this.routeId = routeId;
             this.latencyChild = latency.labelValues(routeId);
         }
 
+        /** The handle of routes the live config does not have: it records nothing and registers no series. */
+        private RouteMetrics() {
+            this.routeId = "";
+            this.latencyChild = null;
+            this.retired = true;
+        }
+
         /** Records one answered request; {@code cluster} is "" when none was chosen (404, auth failure...). */
         public void record(String cluster, int status, long nanos) {
+            if (retired) {
+                return;
+            }
             CounterDataPoint[] children = byCluster.get(cluster);
             if (children == null) {
-                children = byCluster.computeIfAbsent(cluster, c -> {
+                children = newChildren(cluster);
+            }
+            if (children != null) {
+                int cls = Math.min(Math.max(status / 100, 1), 5) - 1;
+                children[cls].inc();
+            }
+            latencyChild.observe(nanos / 1e9);
+        }
+
+        /** Null for a retired route or a cluster a reload removed: see the class comment. */
+        private CounterDataPoint[] newChildren(String cluster) {
+            synchronized (configLabels) {
+                if (retired || !live(liveClusters, cluster)) {
+                    return null;
+                }
+                return byCluster.computeIfAbsent(cluster, c -> {
                     CounterDataPoint[] arr = new CounterDataPoint[STATUS_CLASSES.length];
                     for (int i = 0; i < arr.length; i++) {
                         arr[i] = requests.labelValues(routeId, c, STATUS_CLASSES[i]);
@@ -147,9 +271,6 @@ public final class GatewayMetrics {
                     return arr;
                 });
             }
-            int cls = Math.min(Math.max(status / 100, 1), 5) - 1;
-            children[cls].inc();
-            latencyChild.observe(nanos / 1e9);
         }
     }
 }

@@ -5,13 +5,14 @@ import io.palisade.upstream.ClusterConfig;
 import io.palisade.upstream.ClusterSet;
 import io.palisade.server.ServerConfig;
 import io.palisade.route.RouteConfig;
-import io.palisade.metrics.GatewayMetrics;
 import io.palisade.route.RouteTable;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything a request needs from one config version, resolved once at load: the route table, per-route limits and
@@ -30,7 +31,7 @@ public final class GatewaySnapshot {
     /** {@code auth.api_key.query}, whose values the access log hides; null when keys are not read from the query. */
     private final String apiKeyQueryParam;
 
-    private GatewaySnapshot(Parts p, GatewayMetrics metrics) {
+    private GatewaySnapshot(Parts p) {
         this.version = p.version();
         this.server = p.server();
         this.clusters = p.clusters();
@@ -39,14 +40,11 @@ public final class GatewaySnapshot {
         List<RouteConfig> rs = p.routes();
         for (int i = 0; i < rs.size(); i++) {
             RouteConfig r = rs.get(i);
-            // Requests are counted by the outcome subscriber; made here, each route's series is there from load.
-            metrics.route(r.id());
             RouteRuntime runtime = new RouteRuntime(i, r,
                     Math.min(serverMax, r.request().maxBody().orElse(serverMax)), r.request().requireBody(),
                     requestTimeout(p.clusters(), r), r.idleTimeout());
             byConfig.put(r, runtime);
         }
-        metrics.route(RouteConfig.unmatched().id());
         this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), serverMax, false, 0, Optional.empty());
         this.filters = p.filters().toArray(GatewayFilter[]::new);
         this.apiKeyQueryParam = p.apiKeyQueryParam().orElse(null);
@@ -69,8 +67,8 @@ public final class GatewaySnapshot {
         }
     }
 
-    public static GatewaySnapshot build(Parts parts, GatewayMetrics metrics) {
-        return new GatewaySnapshot(parts, metrics);
+    public static GatewaySnapshot build(Parts parts) {
+        return new GatewaySnapshot(parts);
     }
 
     /** The config version this snapshot serves. */
@@ -90,6 +88,16 @@ public final class GatewaySnapshot {
 
     RouteTable routes() {
         return routes;
+    }
+
+    /** The route label of every route of this snapshot, the unmatched route's included. */
+    public Set<String> routeIds() {
+        Set<String> ids = new HashSet<>();
+        for (RouteConfig r : byConfig.keySet()) {
+            ids.add(r.id());
+        }
+        ids.add(unmatched.config().id());
+        return ids;
     }
 
     RouteRuntime route(RouteConfig matched) {

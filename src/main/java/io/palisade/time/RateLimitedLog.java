@@ -57,6 +57,19 @@ public final class RateLimitedLog {
         emit(unkeyed, false, message, cause);
     }
 
+    /**
+     * Whether a warning on the stream without a key would be written now, for a caller that would rather not build
+     * its message for nothing; a warning that is not due is counted as suppressed here.
+     */
+    public boolean due() {
+        long last = unkeyed.last.get();
+        if (last != NEVER && ticker.read() - last < periodNanos) {
+            unkeyed.suppressed.incrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
     /** A warning on {@code key}'s stream. */
     public void warn(String key, String message, Throwable cause) {
         emit(stream(key), false, message, cause);

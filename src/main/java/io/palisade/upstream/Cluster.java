@@ -3,10 +3,12 @@ package io.palisade.upstream;
 import io.palisade.upstream.health.HealthCheckConfig;
 import io.palisade.upstream.health.OutlierConfig;
 import io.palisade.error.ErrorKind;
+import io.palisade.time.RateLimitedLog;
 import io.palisade.upstream.balance.Balancer;
 import io.palisade.upstream.health.HealthTransition;
 import io.palisade.upstream.health.OutlierDetector;
 import io.palisade.upstream.health.ProbeResult;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -15,9 +17,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A named group of interchangeable endpoints: picks an endpoint for each attempt, fails over to the next cluster when
@@ -43,6 +48,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link Balancer}, and returns the endpoint's cached {@code Optional<Pick>}: no allocation. An expired ejection is
  * noticed on the next pick (one ticker read, only while some endpoint is ejected).
  *
+ * <p><b>Panic.</b> Passive ejection must not empty a cluster: a one-endpoint cluster whose endpoint refused a few
+ * connections would otherwise answer 503 for the whole ejection though the endpoint is back at once. When ejections
+ * leave fewer than {@code outlier.panic_threshold} percent of the endpoints the active checks allow, picks go to all of
+ * those, ejected or not (Envoy's {@code healthy_panic_threshold}); when they leave none, the failover chain is tried
+ * first. Endpoints an active check marks down are never picked.
+ *
  * <p><b>Retry budget.</b> Retries in flight may be at most {@code max(3, retries.budget × requests in flight)},
  * requests in flight being those holding {@link #tryAcquireRequest()} (Envoy's retry budget with its minimum retry
  * concurrency): a cluster that fails everything gets at most a small share of extra load, never a retry storm, while
@@ -51,6 +62,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class Cluster {
     /** Retries always allowed in flight, however few requests are: the floor of the retry budget. */
     public static final int MIN_RETRY_CONCURRENCY = 3;
+    private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
+    private static final long PANIC_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /** Why a limit refused an acquire; each refusal is counted. */
     public enum Reason {
@@ -70,7 +83,17 @@ public final class Cluster {
         }
     }
 
-    private record View(long version, List<Endpoint> available, boolean anyEjected, long earliestRecovery) {}
+    /**
+     * @param available  endpoints neither ejected nor marked down by an active check
+     * @param picks      what a pick chooses from: {@code available}, or in panic (while some are available) every
+     *                   endpoint the active checks allow, ejected ones included
+     * @param lastResort in panic with none available: every endpoint the active checks allow, for when the failover
+     *                   chain has nothing either; otherwise empty
+     * @param panic      passive ejections leave fewer than {@code panic_threshold} percent of the allowed endpoints
+     * @param allowed    how many endpoints the active checks allow, ejected or not
+     */
+    private record View(long version, List<Endpoint> available, List<Endpoint> picks, List<Endpoint> lastResort,
+                        boolean panic, int allowed, boolean anyEjected, long earliestRecovery) {}
 
     private final ClusterConfig config;
     private final List<Endpoint> endpoints;
@@ -83,6 +106,7 @@ public final class Cluster {
     private final AtomicReference<View> view;
     /** The version's set this cluster belongs to, for failover; set once, before the set is published. */
     private ClusterSet set;
+    private final RateLimitedLog panicLog;
 
     Cluster(ClusterConfig config, List<EndpointCore> cores, List<Integer> weights, ClusterCounters counters,
             ClusterContext context) {
@@ -99,6 +123,7 @@ public final class Cluster {
         // At least one: a percentage of a small cluster rounds to zero, which would silently disable ejection there.
         this.maxEjections = percent <= 0 ? 0 : Math.max(1, endpoints.size() * Math.min(100, percent) / 100);
         this.view = new AtomicReference<>(buildView(0));
+        this.panicLog = RateLimitedLog.every(Duration.ofNanos(PANIC_LOG_INTERVAL_NANOS), LOG, context.ticker);
     }
 
     public String name() {
@@ -114,7 +139,10 @@ public final class Cluster {
         return endpoints;
     }
 
-    /** Endpoints that may receive traffic now. */
+    /**
+     * Endpoints neither ejected nor marked down by an active check: those that receive traffic, unless the cluster is
+     * {@link #inPanic() in panic}, when the ejected ones do too.
+     */
     public List<Endpoint> availableEndpoints() {
         return currentView().available();
     }
@@ -139,37 +167,71 @@ public final class Cluster {
         return select(Objects.requireNonNull(hashKey, "hashKey"), Objects.requireNonNull(avoid, "avoid"));
     }
 
+    /**
+     * Down the failover chain, the first cluster with an endpoint to pick. A cluster whose allowed endpoints passive
+     * ejection has all taken out is passed over like one with none, so traffic fails over as soon as it would without
+     * panic; only when the whole chain has nothing do its ejected endpoints take traffic again (second walk), the
+     * first cluster's first: ejection alone never leaves a request without an endpoint to try.
+     */
     private Optional<Pick> select(String hashKey, Endpoint avoid) {
-        Cluster cluster = this;
-        // Config validation forbids failover cycles; the bound keeps a bad config from looping anyway.
-        int hopsLeft = set == null ? 0 : set.size();
-        for (;;) {
-            Endpoint endpoint = cluster.pickHere(hashKey, avoid);
-            if (endpoint != null) {
-                return endpoint.cachedPick();
+        for (int pass = 0; pass < 2; pass++) {
+            boolean lastResort = pass == 1;
+            Cluster cluster = this;
+            // Config validation forbids failover cycles; the bound keeps a bad config from looping anyway.
+            int hopsLeft = set == null ? 0 : set.size();
+            for (;;) {
+                Endpoint endpoint = cluster.pickHere(hashKey, avoid, lastResort);
+                if (endpoint != null) {
+                    return endpoint.cachedPick();
+                }
+                Optional<String> failover = cluster.config.failover();
+                if (failover.isEmpty() || hopsLeft-- <= 0) {
+                    break;
+                }
+                Cluster next = set.get(failover.get());
+                if (next == null) {
+                    break;
+                }
+                cluster = next;
             }
-            Optional<String> failover = cluster.config.failover();
-            if (failover.isEmpty() || hopsLeft-- <= 0) {
-                return Optional.empty();
-            }
-            Cluster next = set.get(failover.get());
-            if (next == null) {
-                return Optional.empty();
-            }
-            cluster = next;
         }
+        return Optional.empty();
     }
 
-    private Endpoint pickHere(String hashKey, Endpoint avoid) {
-        List<Endpoint> available = currentView().available();
-        int n = available.size();
+    private Endpoint pickHere(String hashKey, Endpoint avoid, boolean lastResort) {
+        View v = currentView();
+        List<Endpoint> from = lastResort ? v.lastResort() : v.picks();
+        int n = from.size();
         if (n == 0) {
             return null;
         }
-        if (n == 1) {
-            return available.get(0);
+        if (v.panic()) {
+            panicPick(v);
         }
-        return avoid == null ? balancer.pick(available, hashKey) : balancer.pickOther(available, hashKey, avoid);
+        if (n == 1) {
+            return from.get(0);
+        }
+        return avoid == null ? balancer.pick(from, hashKey) : balancer.pickOther(from, hashKey, avoid);
+    }
+
+    /** Counts a pick made in panic, and says so in the log at most every ten seconds per cluster. */
+    private void panicPick(View v) {
+        counters.panicPicks.increment();
+        if (panicLog.due()) {
+            panicLog.warn("cluster " + name() + ": passive ejection leaves " + v.available().size() + " of "
+                    + v.allowed() + " endpoints, under panic_threshold " + config.outlier().panicThreshold()
+                    + "%: the ejected ones take traffic again", null);
+        }
+    }
+
+    /** Whether passive ejections have this cluster under its {@code panic_threshold} now. */
+    public boolean inPanic() {
+        return currentView().panic();
+    }
+
+    /** Picks made in panic since this cluster name was first configured. */
+    public long panicPicks() {
+        return counters.panicPicks.sum();
     }
 
     private View currentView() {
@@ -295,21 +357,34 @@ public final class Cluster {
 
     private View buildView(long version) {
         List<Endpoint> available = new ArrayList<>(endpoints.size());
+        List<Endpoint> allowed = new ArrayList<>(endpoints.size());
         boolean anyEjected = false;
         long earliest = 0;
         for (Endpoint endpoint : endpoints) {
             EndpointCore core = endpoint.core();
-            if (core.outlier.isEjected()) {
+            boolean ejected = core.outlier.isEjected();
+            if (ejected) {
                 long until = core.outlier.ejectedUntilNanos();
                 if (!anyEjected || until - earliest < 0) {
                     earliest = until;
                 }
                 anyEjected = true;
-            } else if (core.health.state().allowsTraffic()) {
-                available.add(endpoint);
+            }
+            if (core.health.state().allowsTraffic()) {
+                allowed.add(endpoint);
+                if (!ejected) {
+                    available.add(endpoint);
+                }
             }
         }
-        return new View(version, List.copyOf(available), anyEjected, earliest);
+        int threshold = config.outlier().panicThreshold();
+        boolean panic = threshold > 0 && !allowed.isEmpty()
+                && available.size() * 100L < (long) threshold * allowed.size();
+        List<Endpoint> availableList = List.copyOf(available);
+        List<Endpoint> allowedList = panic ? List.copyOf(allowed) : List.of();
+        List<Endpoint> picks = panic && !available.isEmpty() ? allowedList : availableList;
+        List<Endpoint> lastResort = panic && available.isEmpty() ? allowedList : List.of();
+        return new View(version, availableList, picks, lastResort, panic, allowed.size(), anyEjected, earliest);
     }
 
     // ---- circuit limits ------------------------------------------------------------------------------------------
@@ -427,7 +502,8 @@ public final class Cluster {
         for (Reason reason : Reason.values()) {
             rejected.put(reason, rejected(reason));
         }
-        return new ClusterSnapshot(name(), config.balancer(), config.failover(), view.get().available().size(),
+        View v = view.get();
+        return new ClusterSnapshot(name(), config.balancer(), config.failover(), v.available().size(), v.panic(),
                 counters.requests.get(), counters.pending.get(), counters.connections.get(), counters.retries.get(),
                 Collections.unmodifiableMap(rejected), List.copyOf(list));
     }

@@ -18,6 +18,8 @@ final class ClusterCounters {
     /** Endpoints ejected right now, for {@code max_ejection_percent}. */
     final AtomicInteger ejected = new AtomicInteger();
     final LongAdder[] rejected = new LongAdder[Cluster.Reason.values().length];
+    /** Picks made while passive ejections had the cluster under its panic threshold. */
+    final LongAdder panicPicks = new LongAdder();
 
     ClusterCounters() {
         for (int i = 0; i < rejected.length; i++) {

@@ -34,7 +34,9 @@ public final class ClusterReader {
     public static final int DEFAULT_UNHEALTHY_AFTER = 3;
     public static final int DEFAULT_HEALTHY_AFTER = 2;
     public static final OutlierConfig DEFAULT_OUTLIER = new OutlierConfig(5, Duration.ofSeconds(30), Duration.ofMinutes(5),
-            50);
+            50, 50);
+    public static final Set<String> OUTLIER_KEYS = Set.of("consecutive_failures", "ejection", "max_ejection",
+            "max_ejection_percent", "panic_threshold");
     public static final CircuitLimits DEFAULT_LIMITS = new CircuitLimits(1024, 256, 1024);
     public static final RetryConfig DEFAULT_RETRIES = new RetryConfig(1, 0.2);
     public static final int MAX_WEIGHT = 1000;
@@ -226,7 +228,7 @@ public final class ClusterReader {
         if (!node.expectObject()) {
             return DEFAULT_OUTLIER;
         }
-        node.rejectUnknown(Set.of("consecutive_failures", "ejection", "max_ejection", "max_ejection_percent"));
+        node.rejectUnknown(OUTLIER_KEYS);
         int failures = node.get("consecutive_failures").intValue(DEFAULT_OUTLIER.consecutiveFailures(), 1,
                 Integer.MAX_VALUE);
         ConfigNode ejectionNode = node.get("ejection");
@@ -238,7 +240,8 @@ public final class ClusterReader {
                     + ConfigNode.format(maxEjection) + ")");
         }
         int percent = node.get("max_ejection_percent").intValue(DEFAULT_OUTLIER.maxEjectionPercent(), 0, 100);
-        return new OutlierConfig(failures, ejection, maxEjection, percent);
+        int panic = node.get("panic_threshold").intValue(DEFAULT_OUTLIER.panicThreshold(), 0, 100);
+        return new OutlierConfig(failures, ejection, maxEjection, percent, panic);
     }
 
     private static CircuitLimits limits(ConfigNode node) {

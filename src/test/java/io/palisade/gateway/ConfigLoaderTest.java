@@ -55,7 +55,7 @@ class ConfigLoaderTest {
                 hash_on: header:X-Tenant
                 timeouts: { connect: 250ms, request: 5s, idle: 60s }
                 health_check: { path: /healthz, interval: 2s, timeout: 500ms, unhealthy_after: 3, healthy_after: 2 }
-                outlier: { consecutive_failures: 5, ejection: 30s, max_ejection: 10m, max_ejection_percent: 34 }
+                outlier: { consecutive_failures: 5, ejection: 30s, max_ejection: 10m, max_ejection_percent: 34, panic_threshold: 40 }
                 limits: { max_connections: 1024, max_pending: 256, max_requests: 1024 }
                 retries: { attempts: 2, budget: 20% }
                 failover: orders-eu
@@ -103,13 +103,13 @@ class ConfigLoaderTest {
                 BalancerKind.CONSISTENT_HASH, Optional.of(new HashOn(HashOn.Source.HEADER, "X-Tenant")),
                 new Timeouts(Duration.ofMillis(250), Duration.ofSeconds(5), Duration.ofSeconds(60)),
                 Optional.of(new HealthCheckConfig("/healthz", Duration.ofSeconds(2), Duration.ofMillis(500), 3, 2)),
-                new OutlierConfig(5, Duration.ofSeconds(30), Duration.ofMinutes(10), 34),
+                new OutlierConfig(5, Duration.ofSeconds(30), Duration.ofMinutes(10), 34, 40),
                 new CircuitLimits(1024, 256, 1024), new RetryConfig(2, 0.2), Optional.of("orders-eu"),
                 AdaptiveConcurrencySettings.disabled()));
         assertThat(c.clusters().get("orders-eu")).isEqualTo(new ClusterConfig("orders-eu",
                 List.of(new EndpointConfig(new Address("127.0.0.1", 9003), 1)), BalancerKind.ROUND_ROBIN,
                 Optional.empty(), new Timeouts(Duration.ofSeconds(1), Duration.ofSeconds(15), Duration.ofSeconds(60)),
-                Optional.empty(), new OutlierConfig(5, Duration.ofSeconds(30), Duration.ofMinutes(5), 50),
+                Optional.empty(), new OutlierConfig(5, Duration.ofSeconds(30), Duration.ofMinutes(5), 50, 50),
                 new CircuitLimits(1024, 256, 1024), new RetryConfig(1, 0.2), Optional.empty(),
                 AdaptiveConcurrencySettings.disabled()));
         assertThat(c.routes()).containsExactly(
@@ -139,7 +139,7 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(60)));
         assertThat(orders.healthCheck()).isEmpty();
         assertThat(orders.outlier()).isEqualTo(new OutlierConfig(5, Duration.ofSeconds(30), Duration.ofMinutes(5),
-                50));
+                50, 50));
         assertThat(orders.limits()).isEqualTo(new CircuitLimits(1024, 256, 1024));
         assertThat(orders.retries()).isEqualTo(new RetryConfig(1, 0.2));
         assertThat(orders.failover()).isEmpty();
@@ -728,6 +728,24 @@ class ConfigLoaderTest {
                 "clusters.orders.outlier.consecutive_failures: 0 (expected: >= 1)",
                 "clusters.orders.outlier.ejection: 10m (expected: <= max_ejection 5m)",
                 "clusters.orders.outlier.max_ejection_percent: 101 (expected: between 0 and 100)");
+    }
+
+    @Test
+    void outlier_panicThresholdIsAPercentage_zeroTurnsItOff() {
+        assertThat(errorsOf(withCluster("""
+                endpoints: [ "127.0.0.1:1" ]
+                outlier: { panic_threshold: 101 }
+                """))).containsExactly(
+                "clusters.orders.outlier.panic_threshold: 101 (expected: between 0 and 100)");
+        assertThat(errorsOf(withCluster("""
+                endpoints: [ "127.0.0.1:1" ]
+                outlier: { panic_threshold: -1 }
+                """))).containsExactly(
+                "clusters.orders.outlier.panic_threshold: -1 (expected: between 0 and 100)");
+        assertThat(ConfigLoader.parse(withCluster("""
+                endpoints: [ "127.0.0.1:1" ]
+                outlier: { panic_threshold: 0 }
+                """), "t.yaml").clusters().get("orders").outlier().panicThreshold()).isZero();
     }
 
     @Test

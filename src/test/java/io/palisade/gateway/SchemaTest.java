@@ -259,6 +259,10 @@ class SchemaTest {
                     + "routes: [ { match: { path: /a }, cluster: c } ]\n",
             "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ], outlier: { max_ejection_percent: 101 } } }\n"
                     + "routes: [ { match: { path: /a }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ], outlier: { panic_threshold: 101 } } }\n"
+                    + "routes: [ { match: { path: /a }, cluster: c } ]\n",
+            "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ], outlier: { panic_threshold: 50% } } }\n"
+                    + "routes: [ { match: { path: /a }, cluster: c } ]\n",
             // routes
             "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ] } }\nroutes: []\n",
             "clusters: { c: { endpoints: [ \"127.0.0.1:1\" ] } }\nroutes: [ { match: { path: /a } } ]\n",
@@ -289,6 +293,8 @@ class SchemaTest {
                 .containsExactlyInAnyOrderElementsOf(union(ClusterReader.KEYS, ClusterReader.KEYS_ELSEWHERE));
         assertThat(names(schemaNode.at("/$defs/route/properties")))
                 .containsExactlyInAnyOrderElementsOf(union(RouteReader.KEYS, RouteReader.KEYS_ELSEWHERE));
+        assertThat(names(schemaNode.at("/$defs/cluster/properties/outlier/properties")))
+                .containsExactlyInAnyOrderElementsOf(ClusterReader.OUTLIER_KEYS);
     }
 
     private static List<String> names(JsonNode object) {

@@ -1058,6 +1058,50 @@ class ProxyIntegrationTest {
         assertThat(up.received()).hasSize(1);
     }
 
+    @GatewayTest
+    void oneEndpointCluster_ejectedAfterRefusedConnections_keepsServingOnceItAnswersAgain_inPanic() throws Exception {
+        int port = closedPort();
+        GatewayFixture gw = gateway("""
+                clusters:
+                  app:
+                    endpoints: [ "127.0.0.1:%d" ]
+                    timeouts: { connect: 500ms, request: 2s, idle: 10s }
+                    outlier: { consecutive_failures: 3, ejection: 30s }
+                    retries: { attempts: 0 }
+                routes:
+                  - match: { path_prefix: / }
+                    cluster: app
+                """.formatted(port));
+        for (int i = 0; i < 3; i++) {
+            assertThat(gw.get("/refused").statusCode()).isEqualTo(502);
+        }
+        assertThat(adminCluster(gw, "app").at("/endpoints/0/ejected").asBoolean()).isTrue();
+
+        TestUpstream back = TestUpstream.start("back", port); // the endpoint answers again, still ejected for 30 s
+        resources.add(back);
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> r = gw.get("/again/" + i);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        }
+        assertThat(back.requestCount()).isEqualTo(5);
+        com.fasterxml.jackson.databind.JsonNode app = adminCluster(gw, "app");
+        assertThat(app.at("/endpoints/0/ejected").asBoolean()).isTrue();
+        assertThat(app.get("panic").asBoolean()).isTrue();
+        assertThat(gauge(gw, "palisade_upstream_panic_active{cluster=\"app\"}")).isEqualTo(1);
+        assertThat(gauge(gw, "palisade_upstream_panic_picks_total{cluster=\"app\"}")).isGreaterThanOrEqualTo(5);
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode adminCluster(GatewayFixture gw, String name)
+            throws java.io.IOException {
+        for (com.fasterxml.jackson.databind.JsonNode c : new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(gw.admin("GET", "/clusters").body())) {
+            if (c.get("name").asText().equals(name)) {
+                return c;
+            }
+        }
+        throw new AssertionError("no cluster " + name);
+    }
+
     private static int closedPort() {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             return s.getLocalPort();

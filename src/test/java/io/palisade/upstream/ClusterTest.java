@@ -172,11 +172,108 @@ class ClusterTest {
                 .outlier(3, Duration.ofSeconds(10), Duration.ofSeconds(60), 10).build());
         fail(single.endpoints().get(0), 3);
         assertThat(single.endpoints().get(0).isEjected()).isTrue();
-        assertThat(single.pick("")).isEmpty();
+        // Out of the available set; picks still reach it through panic (see the panic tests below).
+        assertThat(single.availableEndpoints()).isEmpty();
 
         Cluster never = apply(four("never").outlier(3, Duration.ofSeconds(10), Duration.ofSeconds(60), 0).build());
         fail(never.endpoints().get(0), 10);
         assertThat(never.endpoints().get(0).isEjected()).isFalse();
+    }
+
+    @Test
+    void oneEndpointCluster_itsEjectedEndpointStillTakesTraffic_inPanic_untilTheEjectionEnds() {
+        Cluster cluster = apply(TestClusters.config("solo").endpoint("10.0.0.1", 80).build());
+        Endpoint only = cluster.endpoints().get(0);
+        fail(only, 3);
+        assertThat(only.isEjected()).isTrue();
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(cluster.pick("").orElseThrow().endpoint()).isEqualTo(only);
+        }
+        assertThat(cluster.pick("", only).orElseThrow().endpoint()).isEqualTo(only);
+        assertThat(cluster.inPanic()).isTrue();
+        assertThat(cluster.snapshot().panic()).isTrue();
+        assertThat(cluster.panicPicks()).isEqualTo(6);
+
+        ticker.advance(Duration.ofSeconds(10));
+        assertThat(cluster.pick("").orElseThrow().endpoint()).isEqualTo(only);
+        assertThat(only.isEjected()).isFalse();
+        assertThat(cluster.inPanic()).isFalse();
+        assertThat(cluster.panicPicks()).as("no panic once the ejection ended").isEqualTo(6);
+    }
+
+    @Test
+    void ejectionsLeavingFewerThanThePanicThreshold_putEveryEndpointBackInRotation() {
+        Cluster cluster = apply(four("a").outlier(3, Duration.ofSeconds(10), Duration.ofSeconds(60), 100)
+                .panicThreshold(50).build());
+        List<Endpoint> all = cluster.endpoints();
+        fail(all.get(0), 3);
+        fail(all.get(1), 3);
+        assertThat(cluster.inPanic()).as("2 of 4 left: 50%, not under it").isFalse();
+        assertThat(pickMany(cluster, 200)).containsExactlyInAnyOrder(all.get(2), all.get(3));
+        assertThat(cluster.panicPicks()).isZero();
+
+        fail(all.get(2), 3);
+        assertThat(cluster.availableEndpoints()).containsExactly(all.get(3));
+        assertThat(cluster.inPanic()).as("1 of 4 left: 25%").isTrue();
+        assertThat(pickMany(cluster, 200)).containsExactlyInAnyOrderElementsOf(all);
+        assertThat(cluster.panicPicks()).isEqualTo(200);
+    }
+
+    @Test
+    void panicThresholdZero_letsEjectionEmptyTheCluster() {
+        Cluster cluster = apply(TestClusters.config("solo").endpoint("10.0.0.1", 80).panicThreshold(0).build());
+        fail(cluster.endpoints().get(0), 3);
+        assertThat(cluster.pick("")).isEmpty();
+        assertThat(cluster.inPanic()).isFalse();
+    }
+
+    @Test
+    void inPanic_endpointsAnActiveCheckMarkedDown_stayOut_andNoneAllowedMeansNoPick() {
+        Cluster cluster = apply(TestClusters.config("c").endpoint("127.0.0.1", 9).endpoint("127.0.0.1", 10)
+                .endpoint("127.0.0.1", 11).outlier(3, Duration.ofSeconds(10), Duration.ofSeconds(60), 100)
+                .healthCheck(new HealthCheckConfig("/health", Duration.ofHours(1), Duration.ofSeconds(1), 1, 1))
+                .build());
+        List<Endpoint> all = cluster.endpoints();
+        markUnhealthy(all.get(0));
+        fail(all.get(1), 3);
+        fail(all.get(2), 3);
+
+        assertThat(cluster.inPanic()).isTrue();
+        assertThat(pickMany(cluster, 200)).containsExactlyInAnyOrder(all.get(1), all.get(2));
+
+        markUnhealthy(all.get(1));
+        markUnhealthy(all.get(2));
+        assertThat(cluster.pick("")).as("active checks are not second-guessed").isEmpty();
+        assertThat(cluster.inPanic()).isFalse();
+    }
+
+    @Test
+    void allEjected_failsOverFirst_andPanicsOnlyWhenTheWholeChainHasNothing() {
+        ClusterConfig primary = TestClusters.config("primary").endpoint("10.0.0.1", 80).endpoint("10.0.0.2", 80)
+                .outlier(1, Duration.ofSeconds(10), Duration.ofSeconds(60), 100).failover("secondary").build();
+        ClusterConfig secondary = TestClusters.config("secondary").endpoint("10.1.0.1", 80)
+                .outlier(1, Duration.ofSeconds(20), Duration.ofSeconds(60), 100).build();
+        Cluster cluster = apply(primary, secondary);
+        Cluster backup = manager.cluster("secondary").orElseThrow();
+        cluster.endpoints().get(0).onFailure(FailureKind.CONNECT_FAILED);
+        cluster.endpoints().get(1).onFailure(FailureKind.CONNECT_FAILED);
+
+        assertThat(cluster.pick("").orElseThrow().cluster()).isSameAs(backup);
+        assertThat(cluster.panicPicks()).isZero();
+
+        backup.endpoints().get(0).onFailure(FailureKind.CONNECT_FAILED);
+        Pick last = cluster.pick("").orElseThrow();
+        assertThat(last.cluster()).as("the primary's ejected endpoints before the backup's").isSameAs(cluster);
+        assertThat(last.endpoint().isEjected()).isTrue();
+        assertThat(cluster.panicPicks()).isEqualTo(1);
+        assertThat(backup.panicPicks()).isZero();
+
+        ticker.advance(Duration.ofSeconds(10));
+        Pick home = cluster.pick("").orElseThrow();
+        assertThat(home.cluster()).isSameAs(cluster);
+        assertThat(home.endpoint().isEjected()).isFalse();
+        assertThat(cluster.panicPicks()).isEqualTo(1);
     }
 
     @Test

@@ -48,7 +48,7 @@ public final class TestClusters {
         private final List<EndpointConfig> endpoints = new ArrayList<>();
         private BalancerKind balancer = BalancerKind.ROUND_ROBIN;
         private Optional<HealthCheckConfig> healthCheck = Optional.empty();
-        private OutlierConfig outlier = new OutlierConfig(3, Duration.ofSeconds(10), Duration.ofSeconds(60), 50);
+        private OutlierConfig outlier = new OutlierConfig(3, Duration.ofSeconds(10), Duration.ofSeconds(60), 50, 50);
         private CircuitLimits limits = new CircuitLimits(100, 100, 100);
         private RetryConfig retries = new RetryConfig(2, 0.2);
         private Optional<String> failover = Optional.empty();
@@ -77,7 +77,14 @@ public final class TestClusters {
         }
 
         public Builder outlier(int consecutiveFailures, Duration ejection, Duration maxEjection, int maxPercent) {
-            this.outlier = new OutlierConfig(consecutiveFailures, ejection, maxEjection, maxPercent);
+            this.outlier = new OutlierConfig(consecutiveFailures, ejection, maxEjection, maxPercent,
+                    outlier.panicThreshold());
+            return this;
+        }
+
+        public Builder panicThreshold(int percent) {
+            this.outlier = new OutlierConfig(outlier.consecutiveFailures(), outlier.ejection(), outlier.maxEjection(),
+                    outlier.maxEjectionPercent(), percent);
             return this;
         }
 

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class OutlierDetectorTest {
     private static final OutlierConfig CONFIG =
-            new OutlierConfig(3, Duration.ofSeconds(10), Duration.ofSeconds(60), 50);
+            new OutlierConfig(3, Duration.ofSeconds(10), Duration.ofSeconds(60), 50, 50);
 
     private final FakeTicker ticker = new FakeTicker();
     private final OutlierDetector detector = new OutlierDetector();
@@ -25,7 +25,7 @@ class OutlierDetectorTest {
 
     @Test
     void thresholdBelowOne_disablesEjection() {
-        OutlierConfig off = new OutlierConfig(0, Duration.ofSeconds(10), Duration.ofSeconds(60), 50);
+        OutlierConfig off = new OutlierConfig(0, Duration.ofSeconds(10), Duration.ofSeconds(60), 50, 50);
         assertThat(OutlierDetector.reachesThreshold(1_000, off)).isFalse();
     }
 
