@@ -89,7 +89,8 @@ public final class Gateway implements AutoCloseable {
     private final DnsAddressResolverGroup healthResolver;
     private final ProxyRuntime runtime;
     private final FilterChainFactory filterFactory;
-    private final ConnectionLimiter connectionLimiter;
+    /** One per listener, by name, as server.limits.max_connections says; a reload changes their cap. */
+    private final Map<String, ConnectionLimiter> connectionLimiters = new LinkedHashMap<>();
     private final List<Channel> listeners = new ArrayList<>();
     private final Map<String, Integer> listenerPorts = new LinkedHashMap<>();
     private final AdminServer admin;
@@ -133,7 +134,9 @@ public final class Gateway implements AutoCloseable {
                     .transport(transport)
                     .accessLog(startingAccessLog)
                     .build(snapshot);
-            this.connectionLimiter = ProtocolHandlers.connectionLimiter(cfg.server().limits());
+            for (ListenerConfig l : cfg.listeners()) {
+                connectionLimiters.put(l.name(), ProtocolHandlers.connectionLimiter(cfg.server().limits()));
+            }
             registerGauges();
             this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
             bindListeners(cfg);
@@ -168,7 +171,9 @@ public final class Gateway implements AutoCloseable {
         for (ListenerConfig l : cfg.listeners()) {
             InetSocketAddress address = new InetSocketAddress(l.address().host(), l.address().port());
             Optional<ChannelOption<Boolean>> reusePort = transport.reusePort();
-            int port = reusePort.isPresent() ? bindPerLoop(address, reusePort.get()) : bindWithAcceptor(address);
+            ConnectionLimiter limiter = connectionLimiters.get(l.name());
+            int port = reusePort.isPresent() ? bindPerLoop(address, reusePort.get(), limiter)
+                    : bindWithAcceptor(address, limiter);
             listenerPorts.put(l.name(), port);
         }
     }
@@ -179,14 +184,15 @@ public final class Gateway implements AutoCloseable {
      * another process holds is refused first, since SO_REUSEPORT would otherwise let two gateways of the same user
      * share it silently.
      */
-    private int bindPerLoop(InetSocketAddress address, ChannelOption<Boolean> reusePort) throws InterruptedException {
+    private int bindPerLoop(InetSocketAddress address, ChannelOption<Boolean> reusePort, ConnectionLimiter limiter)
+            throws InterruptedException {
         if (address.getPort() != 0) {
             ensurePortFree(address);
         }
         int port = address.getPort();
         for (EventExecutor executor : workers) {
             EventLoop loop = (EventLoop) executor;
-            Channel ch = bind(serverBootstrap(loop, loop).option(reusePort, true),
+            Channel ch = bind(serverBootstrap(loop, loop, limiter).option(reusePort, true),
                     new InetSocketAddress(address.getAddress(), port));
             port = ((InetSocketAddress) ch.localAddress()).getPort();
         }
@@ -194,8 +200,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** One acceptor thread handing connections to the event loops, where SO_REUSEPORT is not available (NIO). */
-    private int bindWithAcceptor(InetSocketAddress address) throws InterruptedException {
-        Channel ch = bind(serverBootstrap(acceptor, workers), address);
+    private int bindWithAcceptor(InetSocketAddress address, ConnectionLimiter limiter) throws InterruptedException {
+        Channel ch = bind(serverBootstrap(acceptor, workers, limiter), address);
         return ((InetSocketAddress) ch.localAddress()).getPort();
     }
 
@@ -219,7 +225,8 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    private ServerBootstrap serverBootstrap(EventLoopGroup acceptorGroup, EventLoopGroup childGroup) {
+    private ServerBootstrap serverBootstrap(EventLoopGroup acceptorGroup, EventLoopGroup childGroup,
+                                            ConnectionLimiter limiter) {
         return new ServerBootstrap()
                 .group(acceptorGroup, childGroup)
                 .channel(transport.serverChannel())
@@ -231,7 +238,7 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
                 .childHandler(new GatewayChannelInitializer(() -> runtime.snapshot().config().server().limits(),
-                        runtime, connectionLimiter, kind -> metrics.rejected(kind.code())));
+                        runtime, limiter, kind -> metrics.rejected(kind.code())));
     }
 
     private void registerGauges() {
@@ -262,8 +269,14 @@ public final class Gateway implements AutoCloseable {
                         cb.call(c.panicPicks(), c.name());
                     }
                 }, "cluster");
-        metrics.gauge("palisade_client_connections_rejected", "Client connections closed at accept (over the cap).",
-                cb -> cb.call(connectionLimiter.rejected()));
+        metrics.gauge("palisade_client_connections_rejected", "Client connections closed at accept (over their"
+                + " listener's cap), all listeners together.", cb -> {
+                    long rejected = 0;
+                    for (ConnectionLimiter l : connectionLimiters.values()) {
+                        rejected += l.rejected();
+                    }
+                    cb.call(rejected);
+                });
     }
 
     /** The bound port of a data listener (useful when the config asked for port 0). */
@@ -320,10 +333,35 @@ public final class Gateway implements AutoCloseable {
             log.warn("config reload refused, {} stays live: {}", liveVersion, restartOnly);
             return ReloadResult.refused(liveVersion, restartOnly);
         }
-        GatewaySnapshot snapshot = GatewaySnapshot.build(next.config(), filterFactory.filters(next.config()),
-                metrics);
+        AccessLog nextAccessLog = null;
+        if (!live.config().accessLog().equals(next.config().accessLog())) {
+            try {
+                nextAccessLog = AccessLog.create(next.config().accessLog());
+            } catch (UncheckedIOException e) {
+                metrics.configReload(false);
+                String error = e.getMessage() + " (" + e.getCause().getMessage() + ")";
+                log.warn("config reload refused, {} stays live: {}", liveVersion, error);
+                return ReloadResult.refused(liveVersion, List.of(error));
+            }
+        }
+        GatewaySnapshot snapshot;
+        try {
+            snapshot = GatewaySnapshot.build(next.config(), filterFactory.filters(next.config()), metrics);
+        } catch (RuntimeException e) {
+            if (nextAccessLog != null) {
+                nextAccessLog.close();
+            }
+            throw e;
+        }
         clusters.apply(next.config().clusters());
+        int maxConnections = next.config().server().limits().maxConnections();
+        for (ConnectionLimiter limiter : connectionLimiters.values()) {
+            limiter.maxConnections(maxConnections);
+        }
         runtime.swap(snapshot);
+        if (nextAccessLog != null) {
+            runtime.swapAccessLog(nextAccessLog, workers);
+        }
         metrics.retainOnly(snapshot.routeIds(), next.config().clusters().keySet(),
                 next.config().auth().consumers().keySet());
         live = next;

@@ -3,20 +3,25 @@ package io.palisade.proxy;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.palisade.metrics.GatewayMetrics;
 import io.palisade.server.Transport;
 import io.palisade.upstream.ClusterManager;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -39,7 +44,7 @@ public final class ProxyRuntime {
 
     private final ClusterManager clusters;
     private final GatewayMetrics metrics;
-    private final AccessLog accessLog;
+    private volatile AccessLog accessLog;
     private final Transport transport;
     private final AddressResolverGroup<InetSocketAddress> resolver;
     private final FastThreadLocal<UpstreamPool> loopPool = new FastThreadLocal<>();
@@ -182,6 +187,42 @@ public final class ProxyRuntime {
 
     AccessLog accessLog() {
         return accessLog;
+    }
+
+    /**
+     * Makes {@code next} the access log of the lines logged from now on (a reload changed {@code access_log}). The old
+     * one closes, its file with it, once every loop of {@code loops} has handed over the lines it still buffers for it:
+     * a task queued behind the loop's pending work, which queues a second one behind the hand-overs that work
+     * scheduled. Never waits; callable from any thread.
+     */
+    public void swapAccessLog(AccessLog next, EventLoopGroup loops) {
+        AccessLog old = accessLog;
+        accessLog = Objects.requireNonNull(next, "next");
+        List<EventExecutor> all = new ArrayList<>();
+        loops.forEach(all::add);
+        AtomicInteger pending = new AtomicInteger(all.size());
+        Runnable done = () -> {
+            old.releaseLoopBuffer();
+            if (pending.decrementAndGet() == 0) {
+                old.shutdown();
+            }
+        };
+        for (EventExecutor loop : all) {
+            try {
+                loop.execute(() -> {
+                    try {
+                        loop.execute(done);
+                    } catch (RejectedExecutionException e) {
+                        done.run(); // the loop is shutting down: it hands over nothing more
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                done.run();
+            }
+        }
+        if (all.isEmpty()) {
+            old.shutdown();
+        }
     }
 
     /** The pool of {@code loop}, which must be the calling thread's. */
