@@ -94,7 +94,8 @@ public final class Gateway implements AutoCloseable {
     private final DnsAddressResolverGroup healthResolver;
     private final ProxyRuntime runtime;
     private final FilterChainFactory filterFactory;
-    private final ConnectionLimiter connectionLimiter;
+    /** One per listener, by name, as server.limits.max_connections says; a reload changes their cap. */
+    private final Map<String, ConnectionLimiter> connectionLimiters = new LinkedHashMap<>();
     private final List<Channel> listeners = new ArrayList<>();
     private final Map<String, Integer> listenerPorts = new LinkedHashMap<>();
     private final AdminServer admin;
@@ -141,7 +142,9 @@ public final class Gateway implements AutoCloseable {
                     .outcomes(outcomes)
                     .build(first.snapshot());
             activate(first);
-            this.connectionLimiter = ProtocolHandlers.connectionLimiter(cfg.server().limits());
+            for (ListenerConfig l : cfg.listeners()) {
+                connectionLimiters.put(l.name(), ProtocolHandlers.connectionLimiter(cfg.server().limits()));
+            }
             registerGauges();
             this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
             bindListeners(cfg);
@@ -192,8 +195,9 @@ public final class Gateway implements AutoCloseable {
             InetSocketAddress address = new InetSocketAddress(l.address().host(), l.address().port());
             String what = "listener " + l.name() + " " + l.address();
             Optional<ChannelOption<Boolean>> reusePort = transport.reusePort();
-            int port = reusePort.isPresent() ? bindPerLoop(what, address, reusePort.get())
-                    : bindWithAcceptor(what, address);
+            ConnectionLimiter limiter = connectionLimiters.get(l.name());
+            int port = reusePort.isPresent() ? bindPerLoop(what, address, reusePort.get(), limiter)
+                    : bindWithAcceptor(what, address, limiter);
             listenerPorts.put(l.name(), port);
         }
     }
@@ -221,7 +225,8 @@ public final class Gateway implements AutoCloseable {
      * another process holds is refused first, since SO_REUSEPORT would otherwise let two gateways of the same user
      * share it silently.
      */
-    private int bindPerLoop(String what, InetSocketAddress address, ChannelOption<Boolean> reusePort)
+    private int bindPerLoop(String what, InetSocketAddress address, ChannelOption<Boolean> reusePort,
+                            ConnectionLimiter limiter)
             throws InterruptedException {
         if (address.getPort() != 0) {
             ensurePortFree(what, address);
@@ -229,7 +234,7 @@ public final class Gateway implements AutoCloseable {
         int port = address.getPort();
         for (EventExecutor executor : workers) {
             EventLoop loop = (EventLoop) executor;
-            Channel ch = bind(what, serverBootstrap(loop, loop).option(reusePort, true),
+            Channel ch = bind(what, serverBootstrap(loop, loop, limiter).option(reusePort, true),
                     new InetSocketAddress(address.getAddress(), port));
             port = ((InetSocketAddress) ch.localAddress()).getPort();
         }
@@ -237,8 +242,9 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** One acceptor thread handing connections to the event loops, where SO_REUSEPORT is not available (NIO). */
-    private int bindWithAcceptor(String what, InetSocketAddress address) throws InterruptedException {
-        Channel ch = bind(what, serverBootstrap(acceptor, workers), address);
+    private int bindWithAcceptor(String what, InetSocketAddress address, ConnectionLimiter limiter)
+            throws InterruptedException {
+        Channel ch = bind(what, serverBootstrap(acceptor, workers, limiter), address);
         return ((InetSocketAddress) ch.localAddress()).getPort();
     }
 
@@ -263,7 +269,8 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    private ServerBootstrap serverBootstrap(EventLoopGroup acceptorGroup, EventLoopGroup childGroup) {
+    private ServerBootstrap serverBootstrap(EventLoopGroup acceptorGroup, EventLoopGroup childGroup,
+                                            ConnectionLimiter limiter) {
         return new ServerBootstrap()
                 .group(acceptorGroup, childGroup)
                 .channel(transport.serverChannel())
@@ -274,7 +281,7 @@ public final class Gateway implements AutoCloseable {
                 // setting it again costs a system call per connection.
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .childHandler(new GatewayChannelInitializer(runtime::snapshot, runtime, connectionLimiter, outcomes));
+                .childHandler(new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
     }
 
     private void registerGauges() {
@@ -305,8 +312,14 @@ public final class Gateway implements AutoCloseable {
                         cb.call(c.panicPicks(), c.name());
                     }
                 }, "cluster");
-        metrics.gauge("palisade_client_connections_rejected", "Client connections closed at accept (over the cap).",
-                cb -> cb.call(connectionLimiter.rejected()));
+        metrics.gauge("palisade_client_connections_rejected", "Client connections closed at accept (over their"
+                + " listener's cap), all listeners together.", cb -> {
+                    long rejected = 0;
+                    for (ConnectionLimiter l : connectionLimiters.values()) {
+                        rejected += l.rejected();
+                    }
+                    cb.call(rejected);
+                });
     }
 
     /** The bound port of a data listener (useful when the config asked for port 0). */
@@ -398,6 +411,7 @@ public final class Gateway implements AutoCloseable {
      * then one swap hands new requests to its snapshot. Requests in flight finish on theirs.
      */
     void activate(Candidate next) {
+        applyConnectionCaps(next.loaded().config());
         clusters.activate(List.of(next.clusters()));
         filterFactory.activate(List.of(next.policy()));
         runtime.swap(next.snapshot());
@@ -411,6 +425,7 @@ public final class Gateway implements AutoCloseable {
      * versions' clusters are checked and both chains' services stay open until one of them is activated alone.
      */
     void activate(Candidate primary, Candidate canary, TrafficSplit split) {
+        applyConnectionCaps(primary.loaded().config());
         clusters.activate(List.of(primary.clusters(), canary.clusters()));
         filterFactory.activate(List.of(primary.policy(), canary.policy()));
         runtime.serve(primary.snapshot(), canary.snapshot(), split);
@@ -420,6 +435,13 @@ public final class Gateway implements AutoCloseable {
         metrics.retainOnly(union(primary.snapshot().routeIds(), canary.snapshot().routeIds()),
                 union(a.clusters().keySet(), b.clusters().keySet()),
                 union(a.auth().consumers().keySet(), b.auth().consumers().keySet()));
+    }
+
+    /** Lowering a cap closes no connection: new ones wait until the count is under it. */
+    private void applyConnectionCaps(GatewayConfig cfg) {
+        for (ConnectionLimiter limiter : connectionLimiters.values()) {
+            limiter.maxConnections(cfg.server().limits().maxConnections());
+        }
     }
 
     private static Set<String> union(Set<String> a, Set<String> b) {
@@ -442,9 +464,6 @@ public final class Gateway implements AutoCloseable {
         }
         if (now.server().workerThreads() != next.server().workerThreads()) {
             errors.add("server.worker_threads: changed (expected: unchanged on reload; restart to change it)");
-        }
-        if (now.server().limits().maxConnections() != next.server().limits().maxConnections()) {
-            errors.add("server.limits.max_connections: changed (expected: unchanged on reload; restart to change it)");
         }
         if (!now.accessLog().equals(next.accessLog())) {
             errors.add("access_log: changed (expected: unchanged on reload; restart to change the access log)");

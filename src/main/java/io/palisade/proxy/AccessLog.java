@@ -223,6 +223,25 @@ public final class AccessLog implements OutcomeSubscriber, AutoCloseable {
         unloggedFailures = 0;
     }
 
+    /**
+     * Lets the writer finish what was handed over, flush, close the stream it owns and stop, without waiting for it;
+     * lines handed over later are dropped and counted.
+     */
+    void shutdown() {
+        closed = true;
+    }
+
+    /** Forgets the calling thread's line buffer, once it has handed over its lines for the last time. */
+    void releaseLoopBuffer() {
+        if (enabled) {
+            Lines out = lines.getIfExists();
+            if (out != null) {
+                out.handOver();
+                lines.remove();
+            }
+        }
+    }
+
     @Override
     public void close() {
         closed = true;

@@ -13,15 +13,19 @@ final class DefaultConnectionLimiter extends ChannelInboundHandlerAdapter implem
     private static final AttributeKey<Boolean> COUNTED =
             AttributeKey.valueOf(DefaultConnectionLimiter.class, "counted");
 
-    private final int max;
+    private volatile int max;
     private final AtomicInteger open = new AtomicInteger();
     private final LongAdder rejected = new LongAdder();
 
     DefaultConnectionLimiter(int max) {
+        this.max = checked(max);
+    }
+
+    private static int checked(int max) {
         if (max <= 0) {
             throw new IllegalArgumentException("maxConnections: " + max + " (expected: > 0)");
         }
-        this.max = max;
+        return max;
     }
 
     @Override
@@ -58,5 +62,10 @@ final class DefaultConnectionLimiter extends ChannelInboundHandlerAdapter implem
     @Override
     public int maxConnections() {
         return max;
+    }
+
+    @Override
+    public void maxConnections(int maxConnections) {
+        this.max = checked(maxConnections);
     }
 }

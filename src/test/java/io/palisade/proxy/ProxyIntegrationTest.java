@@ -930,8 +930,6 @@ class ProxyIntegrationTest {
                 "admin: changed (expected: unchanged on reload; restart to change the admin address)");
         changes.put("server: { worker_threads: 3 }\n",
                 "server.worker_threads: changed (expected: unchanged on reload; restart to change it)");
-        changes.put("server: { limits: { max_connections: 5 } }\n",
-                "server.limits.max_connections: changed (expected: unchanged on reload; restart to change it)");
         changes.put("access_log: { enabled: true }\n",
                 "access_log: changed (expected: unchanged on reload; restart to change the access log)");
         for (var change : changes.entrySet()) {

@@ -62,5 +62,30 @@ class ConnectionLimiterTest {
     @Test
     void nonPositiveCap_isRefused() {
         assertThatThrownBy(() -> ConnectionLimiter.create(0)).hasMessageContaining("expected: > 0");
+        assertThatThrownBy(() -> ConnectionLimiter.create(1).maxConnections(0)).hasMessageContaining("expected: > 0");
+    }
+
+    @Test
+    void aChangedCap_appliesToNewConnections_andClosesNoOpenOne() {
+        ConnectionLimiter limiter = ConnectionLimiter.create(1);
+        EmbeddedChannel a = connect(limiter);
+        limiter.maxConnections(2);
+        EmbeddedChannel b = connect(limiter);
+        assertThat(b.isOpen()).isTrue();
+
+        limiter.maxConnections(1);
+        assertThat(a.isOpen()).isTrue();
+        assertThat(b.isOpen()).isTrue();
+        EmbeddedChannel c = connect(limiter);
+        assertThat(c.isOpen()).isFalse();
+        b.finishAndReleaseAll();
+        assertThat(connect(limiter).isOpen()).as("still 1 open: the lowered cap is reached").isFalse();
+        a.finishAndReleaseAll();
+        EmbeddedChannel d = connect(limiter);
+        assertThat(d.isOpen()).isTrue();
+        assertThat(limiter.maxConnections()).isEqualTo(1);
+        for (EmbeddedChannel ch : new EmbeddedChannel[] {c, d}) {
+            ch.finishAndReleaseAll();
+        }
     }
 }
