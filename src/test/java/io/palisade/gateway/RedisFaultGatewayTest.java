@@ -35,18 +35,22 @@ import org.slf4j.LoggerFactory;
  * share in fallback is exact: {@code floor(burst + rate x span)} of a bucket that starts full. Only the faults run on
  * real time (Lettuce's deadline, the pause and the sleep); the test waits for the gateway's own fallback and recovery,
  * and checks by the fallback-decision counter that a phase was decided wholly locally, or wholly on Redis, rather than
- * assuming a fault lasted long enough. On Redis the count is a lower bound only: Redis expires a bucket on its own
- * clock when the bucket's TAT passes, and a fake ticker slower than that clock can see a bucket forgotten early.
+ * assuming a fault lasted long enough.
+ *
+ * <p>On Redis the count is a lower bound only: Redis expires a bucket on its own clock once the bucket's TAT has passed,
+ * so a bucket lives as long in real time as its TAT runs ahead in fake time, and a machine slower than the fake ticker
+ * sees it forgotten early. The limit is slow (1/s, burst 10: a full bucket runs 10 s ahead) so that only a request
+ * taking seconds could make Redis forget one.
  */
 class RedisFaultGatewayTest {
-    private static final int RATE = 100;
+    private static final int RATE = 1;
     private static final int BURST = 10;
     private static final int NODES = 2;
-    /** 250 requests/s offered: 2.5 x the limit. */
-    private static final Duration STEP = Duration.ofMillis(4);
-    private static final Duration PROBE_INTERVAL = Duration.ofMillis(200);
-    /** Longer than any bucket here takes to refill its burst: after it a bucket is as good as new. */
-    private static final Duration REFILL = Duration.ofSeconds(1);
+    /** 2.5 requests/s offered: 2.5 x the limit. */
+    private static final Duration STEP = Duration.ofMillis(400);
+    private static final Duration PROBE_INTERVAL = Duration.ofSeconds(1);
+    /** Longer than any bucket here takes to refill its burst (10 s): after it a bucket is as good as new. */
+    private static final Duration REFILL = Duration.ofSeconds(30);
     /** How long the pause and the sleep last: far more than the in-fallback phase needs on a busy machine. */
     private static final int FAULT_SECONDS = 8;
     private static final Pattern FALLBACK = Pattern.compile("(?m)^palisade_ratelimit_fallback_active ([0-9.]+)$");
@@ -126,7 +130,7 @@ class RedisFaultGatewayTest {
         Counts after;
         int logMark;
         try (RawClient client = new RawClient(gw.port())) {
-            // 100 requests, sent at 0, 4, ..., 396 ms, on Redis at the full limit: floor(10 + 100/s x 0.396 s) = 49
+            // 100 requests, sent at 0, 0.4, ..., 39.6 s, on Redis at the full limit: floor(10 + 1/s x 39.6 s) = 49
             // from an exact limiter.
             before = offer(client, 100, 0);
             assertOnRedis(before, "before the fault");
@@ -136,7 +140,7 @@ class RedisFaultGatewayTest {
             awaitFallback(client, 1, "fallback_active 1");
             ticker.advance(REFILL);
 
-            // 50 requests at this node's share (50/s, burst 5): floor(5 + 50/s x 0.196 s) = 14, every one decided here.
+            // 50 requests at this node's share (0.5/s, burst 5): floor(5 + 0.5/s x 19.6 s) = 14, each decided here.
             during = offer(client, 50, 50);
             assertThat(during).as("in fallback: exactly the node's share").isEqualTo(new Counts(14, 36));
 
