@@ -7,17 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
-import io.netty.util.concurrent.EventExecutor;
 import io.palisade.admin.AdminBackend;
 import io.palisade.admin.AdminServer;
 import io.palisade.config.Address;
@@ -37,10 +30,8 @@ import io.palisade.time.Ticker;
 import io.palisade.upstream.Cluster;
 import io.palisade.upstream.ClusterManager;
 import io.palisade.upstream.ClusterSet;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,7 +42,6 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -96,8 +86,7 @@ public final class Gateway implements AutoCloseable {
     private final FilterChainFactory filterFactory;
     /** One per listener, by name, as server.limits.max_connections says; a reload changes their cap. */
     private final Map<String, ConnectionLimiter> connectionLimiters = new LinkedHashMap<>();
-    private final List<Channel> listeners = new ArrayList<>();
-    private final Map<String, Integer> listenerPorts = new LinkedHashMap<>();
+    private Listeners listeners;
     private final AdminServer admin;
     private final EventLoopLagMonitor lagMonitor;
     private volatile ConfigLoader.Loaded live;
@@ -147,7 +136,9 @@ public final class Gateway implements AutoCloseable {
             }
             registerGauges();
             this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
-            bindListeners(cfg);
+            this.listeners = new Listeners(transport, workers, acceptor,
+                    limiter -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
+            listeners.bind(cfg.listeners(), connectionLimiters);
             this.admin = startAdmin(cfg.admin().address());
         } catch (RuntimeException | Error | InterruptedException e) {
             releaseAfterFailedStart(e);
@@ -155,7 +146,7 @@ public final class Gateway implements AutoCloseable {
         }
         ready = true;
         log.info("palisade {} serving config {} on {} (admin {}, transport {}, {} event loops)", version(),
-                cfg.version(), listenerPorts, admin.port(), transport, workerThreads);
+                cfg.version(), listeners.ports(), admin.port(), transport, workerThreads);
     }
 
     /** Loads, validates and serves {@code configFile}; throws {@link ConfigException} when it is invalid. */
@@ -187,19 +178,7 @@ public final class Gateway implements AutoCloseable {
 
     /** The listening sockets: one per event loop and listener with SO_REUSEPORT, one per listener without. */
     List<Channel> listenerChannels() {
-        return List.copyOf(listeners);
-    }
-
-    private void bindListeners(GatewayConfig cfg) throws InterruptedException {
-        for (ListenerConfig l : cfg.listeners()) {
-            InetSocketAddress address = new InetSocketAddress(l.address().host(), l.address().port());
-            String what = "listener " + l.name() + " " + l.address();
-            Optional<ChannelOption<Boolean>> reusePort = transport.reusePort();
-            ConnectionLimiter limiter = connectionLimiters.get(l.name());
-            int port = reusePort.isPresent() ? bindPerLoop(what, address, reusePort.get(), limiter)
-                    : bindWithAcceptor(what, address, limiter);
-            listenerPorts.put(l.name(), port);
-        }
+        return listeners.channels();
     }
 
     /**
@@ -209,7 +188,7 @@ public final class Gateway implements AutoCloseable {
     private AdminServer startAdmin(Address address) throws InterruptedException {
         String what = "admin " + address;
         if (address.port() != 0) {
-            ensurePortFree(what, new InetSocketAddress(address.host(), address.port()));
+            Listeners.ensurePortFree(what, new InetSocketAddress(address.host(), address.port()));
         }
         try {
             return AdminServer.start(address, adminGroup, transport.serverChannel(), new Backend());
@@ -217,71 +196,6 @@ public final class Gateway implements AutoCloseable {
             // Taken between the check and the bind.
             throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());
         }
-    }
-
-    /**
-     * One socket per event loop on the same port (SO_REUSEPORT), each serving the connections it accepts on its own
-     * loop, as nginx and Envoy do with reuse-port: a new connection costs no cross-thread hand-off and wake-up. A port
-     * another process holds is refused first, since SO_REUSEPORT would otherwise let two gateways of the same user
-     * share it silently.
-     */
-    private int bindPerLoop(String what, InetSocketAddress address, ChannelOption<Boolean> reusePort,
-                            ConnectionLimiter limiter)
-            throws InterruptedException {
-        if (address.getPort() != 0) {
-            ensurePortFree(what, address);
-        }
-        int port = address.getPort();
-        for (EventExecutor executor : workers) {
-            EventLoop loop = (EventLoop) executor;
-            Channel ch = bind(what, serverBootstrap(loop, loop, limiter).option(reusePort, true),
-                    new InetSocketAddress(address.getAddress(), port));
-            port = ((InetSocketAddress) ch.localAddress()).getPort();
-        }
-        return port;
-    }
-
-    /** One acceptor thread handing connections to the event loops, where SO_REUSEPORT is not available (NIO). */
-    private int bindWithAcceptor(String what, InetSocketAddress address, ConnectionLimiter limiter)
-            throws InterruptedException {
-        Channel ch = bind(what, serverBootstrap(acceptor, workers, limiter), address);
-        return ((InetSocketAddress) ch.localAddress()).getPort();
-    }
-
-    private Channel bind(String what, ServerBootstrap bootstrap, InetSocketAddress address)
-            throws InterruptedException {
-        ChannelFuture bound = bootstrap.bind(address).await();
-        if (!bound.isSuccess()) {
-            Throwable cause = bound.cause();
-            IOException io = cause instanceof IOException e ? e : new IOException(cause);
-            throw new UncheckedIOException(what + ": " + cause.getMessage(), io);
-        }
-        listeners.add(bound.channel());
-        return bound.channel();
-    }
-
-    private static void ensurePortFree(String what, InetSocketAddress address) {
-        try (ServerSocket probe = new ServerSocket()) {
-            probe.setReuseAddress(true);
-            probe.bind(address);
-        } catch (IOException e) {
-            throw new UncheckedIOException(what + ": " + e.getMessage(), e);
-        }
-    }
-
-    private ServerBootstrap serverBootstrap(EventLoopGroup acceptorGroup, EventLoopGroup childGroup,
-                                            ConnectionLimiter limiter) {
-        return new ServerBootstrap()
-                .group(acceptorGroup, childGroup)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.AUTO_READ, false)
-                // TCP_NODELAY is not set here: every transport's socket config turns it on by default already, and
-                // setting it again costs a system call per connection.
-                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .childHandler(new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
     }
 
     private void registerGauges() {
@@ -324,12 +238,7 @@ public final class Gateway implements AutoCloseable {
 
     /** The bound port of a data listener (useful when the config asked for port 0). */
     public int port(String listener) {
-        Integer p = listenerPorts.get(listener);
-        if (p == null) {
-            throw new IllegalArgumentException("listener: " + listener + " (expected one of " + listenerPorts.keySet()
-                    + ")");
-        }
-        return p;
+        return listeners.port(listener);
     }
 
     public int adminPort() {
@@ -491,9 +400,7 @@ public final class Gateway implements AutoCloseable {
         }
         closed = true;
         ready = false;
-        for (Channel ch : listeners) {
-            ch.close().awaitUninterruptibly();
-        }
+        listeners.close();
         runtime.drain();
         long deadline = System.nanoTime() + live.config().server().drainTimeout().toNanos();
         while ((runtime.inflight() > 0 || runtime.openConnections() > 0) && System.nanoTime() < deadline) {
@@ -528,7 +435,9 @@ public final class Gateway implements AutoCloseable {
      */
     private void releaseAfterFailedStart(Throwable failure) {
         List<Runnable> steps = new ArrayList<>();
-        steps.add(() -> listeners.forEach(ch -> ch.close().awaitUninterruptibly()));
+        if (listeners != null) {
+            steps.add(listeners::close);
+        }
         if (admin != null) {
             steps.add(admin::close);
         }

@@ -1,7 +1,6 @@
 package io.palisade.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.palisade.admin.ReloadResult;
 import io.palisade.testing.GatewayFixture;
@@ -12,7 +11,6 @@ import io.palisade.testing.TestUpstream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
