@@ -273,6 +273,12 @@ public final class Cluster {
         return counters;
     }
 
+    /** The next cluster of this one's failover chain in its own version, or null when there is none. */
+    Cluster failoverCluster() {
+        Optional<String> name = config.failover();
+        return name.isEmpty() || set == null ? null : set.get(name.get());
+    }
+
     void joined(ClusterSet clusters) {
         if (set != null) {
             throw new IllegalStateException("cluster " + name() + " already belongs to a set");

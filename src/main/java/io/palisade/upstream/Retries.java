@@ -92,11 +92,7 @@ public final class Retries {
     }
 
     private Optional<Pick> failoverPick(Cluster from, String hashKey) {
-        Optional<String> name = from.config().failover();
-        if (name.isEmpty()) {
-            return Optional.empty();
-        }
-        Cluster next = from.context().clusters.get(name.get());
+        Cluster next = from.failoverCluster();
         if (next == null) {
             return Optional.empty();
         }

@@ -118,8 +118,9 @@ class RetriesTest {
 
     @Test
     void next_isEmpty_whenNoClusterInTheChainHasAnAvailableEndpoint() {
+        // panic_threshold 0: an ejected endpoint is not the last resort it is by default (ClusterTest covers panic).
         Cluster c = apply(TestClusters.config("a").endpoint("10.0.0.1", 80)
-                .outlier(1, Duration.ofSeconds(10), Duration.ofSeconds(60), 100).build());
+                .outlier(1, Duration.ofSeconds(10), Duration.ofSeconds(60), 100).panicThreshold(0).build());
         Endpoint only = c.endpoints().get(0);
         Retries retries = Retries.start(c).orElseThrow();
         retries.take(only);
