@@ -49,12 +49,17 @@ class ProxyIntegrationTest {
         return gateways.start(yaml);
     }
 
+    /**
+     * One cluster behind one catch-all route. Its deadlines only bound a hang: tests of deadlines configure their own,
+     * and a busy machine moving 3 MiB both ways, or a test holding a request while it reloads or closes, must not
+     * meet one.
+     */
     private static String oneRoute(String endpoints, String extraCluster, String extraRoute) {
         return """
                 clusters:
                   app:
                     endpoints: [ %s ]
-                    timeouts: { connect: 500ms, request: 2s, idle: 10s }
+                    timeouts: { connect: 5s, request: 30s, idle: 30s }
                 %s
                 routes:
                   - match: { path_prefix: / }
@@ -905,7 +910,7 @@ class ProxyIntegrationTest {
         assertThat(ok.applied()).isTrue();
         assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("b");
 
-        var refused = gw.reload(oneRoute("\"" + a.address() + "\"", "", "").replace("request: 2s", "request: 0s"));
+        var refused = gw.reload(oneRoute("\"" + a.address() + "\"", "", "").replace("request: 30s", "request: 0s"));
         assertThat(refused.applied()).isFalse();
         assertThat(refused.errors()).anyMatch(e -> e.startsWith("clusters.app.timeouts.request: 0s"));
         assertThat(gw.get("/").headers().firstValue("x-upstream")).contains("b");
@@ -988,17 +993,25 @@ class ProxyIntegrationTest {
         CompletableFuture<Void> release = new CompletableFuture<>();
         TestUpstream a = upstream("a").behave(new TestUpstream.Held(release));
         GatewayFixture gw = gateway(oneRoute("\"" + a.address() + "\"", "", ""));
-        CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> gw.get("/"));
-        await().until(() -> a.requestCount() == 1);
+        // Threads of its own: both calls block, and the common pool may have a single thread on a 2-core machine.
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> gw.get("/"),
+                    threads);
+            await().until(() -> a.requestCount() == 1);
 
-        CompletableFuture<Void> closing = CompletableFuture.runAsync(gw::close);
-        // Not ready any more, so the drain has begun; the held request keeps the close waiting.
-        await().until(() -> gw.admin("GET", "/readyz").statusCode() == 503);
-        assertThat(closing).isNotDone();
-        release.complete(null);
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(gw::close, threads);
+            // Not ready any more, so the drain has begun; the held request keeps the close waiting.
+            await().until(() -> gw.admin("GET", "/readyz").statusCode() == 503);
+            assertThat(closing).isNotDone();
+            release.complete(null);
 
-        assertThat(inFlight.join().statusCode()).isEqualTo(200);
-        closing.join();
+            assertThat(inFlight.join().statusCode()).isEqualTo(200);
+            closing.join();
+        } finally {
+            release.complete(null);
+            threads.shutdownNow();
+        }
     }
 
     @GatewayTest(loops = {1, 2})
