@@ -31,6 +31,7 @@ import io.palisade.route.RouteConfig;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.ErrorResponses;
 import io.palisade.route.RouteTable;
+import io.palisade.server.RequestFraming;
 import io.palisade.upstream.Cluster;
 import io.palisade.upstream.Endpoint;
 import io.palisade.upstream.Pick;
@@ -132,11 +133,12 @@ final class Exchange implements RequestContext {
         this.clientIp = clientIp;
         this.startNanos = startNanos;
         this.host = request.headers().get(HttpHeaderNames.HOST);
-        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        RequestFraming framing = RequestFraming.of(request); // decided by the protocol handlers, not again here
+        this.clientKeepAlive = framing.keepAlive();
         this.idempotent = isIdempotent(request.method());
-        this.chunkedRequest = HttpUtil.isTransferEncodingChunked(request);
-        this.declaredLength = chunkedRequest ? -1 : HttpUtil.getContentLength(request, 0L);
-        this.expectContinue = HttpUtil.is100ContinueExpected(request);
+        this.chunkedRequest = framing.chunked();
+        this.declaredLength = framing.contentLength();
+        this.expectContinue = framing.expectsContinue();
         this.pool = runtime.pool(ctx.channel().eventLoop());
         UpstreamPool.PoolCounters.add(pool.counters().inflight, 1);
     }
