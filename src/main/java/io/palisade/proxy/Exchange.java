@@ -10,11 +10,11 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.ErrorResponses;
 import io.palisade.filter.RequestContext;
 import io.palisade.outcome.Outcome;
+import io.palisade.server.RequestFraming;
 import io.palisade.upstream.Cluster;
 import io.palisade.upstream.Endpoint;
 import io.palisade.upstream.Retries;
@@ -142,11 +142,12 @@ final class Exchange implements RequestContext {
         this.clientIp = clientIp;
         this.startNanos = startNanos;
         this.host = request.headers().get(HttpHeaderNames.HOST);
-        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        RequestFraming framing = RequestFraming.of(request); // decided by the protocol handlers, not again here
+        this.clientKeepAlive = framing.keepAlive();
         this.idempotent = isIdempotent(request.method());
-        this.chunkedRequest = HttpUtil.isTransferEncodingChunked(request);
-        this.declaredLength = chunkedRequest ? -1 : HttpUtil.getContentLength(request, 0L);
-        this.expectContinue = HttpUtil.is100ContinueExpected(request);
+        this.chunkedRequest = framing.chunked();
+        this.declaredLength = framing.contentLength();
+        this.expectContinue = framing.expectsContinue();
         this.pool = runtime.pool(ctx.channel().eventLoop());
         UpstreamPool.PoolCounters.add(pool.counters().inflight, 1);
     }

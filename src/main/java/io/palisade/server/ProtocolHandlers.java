@@ -40,9 +40,11 @@ import java.util.Optional;
  *       authority, not {@code Host}, names the target), or {@code OPTIONS *}; framing either a
  *       {@code Content-Length <= maxBody} or {@code Transfer-Encoding: chunked} alone (HTTP/1.1 only); no
  *       {@code Expect} other than {@code 100-continue}, which reaches the proxy only on HTTP/1.1 and is the proxy's to
- *       answer (send {@code 100 Continue} when ready to read the body, or a final status instead); and an
+ *       answer (send {@code 100 Continue} when ready to read the body, or a final status instead); an
  *       {@code X-Request-Id} ({@link #requestId}): the client's, or, when it sent none valid or the validator
- *       generates every id, the validator's.</li>
+ *       generates every id, the validator's; and the validator's framing decision ({@link RequestFraming#of}: body
+ *       length or chunked, keep-alive, version, whether a {@code 100 Continue} is awaited), which the proxy reads
+ *       instead of deciding it again from the headers.</li>
  *   <li>then zero or more {@code HttpContent}, at most {@code maxBody} bytes in total;</li>
  *   <li>then either a {@code LastHttpContent} (with any trailers), or instead a {@link RequestAborted} user event when
  *       the body turned out malformed or too large, or the client closed mid-body ({@code TRUNCATED_BODY}, just before

@@ -43,11 +43,21 @@ final class RequestHeaders extends LeanHttpHeaders {
     /** Host and X-Request-Id fields the decoder added, up to 2: what the validator needs to see a duplicate. */
     private byte hostFields;
     private byte requestIdFields;
+    /** The validator's framing decision for the request these headers belong to; null until it made one. */
+    private RequestFraming framing;
 
     private RequestHeaders() {}
 
     void seal() {
         sealed = true;
+    }
+
+    RequestFraming framing() {
+        return framing;
+    }
+
+    void framing(RequestFraming decided) {
+        framing = decided;
     }
 
     /**

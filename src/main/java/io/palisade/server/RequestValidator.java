@@ -635,16 +635,18 @@ final class RequestValidator extends ChannelDuplexHandler {
         }
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
-            ErrorKind framing = transferCodingError(request);
-            if (framing != null) {
-                return framing;
+            ErrorKind coding = transferCodingError(request);
+            if (coding != null) {
+                return coding;
             }
         } else if (!hasLength && HttpMethod.GET.equals(method) && headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY1)
                 && headers.contains(HttpHeaderNames.SEC_WEBSOCKET_KEY2)) {
             // Netty would read an 8-byte hixie-76 body here that no other hop expects.
             return ErrorKind.AMBIGUOUS_FRAMING;
         }
-        if (hasLength && HttpUtil.getContentLength(request, 0L) > maxBody) {
+        // The framing headers are unambiguous now: the framing is decided here, once, for this handler and the proxy.
+        RequestFraming framing = RequestFraming.decide(request);
+        if (framing.contentLength() > maxBody) {
             return ErrorKind.BODY_TOO_LARGE;
         }
         if (headers.contains(HttpHeaderNames.EXPECT)) {
@@ -656,6 +658,9 @@ final class RequestValidator extends ChannelDuplexHandler {
                 // RFC 9110 §10.1.1: a 100-continue from an HTTP/1.0 client is ignored, so nobody sends it a 100.
                 headers.remove(HttpHeaderNames.EXPECT);
             }
+        }
+        if (headers instanceof RequestHeaders decoded) {
+            decoded.framing(framing);
         }
         return null;
     }

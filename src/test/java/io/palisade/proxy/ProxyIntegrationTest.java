@@ -297,6 +297,21 @@ class ProxyIntegrationTest {
     }
 
     @GatewayTest
+    void expectContinue_inAListTheValidatorAccepts_isAnsweredToo() throws Exception {
+        // The validator lets an empty list element through (RFC 9110 §5.6.1), and the proxy follows its decision.
+        TestUpstream up = upstream("a").behave(new TestUpstream.Echo());
+        GatewayFixture gw = gateway(oneRoute("\"" + up.address() + "\"", "", ""));
+        try (RawClient c = new RawClient(gw.port())) {
+            c.send("POST /u HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue, \r\n\r\n");
+            assertThat(c.read().status()).isEqualTo(100);
+            c.send("ping");
+            RawClient.Response r = c.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("ping");
+        }
+    }
+
+    @GatewayTest
     void hashOnQuery_readsTheParameterAsAuthDoes_soEverySpellingOfAValueReachesOneEndpoint() {
         TestUpstream a = upstream("a");
         TestUpstream b = upstream("b");
