@@ -112,7 +112,11 @@ public final class QueryParams {
         return amp < 0 ? query.length() : amp;
     }
 
-    private static boolean nameMatches(String rawName, String name) {
+    /**
+     * Whether a parameter spelled {@code rawName} in a query is {@code name}: as written, or percent-decoded ('+' a
+     * space); a malformed escape is no name.
+     */
+    public static boolean nameMatches(String rawName, String name) {
         if (rawName.equals(name)) {
             return true;
         }

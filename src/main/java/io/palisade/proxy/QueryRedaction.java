@@ -1,7 +1,6 @@
 package io.palisade.proxy;
 
-import io.netty.handler.codec.http.QueryStringDecoder;
-import java.nio.charset.StandardCharsets;
+import io.palisade.filter.QueryParams;
 
 /**
  * Takes the value of the API-key query parameter out of a query before it leaves the exchange in its outcome, so no
@@ -28,7 +27,7 @@ final class QueryRedaction {
             int end = amp < 0 ? query.length() : amp;
             int eq = query.indexOf('=', start);
             int nameEnd = eq >= 0 && eq < end ? eq : end;
-            if (nameEnd < end && nameMatches(query, start, nameEnd, name)) {
+            if (nameEnd < end && QueryParams.nameMatches(query.substring(start, nameEnd), name)) {
                 if (out == null) {
                     out = new StringBuilder(query.length()).append(query, 0, start);
                 }
@@ -50,24 +49,5 @@ final class QueryRedaction {
     /** Whether some parameter of {@code query} could be {@code name}: cheap, and false for almost every query. */
     private static boolean mayName(String query, String name) {
         return query.contains(name) || query.indexOf('%') >= 0 || query.indexOf('+') >= 0;
-    }
-
-    private static boolean nameMatches(String query, int from, int to, String name) {
-        if (to - from == name.length() && query.regionMatches(from, name, 0, name.length())) {
-            return true;
-        }
-        boolean escaped = false;
-        for (int i = from; i < to && !escaped; i++) {
-            char c = query.charAt(i);
-            escaped = c == '%' || c == '+';
-        }
-        if (!escaped) {
-            return false;
-        }
-        try {
-            return QueryStringDecoder.decodeComponent(query.substring(from, to), StandardCharsets.UTF_8).equals(name);
-        } catch (IllegalArgumentException e) {
-            return false; // a malformed escape: the key reader would not take it for the name either
-        }
     }
 }
