@@ -51,8 +51,11 @@ final class GatewayProcess implements AutoCloseable {
         Path dir = Files.createDirectories(Path.of(System.getProperty("palisade.drill.reports", "target/drills")));
         Path config = dir.resolve(name + ".yaml");
         Files.writeString(config, "listeners:\n  http: { address: 127.0.0.1:" + port + " }\nadmin:\n  address: "
-                + "127.0.0.1:" + adminPort + "\n" + yaml);
+                + "127.0.0.1:" + adminPort + "\n" + withRollout(yaml));
         Path log = dir.resolve(name + ".gateway.log");
+        // A fresh store per drill: versions left by an earlier run must not decide what this one serves.
+        Path state = dir.resolve(name + ".state");
+        deleteTree(state);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>();
         if (Files.isExecutable(Path.of("/usr/bin/env"))) {
@@ -63,7 +66,7 @@ final class GatewayProcess implements AutoCloseable {
         cmd.addAll(List.of(java, "-Xms256m", "-Xmx512m", "-Dio.netty.leakDetection.level=paranoid"));
         cmd.addAll(jvmArgs);
         cmd.addAll(List.of("-jar", System.getProperty("palisade.jar", "target/palisade.jar"), "run", "--config",
-                config.toString()));
+                config.toString(), "--state", state.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         GatewayProcess gp = new GatewayProcess(p, config, log, port, adminPort);
         gp.awaitReady();
@@ -79,7 +82,7 @@ final class GatewayProcess implements AutoCloseable {
         // Written beside and moved over, so a reload triggered by anyone else never reads half a file.
         Path next = config.resolveSibling(config.getFileName() + ".next");
         Files.writeString(next, "listeners:\n  http: { address: 127.0.0.1:" + port + " }\nadmin:\n  address: "
-                + "127.0.0.1:" + adminPort + "\n" + yaml);
+                + "127.0.0.1:" + adminPort + "\n" + withRollout(yaml));
         Files.move(next, config, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return HTTP.send(HttpRequest.newBuilder(URI.create(admin("/config/reload"))).timeout(Duration.ofSeconds(60))
@@ -157,6 +160,25 @@ final class GatewayProcess implements AutoCloseable {
             } catch (InterruptedException e) {
                 process.destroyForcibly();
                 Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * A drill's reload means "serve this now" unless the drill is about staged rollouts and says how to stage them;
+     * the release drills write their own {@code rollout:} section.
+     */
+    static String withRollout(String yaml) {
+        return yaml.contains("rollout:") ? yaml : yaml + "\nrollout: { steps: [100%] }\n";
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
         }
     }

@@ -34,11 +34,15 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, description = "The YAML config file.")
     Path config;
 
+    @Option(names = "--state", defaultValue = "palisade-state", description = "Where config versions and the audit"
+            + " are kept (SQLite, created if missing; default: ${DEFAULT-VALUE} in the working directory).")
+    Path state;
+
     @Override
     public Integer call() throws InterruptedException {
         Gateway gateway;
         try {
-            gateway = Gateway.start(config);
+            gateway = Gateway.start(config, state);
         } catch (ConfigException e) {
             for (String error : e.errors()) {
                 System.err.println(error);

@@ -18,6 +18,7 @@ import io.palisade.upstream.ClusterConfig;
 import io.palisade.upstream.ClusterReader;
 import io.palisade.auth.AuthSettings;
 import io.palisade.ratelimit.RateLimitSettings;
+import io.palisade.release.RolloutPolicy;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -81,7 +82,8 @@ public final class ConfigLoader {
     /** The longest duration any key accepts. */
     public static final Duration MAX_DURATION = ConfigNode.MAX_DURATION;
 
-    static final Set<String> ROOT_KEYS = Set.of("listeners", "admin", "server", "clusters", "routes", "access_log");
+    static final Set<String> ROOT_KEYS = Set.of("listeners", "admin", "server", "clusters", "routes", "access_log",
+            "rollout");
     /** Top-level sections owned by other packages. */
     static final Set<String> ROOT_KEYS_ELSEWHERE = Set.of("consumers", "auth", "rate_limiting");
 
@@ -106,10 +108,16 @@ public final class ConfigLoader {
      *
      * @param tree the YAML as parsed, aliases expanded; {@link #tree()} returns a copy, since Jackson trees are
      *             mutable. Show it through {@link #redactedTree()}, never raw.
+     * @param yaml the text it was read from, as the store keeps it
      */
-    public record Loaded(GatewayConfig config, JsonNode tree) {
+    public record Loaded(GatewayConfig config, JsonNode tree, String yaml) {
         public Loaded {
             tree = tree.deepCopy();
+        }
+
+        /** The same config labelled as stored version {@code version}, the label requests and logs carry. */
+        public Loaded withVersion(String version) {
+            return new Loaded(config.withVersion(version), tree, yaml);
         }
 
         @Override
@@ -134,13 +142,25 @@ public final class ConfigLoader {
 
     /** Like {@link #load}, also returning the parsed tree. */
     public static Loaded loadWithSource(Path file) {
-        byte[] bytes;
+        return read(readBytes(file), file.toString());
+    }
+
+    /**
+     * A config file's text, for the release path (which stores it as a version).
+     *
+     * @throws ConfigException when it cannot be read or is over the size limit
+     */
+    public static String readText(Path file) {
+        return new String(readBytes(file), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] readBytes(Path file) {
         try {
             if (Files.size(file) > MAX_FILE_BYTES) {
                 throw new ConfigException(List.of(file + ": " + Files.size(file) + " bytes (expected: at most "
                         + Syntax.formatSize(MAX_FILE_BYTES) + ")"));
             }
-            bytes = Files.readAllBytes(file);
+            return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new ConfigException(List.of(file + ": cannot read (no such file)"));
         } catch (AccessDeniedException e) {
@@ -148,7 +168,6 @@ public final class ConfigLoader {
         } catch (IOException | SecurityException e) {
             throw new ConfigException(List.of(file + ": cannot read (" + e.getMessage() + ")"));
         }
-        return read(bytes, file.toString());
     }
 
     /**
@@ -190,7 +209,7 @@ public final class ConfigLoader {
         }
         GatewayConfig config = build(new ConfigNode(tree, "", errors), version(bytes));
         errors.throwIfAny();
-        return new Loaded(config, tree);
+        return new Loaded(config, tree, new String(bytes, StandardCharsets.UTF_8));
     }
 
     private static String describeType(JsonNode node) {
@@ -214,8 +233,9 @@ public final class ConfigLoader {
         List<RouteConfig> routes = RouteReader.read(root.get("routes"), clusters.keySet(), server.limits(), auth);
         AccessLogConfig accessLog = accessLog(root.get("access_log"));
         RateLimitSettings rateLimiting = RateLimitSettings.parse(root.get("rate_limiting"));
+        RolloutPolicy rollout = RolloutPolicy.read(root.get("rollout"));
         return new GatewayConfig(version, listeners, admin, server, clusters, routes, accessLog, auth,
-                rateLimiting);
+                rateLimiting, rollout);
     }
 
     private static List<ListenerConfig> listeners(ConfigNode node) {

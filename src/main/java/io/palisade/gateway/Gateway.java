@@ -89,21 +89,30 @@ public final class Gateway implements AutoCloseable {
     private Listeners listeners;
     private final AdminServer admin;
     private final EventLoopLagMonitor lagMonitor;
+    /** Versions, audit: JDBC, used by the release thread only. */
+    private final StateStore store;
+    private final GatewayDeployment deployment;
+    private final ReleaseManager<ConfigLoader.Loaded, Candidate> releases;
     private volatile ConfigLoader.Loaded live;
     private volatile boolean ready;
     private volatile boolean closed;
 
-    private Gateway(Path configFile, ConfigLoader.Loaded initial, Ticker ticker, Clock clock)
-            throws InterruptedException {
+    private Gateway(Path configFile, Path stateDir, Ticker ticker, Clock clock) throws InterruptedException {
         this.configFile = configFile;
-        this.live = initial;
-        GatewayConfig cfg = initial.config();
-        this.transport = Transport.detect();
-        int workerThreads = cfg.server().workerThreads() > 0 ? cfg.server().workerThreads()
-                : Runtime.getRuntime().availableProcessors();
+        String fileYaml = ConfigLoader.readText(configFile);
         // Whatever a failed start has made by then (threads, sockets, files, connections) is released before the
         // failure goes to the caller: a start retried in-process, or a test, must not inherit them.
         try {
+            this.store = StateStore.embedded(stateDir);
+            this.deployment = new GatewayDeployment(this);
+            this.releases = new ReleaseManager<>(deployment, store, outcomes, clock, ticker);
+            ReleaseManager.Start<ConfigLoader.Loaded> start = releases.start(fileYaml, configFile.toString());
+            ConfigLoader.Loaded initial = start.parsed().withVersion(Long.toString(start.version().number()));
+            this.live = initial;
+            GatewayConfig cfg = initial.config();
+            this.transport = Transport.detect();
+            int workerThreads = cfg.server().workerThreads() > 0 ? cfg.server().workerThreads()
+                    : Runtime.getRuntime().availableProcessors();
             this.workers = transport.newGroup(workerThreads, "palisade-io");
             // With SO_REUSEPORT the event loops accept for themselves (see bindPerLoop); only NIO needs an acceptor.
             this.acceptor = transport.reusePort().isPresent() ? null : transport.newGroup(1, "palisade-accept");
@@ -139,19 +148,33 @@ public final class Gateway implements AutoCloseable {
             this.listeners = new Listeners(transport, workers, acceptor,
                     limiter -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
             listeners.bind(cfg.listeners(), connectionLimiters);
-            this.admin = startAdmin(cfg.admin().address());
+            releases.serving(start, first);
+            this.admin = startAdmin(cfg.admin());
+            ready = true;
+            log.info("palisade {} serving config version {} on {} (admin {}, transport {}, {} event loops, state {})",
+                    version(), cfg.version(), listeners.ports(), admin.port(), transport, workerThreads, stateDir);
         } catch (RuntimeException | Error | InterruptedException e) {
             releaseAfterFailedStart(e);
             throw e;
         }
-        ready = true;
-        log.info("palisade {} serving config {} on {} (admin {}, transport {}, {} event loops)", version(),
-                cfg.version(), listeners.ports(), admin.port(), transport, workerThreads);
     }
 
-    /** Loads, validates and serves {@code configFile}; throws {@link ConfigException} when it is invalid. */
+    /**
+     * Loads, validates and serves {@code configFile}, keeping its versions and audit in {@code palisade-state} beside
+     * it; throws {@link ConfigException} when it is invalid and no stored version can serve instead.
+     */
     public static Gateway start(Path configFile) throws InterruptedException {
-        return start(configFile, Ticker.system(), Clock.systemUTC());
+        return start(configFile, defaultStateDir(configFile));
+    }
+
+    /** As {@link #start(Path)}, with the state (versions, audit) in {@code stateDir}, created if missing. */
+    public static Gateway start(Path configFile, Path stateDir) throws InterruptedException {
+        return start(configFile, stateDir, Ticker.system(), Clock.systemUTC());
+    }
+
+    static Path defaultStateDir(Path configFile) {
+        Path dir = configFile.toAbsolutePath().getParent();
+        return (dir == null ? Path.of(".") : dir).resolve("palisade-state");
     }
 
     /**
@@ -160,15 +183,37 @@ public final class Gateway implements AutoCloseable {
      * check intervals are event-loop timers and stay on real time.
      */
     static Gateway start(Path configFile, Ticker ticker, Clock clock) throws InterruptedException {
+        return start(configFile, defaultStateDir(configFile), ticker, clock);
+    }
+
+    static Gateway start(Path configFile, Path stateDir, Ticker ticker, Clock clock) throws InterruptedException {
         Objects.requireNonNull(configFile, "configFile");
+        Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(ticker, "ticker");
         Objects.requireNonNull(clock, "clock");
-        return new Gateway(configFile, ConfigLoader.loadWithSource(configFile), ticker, clock);
+        return new Gateway(configFile, stateDir, ticker, clock);
     }
 
     public static String version() {
         String v = Gateway.class.getPackage().getImplementationVersion();
         return v == null ? "dev" : v;
+    }
+
+    /** The config that serves (the primary's while a canary runs beside it); null only during start-up. */
+    ConfigLoader.Loaded live() {
+        return live;
+    }
+
+    ClusterManager clusters() {
+        return clusters;
+    }
+
+    GatewayDeployment deployment() {
+        return deployment;
+    }
+
+    boolean serving() {
+        return ready && !closed;
     }
 
     /** The proxy behind the listeners, for tests that drive its handler on a channel of their own. */
@@ -185,13 +230,15 @@ public final class Gateway implements AutoCloseable {
      * The admin port, refused with its address like a listener's when it is taken (rather than Netty's bind
      * exception, which names neither).
      */
-    private AdminServer startAdmin(Address address) throws InterruptedException {
+    private AdminServer startAdmin(AdminConfig config) throws InterruptedException {
+        Address address = config.address();
         String what = "admin " + address;
         if (address.port() != 0) {
             Listeners.ensurePortFree(what, new InetSocketAddress(address.host(), address.port()));
         }
         try {
-            return AdminServer.start(address, adminGroup, transport.serverChannel(), new Backend());
+            return AdminServer.start(config, adminGroup, transport.serverChannel(), new GatewayAdmin(this),
+                    releases);
         } catch (UncheckedIOException e) {
             // Taken between the check and the bind.
             throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());
@@ -262,14 +309,21 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Re-reads the config file on the control thread, validates it and swaps the whole snapshot in; when the file is
-     * invalid the live config keeps serving and the result lists the errors.
+     * Re-reads the config file and releases it like {@code config apply} does: validated, probed, stored and rolled
+     * out as the active version's {@code rollout:} says; when it is refused the live config keeps serving and the
+     * result lists why.
      */
     public CompletionStage<ReloadResult> reload() {
         CompletableFuture<ReloadResult> result = new CompletableFuture<>();
         control.execute(() -> {
             try {
-                result.complete(doReload());
+                doReload().whenComplete((r, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                    } else {
+                        result.complete(r);
+                    }
+                });
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             }
@@ -277,26 +331,25 @@ public final class Gateway implements AutoCloseable {
         return result;
     }
 
-    private ReloadResult doReload() {
-        String liveVersion = live.config().version();
-        ConfigLoader.Loaded next;
+    private CompletionStage<ReloadResult> doReload() {
+        String yaml;
         try {
-            next = ConfigLoader.loadWithSource(configFile);
+            yaml = ConfigLoader.readText(configFile);
         } catch (ConfigException e) {
             metrics.configReload(false);
-            log.warn("config reload refused, {} stays live:\n  {}", liveVersion, String.join("\n  ", e.errors()));
-            return ReloadResult.refused(liveVersion, e.errors());
+            log.warn("config reload refused, {} stays live:\n  {}", live.config().version(),
+                    String.join("\n  ", e.errors()));
+            return CompletableFuture.completedFuture(ReloadResult.refused(live.config().version(), e.errors()));
         }
-        List<String> restartOnly = restartOnlyChanges(live.config(), next.config());
-        if (!restartOnly.isEmpty()) {
-            metrics.configReload(false);
-            log.warn("config reload refused, {} stays live: {}", liveVersion, restartOnly);
-            return ReloadResult.refused(liveVersion, restartOnly);
-        }
-        activate(prepare(next));
-        metrics.configReload(true);
-        log.info("config {} is live (was {})", next.config().version(), liveVersion);
-        return ReloadResult.applied(next.config().version());
+        return releases.reload(yaml, configFile.toString(), "reload").thenApply(reply -> {
+            ReloadResult result = ReloadReplies.result(reply, live.config().version());
+            metrics.configReload(result.applied());
+            if (!result.applied()) {
+                log.warn("config reload refused, {} stays live:\n  {}", live.config().version(),
+                        String.join("\n  ", result.errors()));
+            }
+            return result;
+        });
     }
 
     /**
@@ -363,7 +416,7 @@ public final class Gateway implements AutoCloseable {
      * Sockets, threads, the listeners' connection caps and the access log's writer are set up once; changing them
      * needs a restart, and a reload says so instead of reporting a change it did not make.
      */
-    private static List<String> restartOnlyChanges(GatewayConfig now, GatewayConfig next) {
+    static List<String> restartOnlyChanges(GatewayConfig now, GatewayConfig next) {
         List<String> errors = new ArrayList<>();
         if (!now.listeners().equals(next.listeners())) {
             errors.add("listeners: changed (expected: unchanged on reload; restart to change listeners)");
@@ -422,6 +475,8 @@ public final class Gateway implements AutoCloseable {
         filterFactory.close();
         runtime.close();
         accessLog.close();
+        releases.close();
+        store.close();
         shutdownGroups();
         control.shutdownNow();
         log.info("palisade stopped");
@@ -459,6 +514,12 @@ public final class Gateway implements AutoCloseable {
         if (accessLog != null) {
             steps.add(accessLog::close);
         }
+        if (releases != null) {
+            steps.add(releases::close);
+        }
+        if (store != null) {
+            steps.add(store::close);
+        }
         steps.add(this::shutdownGroups);
         if (control != null) {
             steps.add(control::shutdownNow);
@@ -489,39 +550,5 @@ public final class Gateway implements AutoCloseable {
 
     Duration drainTimeout() {
         return live.config().server().drainTimeout();
-    }
-
-    private final class Backend implements AdminBackend {
-        @Override
-        public boolean ready() {
-            return ready && !runtime.draining();
-        }
-
-        @Override
-        public String metrics() {
-            return metrics.scrape();
-        }
-
-        @Override
-        public JsonNode config() {
-            ObjectNode out = JSON.createObjectNode();
-            out.put("version", live.config().version());
-            out.set("config", ConfigLoader.redacted(live.tree()));
-            return out;
-        }
-
-        @Override
-        public JsonNode clusters() {
-            ArrayNode out = JSON.createArrayNode();
-            for (Cluster c : clusters.clusters()) {
-                out.add(JSON.valueToTree(c.snapshot()));
-            }
-            return out;
-        }
-
-        @Override
-        public CompletionStage<ReloadResult> reload() {
-            return Gateway.this.reload();
-        }
     }
 }

@@ -8,6 +8,7 @@ import io.palisade.server.ServerConfig;
 import io.palisade.upstream.ClusterConfig;
 import io.palisade.auth.AuthSettings;
 import io.palisade.ratelimit.RateLimitSettings;
+import io.palisade.release.RolloutPolicy;
 import java.util.List;
 import java.util.Map;
 
@@ -15,10 +16,18 @@ import java.util.Map;
  * One immutable, validated snapshot of the whole configuration. A reload builds a new one and swaps it in whole;
  * a request keeps the snapshot it started with.
  *
- * @param version      a short content hash, so logs and {@code /config} say which file is live
+ * @param version      the stored version number that serves it (a short content hash until it is stored), so
+ *                     requests, logs and {@code /config} say which version served
  * @param auth         consumers, their credentials and the auth providers ({@code consumers:}, {@code auth:})
  * @param rateLimiting where rate-limit counters live and the key table's budget ({@code rate_limiting:})
+ * @param rollout      how the NEXT version is rolled out while this one is active ({@code rollout:})
  */
 public record GatewayConfig(String version, List<ListenerConfig> listeners, AdminConfig admin, ServerConfig server,
                             Map<String, ClusterConfig> clusters, List<RouteConfig> routes,
-                            AccessLogConfig accessLog, AuthSettings auth, RateLimitSettings rateLimiting) {}
+                            AccessLogConfig accessLog, AuthSettings auth, RateLimitSettings rateLimiting,
+                            RolloutPolicy rollout) {
+    public GatewayConfig withVersion(String label) {
+        return new GatewayConfig(label, listeners, admin, server, clusters, routes, accessLog, auth, rateLimiting,
+                rollout);
+    }
+}

@@ -60,7 +60,7 @@ class RunProcessTest {
         Path log = dir.resolve("out.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run",
-                "--config", config.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                "--config", config.toString(), "--state", dir.resolve("state").toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return process;
     }
 

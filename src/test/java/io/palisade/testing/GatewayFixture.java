@@ -44,12 +44,15 @@ public final class GatewayFixture implements AutoCloseable {
      */
     static GatewayFixture start(String yaml, int loops, Ticker ticker, Clock clock) {
         try {
-            Path file = Files.createTempFile("palisade-test", ".yaml");
+            // Its own directory: the config file, and beside it the gateway's state (versions, audit), so no two
+            // gateways of a run share a store.
+            Path dir = Files.createTempDirectory("palisade-test");
+            Path file = dir.resolve("palisade.yaml");
             Files.writeString(file, complete(yaml, loops));
             try {
                 return new GatewayFixture(loops, file, GatewayAccess.start(file, ticker, clock));
             } catch (RuntimeException e) {
-                Files.deleteIfExists(file);
+                deleteTree(dir);
                 throw e;
             }
         } catch (IOException e) {
@@ -96,6 +99,10 @@ public final class GatewayFixture implements AutoCloseable {
         }
         if (!yaml.contains("access_log:")) {
             sb.append("access_log: { enabled: false }\n");
+        }
+        if (!yaml.contains("rollout:")) {
+            // A test's reload means "serve this now"; tests of staged rollouts write their own rollout section.
+            sb.append("rollout: { steps: [100%] }\n");
         }
         return sb.append(yaml).toString();
     }
@@ -173,10 +180,14 @@ public final class GatewayFixture implements AutoCloseable {
     @Override
     public void close() {
         gateway.close();
-        try {
-            Files.deleteIfExists(file);
+        deleteTree(file.getParent());
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {
-            // temp file; the OS cleans it up
+            // a temp dir; the OS cleans it up
         }
     }
 }

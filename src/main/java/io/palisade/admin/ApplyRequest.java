@@ -1,0 +1,3 @@
+package io.palisade.admin;
+
+public record ApplyRequest(String yaml, String message, String author, boolean direct, boolean force) {}
