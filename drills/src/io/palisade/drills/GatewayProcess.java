@@ -52,10 +52,22 @@ final class GatewayProcess implements AutoCloseable {
         Path config = dir.resolve(name + ".yaml");
         Files.writeString(config, "listeners:\n  http: { address: 127.0.0.1:" + port + " }\nadmin:\n  address: "
                 + "127.0.0.1:" + adminPort + "\n" + withRollout(yaml));
-        Path log = dir.resolve(name + ".gateway.log");
         // A fresh store per drill: versions left by an earlier run must not decide what this one serves.
+        deleteTree(dir.resolve(name + ".state"));
+        Files.deleteIfExists(dir.resolve(name + ".gateway.log"));
+        return launch(name, dir, port, adminPort, jvmArgs);
+    }
+
+    /** The same gateway started again on its config file and its state dir, as after a crash: what serves now? */
+    static GatewayProcess restart(GatewayProcess old, String name) throws IOException, InterruptedException {
+        return launch(name, old.config.getParent(), old.port, old.adminPort, List.of());
+    }
+
+    private static GatewayProcess launch(String name, Path dir, int port, int adminPort, List<String> jvmArgs)
+            throws IOException, InterruptedException {
+        Path config = dir.resolve(name + ".yaml");
         Path state = dir.resolve(name + ".state");
-        deleteTree(state);
+        Path log = dir.resolve(name + ".gateway.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>();
         if (Files.isExecutable(Path.of("/usr/bin/env"))) {
@@ -67,10 +79,17 @@ final class GatewayProcess implements AutoCloseable {
         cmd.addAll(jvmArgs);
         cmd.addAll(List.of("-jar", System.getProperty("palisade.jar", "target/palisade.jar"), "run", "--config",
                 config.toString(), "--state", state.toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         GatewayProcess gp = new GatewayProcess(p, config, log, port, adminPort);
         gp.awaitReady();
         return gp;
+    }
+
+    /** SIGKILL: no drain, no shutdown hook, as a crash or an OOM killer would end it. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
     }
 
     /**
@@ -135,6 +154,22 @@ final class GatewayProcess implements AutoCloseable {
         } catch (IOException e) {
             return "<no log: " + e + ">";
         }
+    }
+
+    /** A call to the admin API, as the CLI makes it: JSON in, JSON out, on loopback without a token. */
+    HttpResponse<String> adminCall(String method, String path, String json) throws IOException,
+            InterruptedException {
+        HttpRequest.BodyPublisher body = json == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(json);
+        return HTTP.send(HttpRequest.newBuilder(URI.create(admin(path))).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json").method(method, body).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The config file's listener and admin lines with {@code yaml} after them: what a release of it sends. */
+    String fullConfig(String yaml) {
+        return "listeners:\n  http: { address: 127.0.0.1:" + port + " }\nadmin:\n  address: 127.0.0.1:" + adminPort
+                + "\n" + yaml;
     }
 
     String metrics() throws IOException, InterruptedException {

@@ -12,7 +12,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.palisade.admin.AdminBackend;
+import io.palisade.admin.AdminConfig;
 import io.palisade.admin.AdminServer;
+import io.palisade.release.ReleaseManager;
+import io.palisade.store.StateStore;
 import io.palisade.config.Address;
 import io.palisade.config.ConfigException;
 import io.palisade.server.ListenerConfig;
@@ -212,6 +215,10 @@ public final class Gateway implements AutoCloseable {
         return deployment;
     }
 
+    ReleaseManager<ConfigLoader.Loaded, Candidate> releases() {
+        return releases;
+    }
+
     boolean serving() {
         return ready && !closed;
     }
@@ -380,6 +387,7 @@ public final class Gateway implements AutoCloseable {
         live = next.loaded();
         GatewayConfig cfg = next.loaded().config();
         metrics.retainOnly(next.snapshot().routeIds(), cfg.clusters().keySet(), cfg.auth().consumers().keySet());
+        metrics.retainVersions(Set.of(cfg.version()));
     }
 
     /**
@@ -397,6 +405,7 @@ public final class Gateway implements AutoCloseable {
         metrics.retainOnly(union(primary.snapshot().routeIds(), canary.snapshot().routeIds()),
                 union(a.clusters().keySet(), b.clusters().keySet()),
                 union(a.auth().consumers().keySet(), b.auth().consumers().keySet()));
+        metrics.retainVersions(Set.of(a.version(), b.version()));
     }
 
     /** Lowering a cap closes no connection: new ones wait until the count is under it. */

@@ -21,6 +21,7 @@ final class OutcomeMetrics implements OutcomeSubscriber {
     public void onOutcome(Outcome o) {
         if (o.status() > 0) {
             metrics.route(o.route()).record(o.cluster(), o.status(), o.totalNanos());
+            metrics.versionRequest(o.configVersion(), o.status() >= 500 || o.ending() == Outcome.Ending.CUT);
         }
         if (o.ending() == Outcome.Ending.ANSWERED && o.error().isPresent()) {
             metrics.rejected(o.error().get().code());

@@ -42,6 +42,9 @@ public final class GatewayMetrics {
     private final Counter upstreamFailures;
     private final Counter configReloads;
     private final Counter authDecisions;
+    private final Counter versionRequests;
+    /** Per config version: [answered, failed]. At most two versions serve at once, so this stays tiny. */
+    private final ConcurrentHashMap<String, CounterDataPoint[]> versionChildren = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, RouteMetrics> routes = new ConcurrentHashMap<>();
     /** Serialises creating label children that name config with {@link #retainOnly} removing them. */
     private final Object configLabels = new Object();
@@ -76,6 +79,10 @@ public final class GatewayMetrics {
                 .help("Auth decisions on routes that need auth, by route, outcome (allowed, unauthenticated,"
                         + " forbidden, unavailable) and configured consumer.")
                 .labelNames("route", "outcome", "consumer").withoutExemplars().register(registry);
+        versionRequests = Counter.builder().name("palisade_config_version_requests_total")
+                .help("Requests answered, by the config version that served them and result (ok; failed: 5xx or"
+                        + " cut), so a canary and its baseline can be compared on a dashboard.")
+                .labelNames("config_version", "result").withoutExemplars().register(registry);
         gauge("palisade_jvm_heap_used_bytes", "Heap in use (after the last collection it is what the gateway"
                 + " keeps: limiter tables, caches, connections).",
                 cb -> cb.call(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed()));
@@ -162,6 +169,28 @@ public final class GatewayMetrics {
 
     private static boolean live(Set<String> liveLabels, String label) {
         return liveLabels == null || liveLabels.contains(label);
+    }
+
+    /** One answered request of config version {@code version}; failed when the gateway-visible result failed. */
+    public void versionRequest(String version, boolean failed) {
+        CounterDataPoint[] c = versionChildren.get(version);
+        if (c == null) {
+            c = versionChildren.computeIfAbsent(version, v -> new CounterDataPoint[] {
+                versionRequests.labelValues(v, "ok"), versionRequests.labelValues(v, "failed")});
+        }
+        c[failed ? 1 : 0].inc();
+    }
+
+    /** Drops the series of versions that serve no more (a rolled-back canary, a superseded version). */
+    public void retainVersions(Set<String> serving) {
+        versionChildren.keySet().removeIf(v -> {
+            if (serving.contains(v)) {
+                return false;
+            }
+            versionRequests.remove(v, "ok");
+            versionRequests.remove(v, "failed");
+            return true;
+        });
     }
 
     public void rejected(String reason) {

@@ -1,0 +1,87 @@
+package io.palisade.drills;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
+import io.palisade.testing.PacedLoad;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Predicate;
+
+/** What the release drills share: admin API calls as the CLI makes them, and an auth service that answers. */
+final class ReleaseDrills {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private ReleaseDrills() {}
+
+    /** {@code POST /config/versions}: the whole config file, as {@code palisade config apply} sends it. */
+    static HttpResponse<String> apply(GatewayProcess gw, String yaml, String message, boolean force, boolean direct)
+            throws IOException, InterruptedException {
+        ObjectNode body = JSON.createObjectNode().put("yaml", gw.fullConfig(yaml)).put("message", message)
+                .put("author", "drill").put("force", force).put("direct", direct);
+        return gw.adminCall("POST", "/config/versions", body.toString());
+    }
+
+    static JsonNode json(HttpResponse<String> r) throws IOException {
+        return JSON.readTree(r.body());
+    }
+
+    static JsonNode get(GatewayProcess gw, String path) throws IOException, InterruptedException {
+        return json(gw.adminCall("GET", path, null));
+    }
+
+    /** Polls {@code GET /config/rollout} every 50 ms until {@code until} holds; returns the nanoTime it did. */
+    static long awaitRollout(GatewayProcess gw, Predicate<JsonNode> until, long timeoutMs) throws Exception {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (System.nanoTime() < deadline) {
+            JsonNode r = get(gw, "/config/rollout");
+            if (until.test(r)) {
+                return System.nanoTime();
+            }
+            Thread.sleep(50); // polling the admin API as an operator's dashboard would
+        }
+        throw new AssertionError("rollout did not reach the expected state within " + timeoutMs + " ms: "
+                + get(gw, "/config/rollout"));
+    }
+
+    static boolean failed(PacedLoad.Sample s) {
+        return s.status() == 0 || s.status() >= 500;
+    }
+
+    static long failures(List<PacedLoad.Sample> samples) {
+        return samples.stream().filter(ReleaseDrills::failed).count();
+    }
+
+    /** An external auth service that allows every call, on its own threads. */
+    static final class AnsweringAuth implements AutoCloseable {
+        private final ExecutorService executor = Executors.newFixedThreadPool(4);
+        private final HttpServer server;
+
+        AnsweringAuth(int port) throws IOException {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
+            server.setExecutor(executor);
+            byte[] body = "{\"allow\": true, \"consumer\": \"app-user\"}".getBytes(StandardCharsets.UTF_8);
+            server.createContext("/check", exchange -> {
+                exchange.getRequestBody().readAllBytes();
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+                exchange.close();
+            });
+            server.start();
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+            executor.shutdownNow();
+        }
+    }
+}
