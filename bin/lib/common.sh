@@ -36,13 +36,24 @@ palisade_find_jdk() {
   fi
 }
 
-# Installs Debian packages that are missing (tests need redis-server; builds need maven). As root it runs apt-get;
-# otherwise it says what to install and fails.
+# True when command $1 is on PATH or where Debian's postgresql packages put their server binaries, which is not on
+# PATH (/usr/lib/postgresql/VERSION/bin).
+palisade_has_command() {
+  local c
+  command -v "$1" >/dev/null 2>&1 && return 0
+  for c in /usr/lib/postgresql/*/bin/"$1"; do
+    [ -x "$c" ] && return 0
+  done
+  return 1
+}
+
+# Installs Debian packages that are missing, each given as command:package (tests need redis-server and PostgreSQL's
+# server; builds need maven). As root it runs apt-get; otherwise it says what to install and fails.
 palisade_ensure_packages() {
   local missing=() cmd pkg
   for spec in "$@"; do
     cmd="${spec%%:*}"; pkg="${spec##*:}"
-    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+    palisade_has_command "$cmd" || missing+=("$pkg")
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.Objects;
 import java.util.Set;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
@@ -15,7 +16,7 @@ final class Engine {
     private static final int LOCK_WAIT_SECONDS = 30;
     /**
      * PostgreSQL's unique_violation (two writers took the same next number; the first committed), serialization
-     * failure and deadlock: each says "another writer went first", so the transaction runs again.
+     * failure and deadlock: each means another writer was in the way, and the transaction, run again, can pass.
      */
     private static final Set<String> POSTGRES_CONFLICTS = Set.of("23505", "40001", "40P01");
 
@@ -33,6 +34,7 @@ final class Engine {
     }
 
     static Engine sqlite(Path dir) {
+        Objects.requireNonNull(dir, "dir");
         Path file = dir.resolve("palisade.db");
         try {
             Files.createDirectories(dir);
@@ -58,6 +60,9 @@ final class Engine {
     }
 
     static Engine postgres(String jdbcUrl, String user, String password) {
+        Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+        Objects.requireNonNull(user, "user");
+        Objects.requireNonNull(password, "password");
         HikariConfig pool = new HikariConfig();
         pool.setJdbcUrl(jdbcUrl);
         pool.setUsername(user);
@@ -67,7 +72,9 @@ final class Engine {
         pool.addDataSourceProperty("connectTimeout", "10");
         pool.addDataSourceProperty("socketTimeout", "60");
         pool.addDataSourceProperty("ApplicationName", "palisade");
-        return new Engine("PostgreSQL at " + jdbcUrl, pool, true);
+        // Messages name the database without the URL's parameters, which may hold a password.
+        int query = jdbcUrl.indexOf('?');
+        return new Engine("PostgreSQL at " + (query < 0 ? jdbcUrl : jdbcUrl.substring(0, query)), pool, true);
     }
 
     String description() {

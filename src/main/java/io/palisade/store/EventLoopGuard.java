@@ -12,8 +12,8 @@ final class EventLoopGuard {
         // A thread running a Netty executor has it in ThreadExecutorMap, whoever made the thread; every thread
         // Netty's own factory makes (loops, Lettuce's threads, timers) is a FastThreadLocalThread: none may block.
         if (ThreadExecutorMap.currentExecutor() != null || Thread.currentThread() instanceof FastThreadLocalThread) {
-            throw new IllegalStateException("the state store blocks on JDBC and was called on the Netty thread "
-                    + Thread.currentThread().getName() + "; call it from the control thread");
+            throw new IllegalStateException("the state store blocks on JDBC and must not run on a Netty thread ("
+                    + Thread.currentThread().getName() + "); call it from the gateway's control thread");
         }
     }
 }

@@ -3,6 +3,7 @@ package io.palisade.arch;
 import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackages;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -17,8 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The package shape docs/architecture.md draws, enforced: one package per capability with no cycle between any two
  * (each subpackage counts as its own), leaves that every capability may import and that import no capability (the
- * filter SPI and the outcome record may name the error taxonomy), and a
- * composition root that nothing but the command line depends on.
+ * filter SPI and the outcome record may name the error taxonomy), the state store importing nothing of Palisade but
+ * {@code time}, and a composition root that nothing but the command line depends on.
  */
 class PackageRulesTest {
     private static JavaClasses main;
@@ -50,6 +51,15 @@ class PackageRulesTest {
                     .because(leaf + " is a leaf that capabilities import")
                     .check(main);
         }
+    }
+
+    @Test
+    void store_importsNoPalisadePackageButTime() {
+        noClasses().that().resideInAPackage("io.palisade.store")
+                .should().dependOnClassesThat(resideInAPackage("io.palisade..")
+                        .and(resideOutsideOfPackages("io.palisade.store", "io.palisade.time")))
+                .because("the state store is a leaf that the composition root opens and hands on")
+                .check(main);
     }
 
     @Test
