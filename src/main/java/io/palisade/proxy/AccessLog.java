@@ -7,30 +7,22 @@ import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.internal.ThreadExecutorMap;
 import io.palisade.outcome.Outcome;
 import io.palisade.outcome.OutcomeSubscriber;
-import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.Arrays;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One JSON line per request: an {@link OutcomeSubscriber}, so every request that ends in an outcome (proxied, answered
  * by the gateway, refused by the protocol handlers, cut, or abandoned) gets its line. Lines are formatted on the event
- * loop (cheap) and written by a background thread, because writing to stdout or a file can block and an event loop
- * must never wait on a disk or a pipe. If the writer falls behind, lines are dropped and counted rather than slowing
- * requests down.
+ * loop (cheap) and written by a background thread ({@link AccessLogWriter}), because writing to stdout or a file can
+ * block and an event loop must never wait on a disk or a pipe. If the writer falls behind, lines are dropped and
+ * counted rather than slowing requests down.
  *
  * <p>Per request this costs no allocation of its own beyond the time: each event loop formats its lines into one
  * reusable buffer (with one long-lived Jackson generator, the time from a per-second cache) and hands what it wrote to
@@ -39,47 +31,27 @@ import org.slf4j.LoggerFactory;
  * at once.
  */
 public final class AccessLog implements OutcomeSubscriber, AutoCloseable {
-    /** Lines handed over and not yet written, beyond which lines are dropped. */
-    private static final int MAX_QUEUED_LINES = 65_536;
     /** A buffer this full is handed over at once. */
     private static final int HAND_OVER_BYTES = 32 * 1024;
-    private static final long FAILURE_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-    private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
 
-    private final boolean enabled;
-    private final BlockingQueue<Chunk> queue;
-    private final AtomicLong queuedLines = new AtomicLong();
+    /** Null when the log is disabled. */
+    private final AccessLogWriter writer;
     private final FastThreadLocal<Lines> lines;
-    private final Thread writer;
-    private final AtomicLong dropped = new AtomicLong();
-    private volatile boolean closed;
-    /** When the writer last logged a failed write, if it has, and how many it has not logged since. */
-    private boolean failureLogged;
-    private long lastFailureLog;
-    private long unloggedFailures;
-
-    /** Some lines, whole, as the writer gets them. */
-    private record Chunk(byte[] bytes, int lines) {}
 
     /**
      * @param target what the log is written to, for the warnings
      * @param owned  the stream is the log's to close when it closes (a file it opened, not stdout)
      */
     private AccessLog(boolean enabled, OutputStream out, String target, boolean owned) {
-        this.enabled = enabled;
         if (enabled) {
-            queue = new LinkedBlockingQueue<>();
             lines = new FastThreadLocal<>() {
                 @Override
                 protected Lines initialValue() {
                     return new Lines(AccessLog.this);
                 }
             };
-            writer = new Thread(() -> drain(out, target, owned), "palisade-access-log");
-            writer.setDaemon(true);
-            writer.start();
+            writer = new AccessLogWriter(out, target, owned);
         } else {
-            queue = null;
             lines = null;
             writer = null;
         }
@@ -109,18 +81,18 @@ public final class AccessLog implements OutcomeSubscriber, AutoCloseable {
     }
 
     public long dropped() {
-        return dropped.get();
+        return writer == null ? 0 : writer.dropped();
     }
 
     /** Formats the outcome's line on the calling thread, normally the request's event loop. */
     @Override
     public void onOutcome(Outcome outcome) {
-        if (!enabled) {
+        if (writer == null) {
             return;
         }
         Lines out = lines.get();
         if (!out.write(outcome)) {
-            dropped.incrementAndGet();
+            writer.drop(1);
             return;
         }
         out.count++;
@@ -139,87 +111,7 @@ public final class AccessLog implements OutcomeSubscriber, AutoCloseable {
 
     /** Gives the writer {@code count} whole lines, or drops them when too many are waiting already. */
     void handOver(byte[] bytes, int count) {
-        if (closed) {
-            dropped.addAndGet(count); // no writer to take them
-            return;
-        }
-        if (queuedLines.addAndGet(count) > MAX_QUEUED_LINES) {
-            queuedLines.addAndGet(-count);
-            dropped.addAndGet(count);
-            return;
-        }
-        queue.add(new Chunk(bytes, count));
-    }
-
-    /**
-     * The writer thread. A failed write (disk full, a closed pipe, a file removed under it) drops the lines of that
-     * batch, counted, and logs a warning at most every {@link #FAILURE_LOG_INTERVAL_NANOS}; the writer goes on with the
-     * next batch, since the target may recover, and closes the stream it owns when the log closes.
-     */
-    private void drain(OutputStream target, String name, boolean owned) {
-        OutputStream out = new BufferedOutputStream(target, 64 * 1024);
-        try {
-            while (!closed || !queue.isEmpty()) {
-                Chunk chunk = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (chunk == null) {
-                    out = flush(out, target, name);
-                    continue;
-                }
-                int batchLines = 0;
-                try {
-                    do {
-                        queuedLines.addAndGet(-chunk.lines());
-                        batchLines += chunk.lines();
-                        out.write(chunk.bytes());
-                    } while ((chunk = queue.poll()) != null);
-                    out.flush();
-                } catch (IOException e) {
-                    // Whatever the buffer still holds is part of this batch: dropped with it, not retried in front
-                    // of the next one.
-                    out = new BufferedOutputStream(target, 64 * 1024);
-                    dropped.addAndGet(batchLines);
-                    writeFailed(name, e);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.error("access log: the writer for {} stopped; lines are dropped from now on", name, e);
-            closed = true;
-        } finally {
-            flush(out, target, name);
-            if (owned) {
-                try {
-                    target.close();
-                } catch (IOException e) {
-                    LOG.warn("access log: closing {} failed: {}", name, e.toString());
-                }
-            }
-        }
-    }
-
-    private OutputStream flush(OutputStream out, OutputStream target, String name) {
-        try {
-            out.flush();
-            return out;
-        } catch (IOException e) {
-            writeFailed(name, e);
-            return new BufferedOutputStream(target, 64 * 1024);
-        }
-    }
-
-    /** On the writer thread only. */
-    private void writeFailed(String name, IOException e) {
-        long now = System.nanoTime();
-        if (failureLogged && now - lastFailureLog < FAILURE_LOG_INTERVAL_NANOS) {
-            unloggedFailures++;
-            return;
-        }
-        LOG.warn("access log: writing to {} failed ({}); its lines are dropped, {} so far{}", name, e.toString(),
-                dropped.get(), unloggedFailures == 0 ? "" : " (" + unloggedFailures + " failures not logged since)");
-        failureLogged = true;
-        lastFailureLog = now;
-        unloggedFailures = 0;
+        writer.handOver(bytes, count);
     }
 
     /**
@@ -227,12 +119,14 @@ public final class AccessLog implements OutcomeSubscriber, AutoCloseable {
      * lines handed over later are dropped and counted.
      */
     void shutdown() {
-        closed = true;
+        if (writer != null) {
+            writer.shutdown();
+        }
     }
 
     /** Forgets the calling thread's line buffer, once it has handed over its lines for the last time. */
     void releaseLoopBuffer() {
-        if (enabled) {
+        if (writer != null) {
             Lines out = lines.getIfExists();
             if (out != null) {
                 out.handOver();
@@ -243,13 +137,8 @@ public final class AccessLog implements OutcomeSubscriber, AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
         if (writer != null) {
-            try {
-                writer.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            writer.close();
         }
     }
 

@@ -1,5 +1,7 @@
 package io.palisade.server;
 
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AsciiString;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
@@ -35,5 +37,22 @@ final class RequestIds {
      */
     static String generate() {
         return HEX.toHexDigits(ThreadLocalRandom.current().nextLong());
+    }
+
+    /**
+     * The id of {@code request}: the client's when {@code keepClientIds} ({@code server.request_id: keep}) and it sent
+     * exactly one valid id, else a fresh one, set on the request, so the proxy, the logs and error bodies share one id.
+     */
+    static String assign(HttpRequest request, boolean keepClientIds) {
+        HttpHeaders headers = request.headers();
+        if (keepClientIds) {
+            String sent = headers.get(HEADER);
+            if (sent != null && RequestHeaders.fieldsSent(headers, HEADER) == 1 && isValid(sent)) {
+                return sent;
+            }
+        }
+        String id = generate();
+        headers.set(HEADER, id);
+        return id;
     }
 }

@@ -1,14 +1,9 @@
 package io.palisade.upstream;
 
-import io.palisade.upstream.health.HealthCheckConfig;
-import io.palisade.upstream.health.OutlierConfig;
 import io.palisade.error.ErrorKind;
-import io.palisade.time.RateLimitedLog;
+import io.palisade.upstream.ClusterAvailability.View;
 import io.palisade.upstream.balance.Balancer;
-import io.palisade.upstream.health.HealthTransition;
-import io.palisade.upstream.health.OutlierDetector;
 import io.palisade.upstream.health.ProbeResult;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -17,12 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A named group of interchangeable endpoints: picks an endpoint for each attempt, fails over to the next cluster when
@@ -44,9 +34,10 @@ import org.slf4j.LoggerFactory;
  * requests that hold it: limits, health and ejection state are shared between generations of the same name.
  *
  * <p><b>Picking.</b> The endpoints available right now (active check not UNHEALTHY, not ejected) are kept as an
- * immutable list rebuilt only when some endpoint's state changes; a pick reads it with one volatile load, asks the
- * {@link Balancer}, and returns the endpoint's cached {@code Optional<Pick>}: no allocation. An expired ejection is
- * noticed on the next pick (one ticker read, only while some endpoint is ejected).
+ * immutable list rebuilt only when some endpoint's state changes ({@link ClusterAvailability}, which also decides
+ * ejections and panic); a pick reads it with one volatile load, asks the {@link Balancer}, and returns the endpoint's
+ * cached {@code Optional<Pick>}: no allocation. An expired ejection is noticed on the next pick (one ticker read, only
+ * while some endpoint is ejected).
  *
  * <p><b>Panic.</b> Passive ejection must not empty a cluster: a one-endpoint cluster whose endpoint refused a few
  * connections would otherwise answer 503 for the whole ejection though the endpoint is back at once. When ejections
@@ -62,8 +53,6 @@ import org.slf4j.LoggerFactory;
 public final class Cluster {
     /** Retries always allowed in flight, however few requests are: the floor of the retry budget. */
     public static final int MIN_RETRY_CONCURRENCY = 3;
-    private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
-    private static final long PANIC_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /** Why a limit refused an acquire; each refusal is counted. */
     public enum Reason {
@@ -83,30 +72,15 @@ public final class Cluster {
         }
     }
 
-    /**
-     * @param available  endpoints neither ejected nor marked down by an active check
-     * @param picks      what a pick chooses from: {@code available}, or in panic (while some are available) every
-     *                   endpoint the active checks allow, ejected ones included
-     * @param lastResort in panic with none available: every endpoint the active checks allow, for when the failover
-     *                   chain has nothing either; otherwise empty
-     * @param panic      passive ejections leave fewer than {@code panic_threshold} percent of the allowed endpoints
-     * @param allowed    how many endpoints the active checks allow, ejected or not
-     */
-    private record View(long version, List<Endpoint> available, List<Endpoint> picks, List<Endpoint> lastResort,
-                        boolean panic, int allowed, boolean anyEjected, long earliestRecovery) {}
-
     private final ClusterConfig config;
     private final List<Endpoint> endpoints;
     private final Balancer<Endpoint> balancer;
     private final ClusterCounters counters;
     private final ClusterContext context;
-    private final int maxEjections;
+    private final ClusterAvailability availability;
     private final Optional<Cluster> self = Optional.of(this);
-    private final AtomicLong stateVersion = new AtomicLong();
-    private final AtomicReference<View> view;
     /** The version's set this cluster belongs to, for failover; set once, before the set is published. */
     private ClusterSet set;
-    private final RateLimitedLog panicLog;
 
     Cluster(ClusterConfig config, List<EndpointCore> cores, List<Integer> weights, ClusterCounters counters,
             ClusterContext context) {
@@ -119,11 +93,7 @@ public final class Cluster {
             list.add(new Endpoint(cores.get(i), Math.max(1, weights.get(i)), this));
         }
         this.endpoints = List.copyOf(list);
-        int percent = config.outlier().maxEjectionPercent();
-        // At least one: a percentage of a small cluster rounds to zero, which would silently disable ejection there.
-        this.maxEjections = percent <= 0 ? 0 : Math.max(1, endpoints.size() * Math.min(100, percent) / 100);
-        this.view = new AtomicReference<>(buildView(0));
-        this.panicLog = RateLimitedLog.every(Duration.ofNanos(PANIC_LOG_INTERVAL_NANOS), LOG, context.ticker);
+        this.availability = new ClusterAvailability(this, config, endpoints, counters, context);
     }
 
     public String name() {
@@ -144,7 +114,7 @@ public final class Cluster {
      * {@link #inPanic() in panic}, when the ejected ones do too.
      */
     public List<Endpoint> availableEndpoints() {
-        return currentView().available();
+        return availability.current().available();
     }
 
     /**
@@ -199,14 +169,14 @@ public final class Cluster {
     }
 
     private Endpoint pickHere(String hashKey, Endpoint avoid, boolean lastResort) {
-        View v = currentView();
+        View v = availability.current();
         List<Endpoint> from = lastResort ? v.lastResort() : v.picks();
         int n = from.size();
         if (n == 0) {
             return null;
         }
         if (v.panic()) {
-            panicPick(v);
+            availability.panicPick(v);
         }
         if (n == 1) {
             return from.get(0);
@@ -214,19 +184,9 @@ public final class Cluster {
         return avoid == null ? balancer.pick(from, hashKey) : balancer.pickOther(from, hashKey, avoid);
     }
 
-    /** Counts a pick made in panic, and says so in the log at most every ten seconds per cluster. */
-    private void panicPick(View v) {
-        counters.panicPicks.increment();
-        if (panicLog.due()) {
-            panicLog.warn("cluster " + name() + ": passive ejection leaves " + v.available().size() + " of "
-                    + v.allowed() + " endpoints, under panic_threshold " + config.outlier().panicThreshold()
-                    + "%: the ejected ones take traffic again", null);
-        }
-    }
-
     /** Whether passive ejections have this cluster under its {@code panic_threshold} now. */
     public boolean inPanic() {
-        return currentView().panic();
+        return availability.current().panic();
     }
 
     /** Picks made in panic since this cluster name was first configured. */
@@ -234,38 +194,9 @@ public final class Cluster {
         return counters.panicPicks.sum();
     }
 
-    private View currentView() {
-        View v = view.get();
-        if (v.anyEjected() && context.ticker.read() - v.earliestRecovery() >= 0) {
-            sweep();
-            v = view.get();
-        }
-        return v;
-    }
-
-    /** Ends ejections whose time has passed. */
-    void sweep() {
-        long now = context.ticker.read();
-        boolean recovered = false;
-        for (Endpoint endpoint : endpoints) {
-            EndpointCore core = endpoint.core();
-            if (core.outlier.tryRecover(now)) {
-                recovered = true;
-                core.counters.releaseEjection();
-                stateChanged(core);
-                context.publish(new EndpointEvent(core.cluster, core.address,
-                        new EndpointStatus(core.health.state(), true), core.status(), EndpointEvent.Reason.RECOVERED,
-                        "ejection ended"));
-            }
-        }
-        if (!recovered) {
-            // Another generation (or thread) ended them; this view is stale and would otherwise sweep on every pick.
-            refresh();
-        }
-    }
-
+    /** Ends the ejections whose time has passed, if any has (see {@link ClusterAvailability#current()}). */
     void sweepIfDue() {
-        currentView();
+        availability.current();
     }
 
     /** Circuit-limit counters, shared by every generation of this cluster name. */
@@ -288,109 +219,17 @@ public final class Cluster {
 
     /** Called on the core's primary serving generation ({@link EndpointCore#owner}). */
     void endpointFailed(EndpointCore core, Endpoint.FailureKind kind) {
-        int failures = core.outlier.onFailure();
-        OutlierConfig outlier = config.outlier();
-        if (!OutlierDetector.reachesThreshold(failures, outlier) || core.outlier.isEjected() || core.retired) {
-            return;
-        }
-        if (!core.counters.tryReserveEjection(maxEjections)) {
-            return; // max_ejection_percent reached: keep the endpoint, it may still be the best we have
-        }
-        long now = context.ticker.read();
-        if (!core.outlier.tryEject(now, outlier)) {
-            core.counters.releaseEjection(); // another thread ejected it first
-            return;
-        }
-        if (core.retired) { // removed from the config meanwhile: nobody would ever end this ejection
-            if (core.outlier.forceRecover(now)) {
-                core.counters.releaseEjection();
-            }
-            return;
-        }
-        stateChanged(core);
-        long millis = (core.outlier.ejectedUntilNanos() - now) / 1_000_000;
-        context.publish(new EndpointEvent(core.cluster, core.address,
-                new EndpointStatus(core.health.state(), false), core.status(), EndpointEvent.Reason.OUTLIER,
-                failures + " consecutive failures (last: " + kind + "), ejected for " + millis + " ms"));
+        availability.endpointFailed(core, kind);
     }
 
     /** Called on the core's newest generation with each active check result. */
     void probed(EndpointCore core, ProbeResult result) {
-        Optional<HealthCheckConfig> check = config.healthCheck();
-        if (core.retired || check.isEmpty()) {
-            return;
-        }
-        HealthCheckConfig hc = check.get();
-        Optional<HealthTransition> transition = core.health.record(result.passed(), hc.healthyAfter(),
-                hc.unhealthyAfter());
-        if (transition.isPresent()) {
-            stateChanged(core);
-            boolean ejected = core.outlier.isEjected();
-            context.publish(new EndpointEvent(core.cluster, core.address,
-                    new EndpointStatus(transition.get().from(), ejected),
-                    new EndpointStatus(transition.get().to(), ejected), EndpointEvent.Reason.ACTIVE_CHECK,
-                    result.detail()));
-        }
+        availability.probed(core, result);
     }
 
-    private void stateChanged(EndpointCore core) {
-        Cluster owner = core.owner;
-        if (owner != null && owner != this) {
-            owner.refresh();
-        }
-        for (Cluster other : core.alsoIn) {
-            if (other != this) {
-                other.refresh();
-            }
-        }
-        refresh();
-    }
-
-    /**
-     * Rebuilds the available list after a state change. Lock-free: every change bumps the version before reading
-     * states, and a view only replaces an older one, so the newest published view has seen every change.
-     */
+    /** Rebuilds the available list after a state change of an endpoint this generation holds. */
     void refresh() {
-        long version = stateVersion.incrementAndGet();
-        View built = buildView(version);
-        for (;;) {
-            View current = view.get();
-            if (current.version() >= version || view.compareAndSet(current, built)) {
-                return;
-            }
-        }
-    }
-
-    private View buildView(long version) {
-        List<Endpoint> available = new ArrayList<>(endpoints.size());
-        List<Endpoint> allowed = new ArrayList<>(endpoints.size());
-        boolean anyEjected = false;
-        long earliest = 0;
-        for (Endpoint endpoint : endpoints) {
-            EndpointCore core = endpoint.core();
-            boolean ejected = core.outlier.isEjected();
-            if (ejected) {
-                long until = core.outlier.ejectedUntilNanos();
-                if (!anyEjected || until - earliest < 0) {
-                    earliest = until;
-                }
-                anyEjected = true;
-            }
-            if (core.health.state().allowsTraffic()) {
-                allowed.add(endpoint);
-                if (!ejected) {
-                    available.add(endpoint);
-                }
-            }
-        }
-        int threshold = config.outlier().panicThreshold();
-        boolean panic = threshold > 0 && !allowed.isEmpty()
-                && available.size() * 100L < (long) threshold * allowed.size();
-        List<Endpoint> availableList = List.copyOf(available);
-        List<Endpoint> allowedList = panic ? List.copyOf(allowed) : List.of();
-        List<Endpoint> picks = panic && !available.isEmpty() ? allowedList : availableList;
-        List<Endpoint> lastResort = panic && available.isEmpty() ? allowedList : List.of();
-        return new View(version, availableList, picks, lastResort, panic, allowed.size(), anyEjected, earliest);
+        availability.refresh();
     }
 
     // ---- circuit limits ------------------------------------------------------------------------------------------
@@ -508,7 +347,7 @@ public final class Cluster {
         for (Reason reason : Reason.values()) {
             rejected.put(reason, rejected(reason));
         }
-        View v = view.get();
+        View v = availability.lastBuilt();
         return new ClusterSnapshot(name(), config.balancer(), config.failover(), v.available().size(), v.panic(),
                 counters.requests.get(), counters.pending.get(), counters.connections.get(), counters.retries.get(),
                 Collections.unmodifiableMap(rejected), List.copyOf(list));
