@@ -209,6 +209,7 @@ public final class AccessLog implements OutcomeSubscriber, AutoCloseable {
                 json.writeFieldName("path");
                 string(o.path(), o.query());
                 json.writeStringField("route", o.route());
+                json.writeStringField("config_version", o.configVersion());
                 // A field that does not apply to this request is left out, as consumer, attempts and
                 // upstream_failure are: a request refused before an upstream was picked has no cluster or endpoint.
                 if (!o.cluster().isEmpty()) {
