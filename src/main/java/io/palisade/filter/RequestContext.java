@@ -28,6 +28,13 @@ public interface RequestContext {
     /** The route's position in the snapshot's route list, for per-route arrays built at load time. */
     int routeIndex();
 
+    /**
+     * The cluster the request is sent to: the route's, or on a route with weighted clusters the one picked for it,
+     * by weight, at the first call (or at dispatch, if no filter asks); then fixed. A failover may still send an
+     * attempt down that cluster's chain. "" on a route without clusters.
+     */
+    String upstreamCluster();
+
     EventLoop eventLoop();
 
     /** The consumer (tenant) the request was authenticated as, once a filter set it. */

@@ -20,6 +20,9 @@ import io.palisade.auth.AuthSettings;
 import io.palisade.ratelimit.RateLimitSettings;
 import io.palisade.release.RolloutPolicy;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -106,8 +109,10 @@ public final class ConfigLoader {
     /**
      * A validated config and the tree it was read from, so the admin port can show what is live.
      *
-     * @param tree the YAML as parsed, aliases expanded; {@link #tree()} returns a copy, since Jackson trees are
-     *             mutable. Show it through {@link #redactedTree()}, never raw.
+     * @param tree the YAML as parsed, aliases expanded, with each route's {@code cluster}/{@code clusters} in one
+     *             shape: {@code clusters: [ { name, weight } ]}, the shorthand as its one entry of weight 100.
+     *             {@link #tree()} returns a copy, since Jackson trees are mutable. Show it through
+     *             {@link #redactedTree()}, never raw.
      * @param yaml the text it was read from, as the store keeps it
      */
     public record Loaded(GatewayConfig config, JsonNode tree, String yaml) {
@@ -209,7 +214,37 @@ public final class ConfigLoader {
         }
         GatewayConfig config = build(new ConfigNode(tree, "", errors), version(bytes));
         errors.throwIfAny();
-        return new Loaded(config, tree, new String(bytes, StandardCharsets.UTF_8));
+        return new Loaded(config, withClusterLists(tree, config.routes()),
+                new String(bytes, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * {@code tree} with each route's {@code cluster} or {@code clusters} replaced, in its place, by the
+     * {@code clusters} list the route was read as: {@code /config} shows one shape, whichever the file used.
+     */
+    private static JsonNode withClusterLists(JsonNode tree, List<RouteConfig> routes) {
+        JsonNode written = tree.get("routes");
+        if (written == null || !written.isArray() || written.size() != routes.size()) {
+            return tree;
+        }
+        ObjectNode out = (ObjectNode) tree.deepCopy();
+        ArrayNode outRoutes = out.putArray("routes");
+        for (int i = 0; i < routes.size(); i++) {
+            ObjectNode route = JsonNodeFactory.instance.objectNode();
+            boolean listed = false;
+            for (Map.Entry<String, JsonNode> field : written.get(i).properties()) {
+                if (!field.getKey().equals("cluster") && !field.getKey().equals("clusters")) {
+                    route.set(field.getKey(), field.getValue().deepCopy());
+                } else if (!listed) {
+                    listed = true;
+                    ArrayNode clusters = route.putArray("clusters");
+                    routes.get(i).clusters().forEach(c -> clusters.addObject().put("name", c.name())
+                            .put("weight", c.weight()));
+                }
+            }
+            outRoutes.add(route);
+        }
+        return out;
     }
 
     private static String describeType(JsonNode node) {

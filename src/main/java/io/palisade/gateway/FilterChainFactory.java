@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -96,8 +95,17 @@ final class FilterChainFactory implements AutoCloseable {
             chain.add(afterAuth);
         }
         List<OptionalInt> caps = limits.stream().map(RouteLimits::perConsumerConcurrency).toList();
-        List<Optional<AdaptiveConcurrency>> perRouteAdaptive = routes.stream()
-                .map(r -> Optional.ofNullable(mine.get(r.cluster()))).toList();
+        List<Map<String, AdaptiveConcurrency>> perRouteAdaptive = new ArrayList<>(routes.size());
+        for (RouteConfig r : routes) {
+            Map<String, AdaptiveConcurrency> byCluster = new HashMap<>();
+            for (String cluster : r.servingClusters()) {
+                AdaptiveConcurrency limiter = mine.get(cluster);
+                if (limiter != null) {
+                    byCluster.put(cluster, limiter);
+                }
+            }
+            perRouteAdaptive.add(byCluster);
+        }
         ConcurrencyFilter concurrency = ConcurrencyFilter.create(perConsumer, caps, perRouteAdaptive);
         if (concurrency.hasAnyLimit()) {
             chain.add(concurrency);

@@ -99,6 +99,9 @@ final class Exchange implements RequestContext {
      */
     boolean waitingForConnection;
     Runnable slotWake;
+    /** The route's weighted cluster this request goes to ({@link RouteClusters}); -1 until picked. */
+    int slot = -1;
+    /** The cluster of the current attempt, holding its request slot: after a failover, not the route's. */
     Cluster cluster;
     Endpoint endpoint;
     UpstreamConnection upstream;
@@ -202,6 +205,12 @@ final class Exchange implements RequestContext {
     @Override
     public int routeIndex() {
         return route.index();
+    }
+
+    @Override
+    public String upstreamCluster() {
+        Cluster chosen = ExchangeDispatch.chosen(this);
+        return chosen == null ? "" : chosen.name();
     }
 
     @Override

@@ -13,12 +13,14 @@ import io.palisade.upstream.Pick;
 import io.palisade.upstream.Retries;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Dispatch of an {@link Exchange}'s attempts: picks an endpoint of the route's cluster (or down its failover chain),
- * takes the cluster's request and connection slots, reuses a pooled connection of the event loop or opens one, and
- * after a failed attempt retries where {@link Retries} allows, on the endpoint it picks. Also arms the exchange's
- * deadline when the first attempt starts, and gives back what the attempts held when the exchange ends.
+ * Dispatch of an {@link Exchange}'s attempts: picks the route's cluster (by weight when it has several) and an
+ * endpoint of it (or down its failover chain), takes the cluster's request and connection slots, reuses a pooled
+ * connection of the event loop or opens one, and after a failed attempt retries where {@link Retries} allows, on the
+ * endpoint it picks. Also arms the exchange's deadline when the first attempt starts, and gives back what the
+ * attempts held when the exchange ends.
  */
 final class ExchangeDispatch {
     private ExchangeDispatch() {}
@@ -27,18 +29,18 @@ final class ExchangeDispatch {
         if (ex.expectContinue) {
             ExchangeBody.sendContinue(ex);
         }
+        Cluster primary = chosen(ex);
+        if (primary == null) {
+            ex.respondError(ErrorKind.NO_HEALTHY_UPSTREAM);
+            return;
+        }
         if (!ex.requestStarted) {
             ex.requestStarted = true;
             Headers.toUpstream(ex);
             startDeadline(ex);
         }
-        Optional<Cluster> primary = ex.snapshot.clusters().cluster(ex.route.config().cluster());
-        if (primary.isEmpty()) {
-            ex.respondError(ErrorKind.NO_HEALTHY_UPSTREAM);
-            return;
-        }
-        String key = hashKey(ex, primary.get().config());
-        Optional<Pick> choice = avoid == null ? primary.get().pick(key) : ex.retries.next(primary.get(), key, avoid);
+        String key = hashKey(ex, primary.config());
+        Optional<Pick> choice = avoid == null ? primary.pick(key) : retryPick(ex, primary, key, avoid);
         if (choice.isEmpty()) {
             ex.respondError(ErrorKind.NO_HEALTHY_UPSTREAM);
             return;
@@ -73,6 +75,46 @@ final class ExchangeDispatch {
             return;
         }
         enqueue(ex);
+    }
+
+    /**
+     * The route's cluster this request goes to: on a route with weighted clusters, picked by weight among those with
+     * an endpoint available when first asked (by a filter, or by the first attempt), then kept. Null on a route
+     * without clusters.
+     */
+    static Cluster chosen(Exchange ex) {
+        RouteClusters clusters = ex.route.clusters();
+        if (ex.slot < 0) {
+            if (clusters.size() == 0) {
+                return null;
+            }
+            ex.slot = clusters.choose(ThreadLocalRandom.current());
+        }
+        return clusters.cluster(ex.slot);
+    }
+
+    /**
+     * Where a retry goes: within the request's cluster and its failover chain, as {@link Retries#next} decides, unless
+     * those offer nothing but endpoints that already failed this request; then to another of the route's weighted
+     * clusters with an endpoint available, by weight, which later retries start from.
+     */
+    private static Optional<Pick> retryPick(Exchange ex, Cluster primary, String key, Endpoint avoid) {
+        Optional<Pick> choice = ex.retries.next(primary, key, avoid);
+        RouteClusters clusters = ex.route.clusters();
+        if (clusters.size() < 2 || (choice.isPresent() && !ex.retries.hasFailed(choice.get().endpoint()))) {
+            return choice;
+        }
+        int other = clusters.chooseOther(ThreadLocalRandom.current(), ex.slot);
+        if (other < 0) {
+            return choice;
+        }
+        Cluster next = clusters.cluster(other);
+        Optional<Pick> elsewhere = next.pick(hashKey(ex, next.config()));
+        if (elsewhere.isEmpty()) {
+            return choice;
+        }
+        ex.slot = other;
+        return elsewhere;
     }
 
     /** Opens a connection to the exchange's endpoint with a {@code max_connections} slot already taken. */
@@ -253,7 +295,7 @@ final class ExchangeDispatch {
     }
 
     private static void startDeadline(Exchange ex) {
-        ex.deadlineNanos = System.nanoTime() + ex.route.requestTimeoutNanos();
+        ex.deadlineNanos = System.nanoTime() + ex.route.clusters().requestTimeoutNanos(ex.slot);
         ex.owner.armDeadline(ex.deadlineNanos);
     }
 

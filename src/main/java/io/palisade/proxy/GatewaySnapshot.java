@@ -1,7 +1,6 @@
 package io.palisade.proxy;
 
 import io.palisade.filter.GatewayFilter;
-import io.palisade.upstream.ClusterConfig;
 import io.palisade.upstream.ClusterSet;
 import io.palisade.server.ServerConfig;
 import io.palisade.route.RouteConfig;
@@ -42,10 +41,11 @@ public final class GatewaySnapshot {
             RouteConfig r = rs.get(i);
             RouteRuntime runtime = new RouteRuntime(i, r,
                     Math.min(serverMax, r.request().maxBody().orElse(serverMax)), r.request().requireBody(),
-                    requestTimeout(p.clusters(), r), r.idleTimeout());
+                    RouteClusters.resolve(r, p.clusters()), r.idleTimeout());
             byConfig.put(r, runtime);
         }
-        this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), serverMax, false, 0, Optional.empty());
+        this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), serverMax, false, RouteClusters.none(),
+                Optional.empty());
         this.filters = p.filters().toArray(GatewayFilter[]::new);
         this.apiKeyQueryParam = p.apiKeyQueryParam().orElse(null);
     }
@@ -54,7 +54,7 @@ public final class GatewaySnapshot {
      * What a snapshot is made of, taken from one config version by the composition root.
      *
      * @param version  the config version these parts come from, as logs and metrics name it
-     * @param clusters the version's clusters ({@code ClusterManager.prepare}); every route's cluster is in it
+     * @param clusters the version's clusters ({@code ClusterManager.prepare}); every route's clusters are in it
      * @param filters  the policy chain, in order (e.g. ip limits, auth, rate limits); validation and routing are
      *                 built in
      * @param apiKeyQueryParam the query parameter API keys may come in, whose values the access log redacts
@@ -116,16 +116,11 @@ public final class GatewaySnapshot {
         return apiKeyQueryParam;
     }
 
-    /** A route with what the hot path needs resolved. */
-    record RouteRuntime(int index, RouteConfig config, long maxBody, boolean requireBody, long requestTimeoutNanos,
+    /**
+     * A route with what the hot path needs resolved.
+     *
+     * @param clusters its weighted clusters in this snapshot, with the request timeout of each
+     */
+    record RouteRuntime(int index, RouteConfig config, long maxBody, boolean requireBody, RouteClusters clusters,
                         Optional<Duration> idleTimeout) {}
-
-    /** The route's own request timeout, else its cluster's: resolved once here, not per request. */
-    private static long requestTimeout(ClusterSet clusters, RouteConfig r) {
-        if (r.requestTimeout().isPresent()) {
-            return r.requestTimeout().get().toNanos();
-        }
-        ClusterConfig cluster = clusters.cluster(r.cluster()).orElseThrow().config();
-        return cluster.timeouts().request().toNanos();
-    }
 }

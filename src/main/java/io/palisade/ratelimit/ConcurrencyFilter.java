@@ -4,41 +4,45 @@ import io.palisade.filter.FilterResult;
 import io.palisade.filter.GatewayFilter;
 import io.palisade.filter.RequestContext;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletionStage;
 
 /**
  * Tenant isolation beyond rates, the last step of the chain: a per-consumer cap on requests in flight (429
- * {@code concurrency_limited}), then the route cluster's adaptive concurrency limit, which sheds the heaviest
- * consumers' excess first (503 {@code load_shed} + Retry-After) so the cluster's latency holds for everyone else.
+ * {@code concurrency_limited}), then the adaptive concurrency limit of the cluster the request goes to (on a route
+ * with weighted clusters, the one picked for it), which sheds the heaviest consumers' excess first (503
+ * {@code load_shed} + Retry-After) so the cluster's latency holds for everyone else.
  * Permits are returned when the exchange ends, however it ends.
  */
 public final class ConcurrencyFilter implements GatewayFilter {
     private final ConcurrencyLimiter perConsumer;
     private final OptionalInt[] caps;
-    private final AdaptiveConcurrency[] adaptive;
+    /** Per route, by cluster name; empty maps for routes whose clusters have none. */
+    private final List<Map<String, AdaptiveConcurrency>> adaptive;
 
     private ConcurrencyFilter(ConcurrencyLimiter perConsumer, List<OptionalInt> caps,
-                              List<Optional<AdaptiveConcurrency>> adaptive) {
+                              List<Map<String, AdaptiveConcurrency>> adaptive) {
         this.perConsumer = perConsumer;
         this.caps = caps.toArray(OptionalInt[]::new);
-        this.adaptive = adaptive.stream().map(a -> a.orElse(null)).toArray(AdaptiveConcurrency[]::new);
+        this.adaptive = adaptive.stream().map(Map::copyOf).toList();
     }
 
     /**
      * @param caps     per route, the {@code concurrency.per_consumer} cap
-     * @param adaptive per route, the adaptive limiter of its cluster when that cluster has one enabled
+     * @param adaptive per route, the adaptive limiters of the clusters it sends to that have one enabled, by cluster
+     *                 name
      */
     public static ConcurrencyFilter create(ConcurrencyLimiter perConsumer, List<OptionalInt> caps,
-                                           List<Optional<AdaptiveConcurrency>> adaptive) {
+                                           List<Map<String, AdaptiveConcurrency>> adaptive) {
         return new ConcurrencyFilter(perConsumer, caps, adaptive);
     }
 
     /** Whether any route has a cap or an adaptive limit (no filter is installed otherwise). */
     public boolean hasAnyLimit() {
         for (int i = 0; i < caps.length; i++) {
-            if (caps[i].isPresent() || adaptive[i] != null) {
+            if (caps[i].isPresent() || !adaptive.get(i).isEmpty()) {
                 return true;
             }
         }
@@ -60,7 +64,9 @@ public final class ConcurrencyFilter implements GatewayFilter {
             ConcurrencyLimiter.Permit p = permit.get();
             ctx.onComplete((status, upstreamNanos) -> p.release());
         }
-        AdaptiveConcurrency limiter = adaptive[route];
+        Map<String, AdaptiveConcurrency> byCluster = adaptive.get(route);
+        // Asking for the cluster picks it (on a weighted route), so only routes that have a limiter ask.
+        AdaptiveConcurrency limiter = byCluster.isEmpty() ? null : byCluster.get(ctx.upstreamCluster());
         if (limiter != null) {
             Optional<AdaptiveConcurrency.Permit> permit = limiter.tryAcquire(consumer);
             if (permit.isEmpty()) {

@@ -2,28 +2,74 @@ package io.palisade.route;
 
 import io.palisade.auth.RoutePolicy;
 import io.palisade.ratelimit.RouteLimits;
+import io.palisade.upstream.ClusterConfig;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * @param id             {@code name} if written, else {@code routes[i]}; the route label in metrics and logs
+ * @param clusters       where the route sends requests, each request to one of them by weight ({@code clusters:});
+ *                       {@code cluster: NAME} is the one entry {@code (NAME, 100)}
  * @param requestTimeout overrides the cluster's {@code timeouts.request}
  * @param idleTimeout    overrides the cluster's {@code timeouts.idle} for this route's exchanges
  * @param auth           who may call this route ({@code auth:}); {@link RoutePolicy#none()} when absent
  * @param limits         rate limits and per-consumer concurrency ({@code rate_limits:}, {@code concurrency:})
  */
-public record RouteConfig(String id, RouteMatch match, String cluster, boolean stripPrefix,
+public record RouteConfig(String id, RouteMatch match, List<WeightedCluster> clusters, boolean stripPrefix,
                           Optional<Duration> requestTimeout, Optional<Duration> idleTimeout,
                           RequestPolicy request, RoutePolicy auth, RouteLimits limits) {
     private static final RouteConfig UNMATCHED = new RouteConfig("unmatched",
-            new RouteMatch(Optional.empty(), Optional.empty(), Set.of(), Optional.empty(), Map.of()), "", false,
-            Optional.empty(), Optional.empty(), new RequestPolicy(Optional.empty(), false), RoutePolicy.none(),
+            new RouteMatch(Optional.empty(), Optional.empty(), Set.of(), Optional.empty(), Map.of()), List.of(),
+            false, Optional.empty(), Optional.empty(), new RequestPolicy(Optional.empty(), false), RoutePolicy.none(),
             RouteLimits.none());
+
+    public RouteConfig {
+        clusters = List.copyOf(clusters);
+    }
 
     /** The route label of requests that matched no route (404, 405, unusable paths), in metrics and logs. */
     public static RouteConfig unmatched() {
         return UNMATCHED;
+    }
+
+    /** The clusters that take a share of the traffic (weight above 0), in config order. */
+    public List<String> servingClusters() {
+        List<String> out = new ArrayList<>(clusters.size());
+        for (WeightedCluster c : clusters) {
+            if (c.weight() > 0) {
+                out.add(c.name());
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * Every cluster this route can send a request to: the {@linkplain #servingClusters() serving} ones, then down
+     * each one's {@code failover} chain the clusters it fails over to, each once. A cluster of weight 0 is in it only
+     * when a serving one fails over to it.
+     *
+     * <pre>{@code
+     * Set<String> reachable = route.reachableClusters(config.clusters());  // e.g. [orders-eu, orders-us, orders-dr]
+     * }</pre>
+     *
+     * @param clusters the config's clusters by name, whose {@code failover} is followed
+     */
+    public Set<String> reachableClusters(Map<String, ClusterConfig> clusters) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String serving : servingClusters()) {
+            String name = serving;
+            // Validation refuses failover cycles; the set also stops one, so a bad map cannot loop here.
+            while (name != null && out.add(name)) {
+                ClusterConfig config = clusters.get(name);
+                name = config == null ? null : config.failover().orElse(null);
+            }
+        }
+        return Collections.unmodifiableSet(out);
     }
 }

@@ -21,10 +21,12 @@ import java.util.Set;
 
 /** The {@code routes} section, checked against the clusters and server limits already read. */
 public final class RouteReader {
-    public static final Set<String> KEYS = Set.of("name", "match", "cluster", "strip_prefix", "timeouts", "request");
+    public static final Set<String> KEYS = Set.of("name", "match", "cluster", "clusters", "strip_prefix", "timeouts",
+            "request");
     /** Route keys owned by other packages, parsed there from the same node. */
     public static final Set<String> KEYS_ELSEWHERE = Set.of("auth", "rate_limits", "concurrency");
     private static final Set<String> MATCH_KEYS = Set.of("path_prefix", "path", "methods", "host", "headers");
+    private static final Set<String> WEIGHTED_KEYS = Set.of("name", "weight");
 
     private RouteReader() {}
 
@@ -43,7 +45,7 @@ public final class RouteReader {
         for (int i = 0; i < elements.size(); i++) {
             ConfigNode r = elements.get(i);
             if (!r.isObject()) {
-                r.invalid("a mapping with at least match and cluster");
+                r.invalid("a mapping with at least match and cluster (or clusters)");
                 continue;
             }
             r.rejectUnknown(ClusterReader.union(KEYS, KEYS_ELSEWHERE));
@@ -61,7 +63,7 @@ public final class RouteReader {
                 id = name.get();
             }
             RouteMatch match = match(r.get("match"));
-            String cluster = cluster(r.get("cluster"), clusters);
+            List<WeightedCluster> weighted = clusters(r, clusters);
             ConfigNode stripNode = r.get("strip_prefix");
             boolean stripPrefix = stripNode.bool(false);
             if (stripPrefix && match.pathPrefix().isEmpty()) {
@@ -78,21 +80,82 @@ public final class RouteReader {
             RequestPolicy request = request(r.get("request"), server);
             RoutePolicy auth = AuthSettings.parseRoute(r.get("auth"), authSettings);
             RouteLimits limits = RouteLimits.parse(r);
-            routes.add(new RouteConfig(id, match, cluster, stripPrefix, requestTimeout, idleTimeout, request, auth,
+            routes.add(new RouteConfig(id, match, weighted, stripPrefix, requestTimeout, idleTimeout, request, auth,
                     limits));
         }
         return List.copyOf(routes);
     }
 
-    private static String cluster(ConfigNode node, Set<String> clusters) {
+    /** {@code cluster: NAME}, or {@code clusters: [ { name, weight }, ... ]}: exactly one of them. */
+    private static List<WeightedCluster> clusters(ConfigNode route, Set<String> defined) {
+        ConfigNode single = route.get("cluster");
+        ConfigNode list = route.get("clusters");
+        if (list.isPresent()) {
+            if (single.isPresent()) {
+                single.invalid("either cluster or clusters, not both");
+            }
+            return weighted(list, defined);
+        }
+        String name = clusterName(single, defined);
+        return name.isEmpty() ? List.of() : List.of(new WeightedCluster(name, WeightedCluster.SHORTHAND_WEIGHT));
+    }
+
+    private static List<WeightedCluster> weighted(ConfigNode node, Set<String> defined) {
+        List<ConfigNode> elements = node.elements();
+        if (node.isArray() && elements.isEmpty()) {
+            node.invalid("at least one cluster");
+        }
+        List<WeightedCluster> out = new ArrayList<>(elements.size());
+        Map<String, Integer> seen = new HashMap<>();
+        boolean complete = node.isArray();
+        long sum = 0;
+        for (int i = 0; i < elements.size(); i++) {
+            ConfigNode entry = elements.get(i);
+            if (!entry.isObject()) {
+                entry.invalid("a mapping like { name: orders-eu, weight: 50 }");
+                complete = false;
+                continue;
+            }
+            entry.rejectUnknown(WEIGHTED_KEYS);
+            ConfigNode nameNode = entry.get("name");
+            String name = clusterName(nameNode, defined);
+            ConfigNode weightNode = entry.get("weight");
+            int weight = -1;
+            if (!weightNode.isPresent()) {
+                weightNode.error("missing (expected: an integer between 0 and " + WeightedCluster.MAX_WEIGHT + ")");
+            } else {
+                weight = weightNode.intValue(-1, 0, WeightedCluster.MAX_WEIGHT);
+            }
+            Integer first = name.isEmpty() ? null : seen.putIfAbsent(name, i);
+            if (first != null) {
+                nameNode.error(Syntax.quote(name) + " (expected: a cluster no other entry names; clusters[" + first
+                        + "] names it)");
+            }
+            if (name.isEmpty() || weight < 0 || first != null) {
+                complete = false;
+                continue;
+            }
+            sum += weight;
+            out.add(new WeightedCluster(name, weight));
+        }
+        // Only a list read without a mistake can be judged as a whole: a bad weight is no evidence of a zero sum.
+        if (complete && !out.isEmpty() && sum == 0) {
+            node.error("every weight is 0 (expected: at least one cluster with a weight above 0)");
+        }
+        return List.copyOf(out);
+    }
+
+    /** A defined cluster's name; "" (and an error) when missing or not defined. */
+    private static String clusterName(ConfigNode node, Set<String> defined) {
         if (!node.isPresent()) {
-            node.error("missing (expected: one of the defined clusters: " + Syntax.list(clusters) + ")");
+            node.error("missing (expected: one of the defined clusters: " + Syntax.list(defined) + ")");
             return "";
         }
         Optional<String> name = node.optString();
-        if (name.isPresent() && !clusters.contains(name.get())) {
-            node.error(Syntax.quote(name.get()) + " (expected: one of the defined clusters: " + Syntax.list(clusters)
+        if (name.isPresent() && !defined.contains(name.get())) {
+            node.error(Syntax.quote(name.get()) + " (expected: one of the defined clusters: " + Syntax.list(defined)
                     + ")");
+            return "";
         }
         return name.orElse("");
     }

@@ -100,6 +100,11 @@ public final class Retries {
         return pick.isPresent() && !failed.contains(pick.get().endpoint()) ? pick : Optional.empty();
     }
 
+    /** Whether {@code endpoint} failed an attempt of this request. */
+    public boolean hasFailed(Endpoint endpoint) {
+        return failed.contains(endpoint);
+    }
+
     /** Retries left to take. */
     public int left() {
         return left;

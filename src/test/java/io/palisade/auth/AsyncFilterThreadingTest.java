@@ -112,6 +112,11 @@ class AsyncFilterThreadingTest {
         }
 
         @Override
+        public String upstreamCluster() {
+            return "c";
+        }
+
+        @Override
         public EventLoop eventLoop() {
             return loop;
         }

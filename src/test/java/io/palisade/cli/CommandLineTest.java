@@ -7,12 +7,15 @@ import io.palisade.gateway.ConfigLoader;
 import io.palisade.gateway.GatewayConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The command line as the launcher runs it ({@link Main#commandLine()}), in-process: arguments, output, exit codes. */
 class CommandLineTest {
@@ -98,5 +101,47 @@ class CommandLineTest {
         assertThat(run("serve").exit()).isEqualTo(2);
         assertThat(run("keys", "new", "--consumer", "acme").exit()).isEqualTo(2);
         assertThat(run("validate").err()).contains("Missing required option: '--config=<config>'");
+    }
+
+    @Test
+    void validate_aValidFile_listsEachWeightedRouteWithItsShares(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("weighted.yaml");
+        Files.writeString(file, """
+                clusters:
+                  eu: { endpoints: [ "127.0.0.1:9001" ] }
+                  us: { endpoints: [ "127.0.0.1:9002" ] }
+                  ap: { endpoints: [ "127.0.0.1:9003" ] }
+                routes:
+                  - name: orders
+                    match: { path_prefix: /orders }
+                    clusters: [ { name: eu, weight: 2 }, { name: us, weight: 1 }, { name: ap, weight: 0 } ]
+                  - match: { path_prefix: /health }
+                    cluster: eu
+                """);
+
+        Run r = run("validate", "--config", file.toString());
+
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).matches("\\Q" + file + "\\E: valid \\(version [0-9a-f]{12}, 2 routes, 3 clusters\\)\n"
+                + "  route orders: eu 66.7%, us 33.3%, ap 0% \\(no traffic\\)\n");
+    }
+
+    @Test
+    void validate_anInvalidFile_printsEveryErrorOnStderr_andExitsOne(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, """
+                clusters:
+                  eu: { endpoints: [ "127.0.0.1:9001" ] }
+                routes:
+                  - match: { path_prefix: /orders }
+                    clusters: [ { name: eu, weight: 0 }, { name: us, weight: 1 } ]
+                """);
+
+        Run r = run("validate", "--config", file.toString());
+
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("routes[0].clusters[1].name: \"us\" (expected: one of the defined clusters:"
+                + " eu)\n" + file + ": 1 error(s)\n");
     }
 }

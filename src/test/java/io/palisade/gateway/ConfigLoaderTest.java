@@ -8,6 +8,7 @@ import io.palisade.proxy.AccessLogConfig;
 import io.palisade.route.RequestPolicy;
 import io.palisade.route.RouteConfig;
 import io.palisade.route.RouteMatch;
+import io.palisade.route.WeightedCluster;
 import io.palisade.server.ListenerConfig;
 import io.palisade.server.ServerConfig;
 import io.palisade.server.ServerLimits;
@@ -115,12 +116,13 @@ class ConfigLoaderTest {
         assertThat(c.routes()).containsExactly(
                 new RouteConfig("orders", new RouteMatch(Optional.of("/orders"), Optional.empty(),
                         Set.of("GET", "POST"), Optional.of("api.example.com"), Map.of("X-Version", "2")),
-                        "orders", true, Optional.of(Duration.ofSeconds(2)), Optional.empty(),
-                        new RequestPolicy(Optional.of(1024L * 1024), true), RoutePolicy.none(), RouteLimits.none()),
+                        List.of(new WeightedCluster("orders", 100)), true, Optional.of(Duration.ofSeconds(2)),
+                        Optional.empty(), new RequestPolicy(Optional.of(1024L * 1024), true), RoutePolicy.none(),
+                        RouteLimits.none()),
                 new RouteConfig("routes[1]", new RouteMatch(Optional.empty(), Optional.of("/health"), Set.of(),
-                        Optional.empty(), Map.of()), "orders-eu", false, Optional.empty(),
-                        Optional.of(Duration.ofSeconds(5)), new RequestPolicy(Optional.empty(), false),
-                        RoutePolicy.none(), RouteLimits.none()));
+                        Optional.empty(), Map.of()), List.of(new WeightedCluster("orders-eu", 100)), false,
+                        Optional.empty(), Optional.of(Duration.ofSeconds(5)),
+                        new RequestPolicy(Optional.empty(), false), RoutePolicy.none(), RouteLimits.none()));
         assertThat(c.server()).isEqualTo(new ServerConfig(new ServerLimits(32 * 1024, 4 * 1024, 20L * 1024 * 1024,
                 Duration.ofSeconds(5), Duration.ofMinutes(2), 500), 4, Duration.ofSeconds(10)));
         assertThat(c.accessLog()).isEqualTo(new AccessLogConfig(false, "/var/log/palisade/access.log"));
@@ -509,8 +511,8 @@ class ConfigLoaderTest {
                 "clusters.orders.timout: unknown key (expected one of: adaptive_concurrency, balancer, endpoints,"
                         + " failover, hash_on, health_check, limits, outlier, retries, timeouts)",
                 "clusters.orders.timeouts.conect: unknown key (expected one of: connect, idle, request)",
-                "routes[0].stripprefix: unknown key (expected one of: auth, cluster, concurrency, match, name,"
-                        + " rate_limits, request, strip_prefix, timeouts)",
+                "routes[0].stripprefix: unknown key (expected one of: auth, cluster, clusters, concurrency, match,"
+                        + " name, rate_limits, request, strip_prefix, timeouts)",
                 "routes[0].match.method: unknown key (expected one of: headers, host, methods, path, path_prefix)");
     }
 
@@ -536,7 +538,7 @@ class ConfigLoaderTest {
                 "clusters.orders.endpoints: 127.0.0.1:9001 (expected: a list)",
                 "clusters.orders.timeouts: 5s (expected: a mapping)",
                 "routes[0].match: /orders (expected: a mapping)",
-                "routes[1]: just-a-string (expected: a mapping with at least match and cluster)",
+                "routes[1]: just-a-string (expected: a mapping with at least match and cluster (or clusters))",
                 "access_log: stdout (expected: a mapping)");
     }
 

@@ -3,6 +3,7 @@ package io.palisade.gateway;
 import io.palisade.config.Address;
 import io.palisade.config.ConfigException;
 import io.palisade.route.RouteReader;
+import io.palisade.route.WeightedCluster;
 import io.palisade.server.ListenerConfig;
 import io.palisade.upstream.ClusterConfig;
 import io.palisade.upstream.ClusterReader;
@@ -78,7 +79,7 @@ class SchemaTest {
         assertThat(config.routes()).singleElement().satisfies(r -> {
             assertThat(r.id()).isEqualTo("api");
             assertThat(r.match().pathPrefix()).contains("/api");
-            assertThat(r.cluster()).isEqualTo("demo");
+            assertThat(r.clusters()).containsExactly(new WeightedCluster("demo", 100));
         });
     }
 

@@ -61,7 +61,8 @@ class RouteTableTest {
 
     private static RouteConfig route(String id, Optional<String> prefix, Optional<String> path, Set<String> methods,
                                      Optional<String> host, Map<String, String> headers, boolean strip) {
-        return new RouteConfig(id, new RouteMatch(prefix, path, methods, host, headers), "c", strip, Optional.empty(),
+        return new RouteConfig(id, new RouteMatch(prefix, path, methods, host, headers),
+                List.of(new WeightedCluster("c", 100)), strip, Optional.empty(),
                 Optional.empty(), new RequestPolicy(Optional.empty(), false), io.palisade.auth.RoutePolicy.none(),
                 io.palisade.ratelimit.RouteLimits.none());
     }

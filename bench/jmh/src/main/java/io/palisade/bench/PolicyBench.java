@@ -208,6 +208,11 @@ public class PolicyBench {
         }
 
         @Override
+        public String upstreamCluster() {
+            return route.clusters().get(0).name();
+        }
+
+        @Override
         public EventLoop eventLoop() {
             throw new UnsupportedOperationException("the policy filters decide synchronously");
         }
