@@ -12,7 +12,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.palisade.admin.AdminBackend;
+import io.palisade.admin.AdminConfig;
 import io.palisade.admin.AdminServer;
+import io.palisade.admin.ReleaseApi;
 import io.palisade.config.Address;
 import io.palisade.config.ConfigException;
 import io.palisade.server.ListenerConfig;
@@ -139,7 +141,7 @@ public final class Gateway implements AutoCloseable {
             this.listeners = new Listeners(transport, workers, acceptor,
                     limiter -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
             listeners.bind(cfg.listeners(), connectionLimiters);
-            this.admin = startAdmin(cfg.admin().address());
+            this.admin = startAdmin(cfg.admin(), ticker);
         } catch (RuntimeException | Error | InterruptedException e) {
             releaseAfterFailedStart(e);
             throw e;
@@ -185,13 +187,15 @@ public final class Gateway implements AutoCloseable {
      * The admin port, refused with its address like a listener's when it is taken (rather than Netty's bind
      * exception, which names neither).
      */
-    private AdminServer startAdmin(Address address) throws InterruptedException {
+    private AdminServer startAdmin(AdminConfig config, Ticker ticker) throws InterruptedException {
+        Address address = config.address();
         String what = "admin " + address;
         if (address.port() != 0) {
             Listeners.ensurePortFree(what, new InetSocketAddress(address.host(), address.port()));
         }
         try {
-            return AdminServer.start(address, adminGroup, transport.serverChannel(), new Backend());
+            return AdminServer.start(config, adminGroup, transport.serverChannel(), new Backend(),
+                    ReleaseApi.unavailable(), ticker);
         } catch (UncheckedIOException e) {
             // Taken between the check and the bind.
             throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());
