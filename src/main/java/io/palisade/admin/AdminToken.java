@@ -27,6 +27,10 @@ final class AdminToken {
 
     /** The token in {@code file}: its one line with surrounding whitespace trimmed. */
     static String read(Path file) throws Unusable {
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            // A pipe or a device would block the read, or never end.
+            throw new Unusable(file + ": not a regular file (expected: a file holding the token)");
+        }
         byte[] bytes;
         try (InputStream in = Files.newInputStream(file)) {
             bytes = in.readNBytes(MAX_FILE_BYTES + 1);

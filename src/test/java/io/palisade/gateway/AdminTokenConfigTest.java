@@ -65,6 +65,9 @@ class AdminTokenConfigTest {
                 .containsExactly("admin.token_file: " + shortToken + ": a token of 5 characters (expected: at least 16)");
         assertThat(errors(config(twoLines.toString()))).singleElement().asString()
                 .startsWith("admin.token_file: " + twoLines + ": not a token").doesNotContain(TOKEN);
+        assertThat(errors(config(dir.toString())))
+                .containsExactly("admin.token_file: " + dir + ": not a regular file (expected: a file holding the"
+                        + " token)");
         assertThat(errors(config(""))).containsExactly(
                 "admin.token_file: \"\" (expected: the path of a file holding the admin token)");
     }
