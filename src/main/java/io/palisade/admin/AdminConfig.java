@@ -1,6 +1,38 @@
 package io.palisade.admin;
 
 import io.palisade.config.Address;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
 
-/** The admin listener: its own port and event loop, so it answers while the data side is saturated (seed 002). */
-public record AdminConfig(Address address) {}
+/**
+ * The admin listener: its own port and event loop, so it answers while the data side is saturated (seed 002).
+ *
+ * @param tokenFile where the bearer token every admin call but {@code /healthz}, {@code /readyz} and {@code /metrics}
+ *                  must present is kept; read once when the admin server starts, so a new token takes a restart.
+ *                  Without it, reads are open and changes are accepted only over loopback.
+ */
+public record AdminConfig(Address address, Optional<Path> tokenFile) {
+    public AdminConfig {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(tokenFile, "tokenFile");
+    }
+
+    public AdminConfig(Address address) {
+        this(address, Optional.empty());
+    }
+
+    /**
+     * Why {@code file} cannot serve as {@code admin.token_file}, as a config error message, or empty when it holds a
+     * usable token: one line of at least {@value AdminToken#MIN_LENGTH} visible ASCII characters, surrounding
+     * whitespace ignored.
+     */
+    public static Optional<String> tokenFileProblem(Path file) {
+        try {
+            AdminToken.read(file);
+            return Optional.empty();
+        } catch (AdminToken.Unusable e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+}

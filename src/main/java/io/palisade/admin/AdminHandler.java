@@ -1,158 +1,190 @@
 package io.palisade.admin;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import static io.palisade.admin.Responses.error;
+import static io.palisade.admin.Responses.json;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.palisade.metrics.GatewayMetrics;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One method per admin resource; anything else is a JSON 404/405. */
+/**
+ * The admin port's front door, one per connection: the probes answer anyone; every other call passes
+ * {@link AdminAuth} first, then goes to its resource here or to {@link ReleaseRoutes}. Anything else is a JSON
+ * 404/405.
+ *
+ * <p>Answers may come later than the request (the release manager completes on its own thread), and HTTP/1.1 wants
+ * them in request order: each request waits for the one before it to be answered, and the connection reads nothing
+ * more while one is pending, so a pipelining client cannot queue up bodies of a megabyte each.
+ */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private final AdminBackend backend;
+    static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
-    AdminHandler(AdminBackend backend) {
+    private final AdminBackend backend;
+    private final AdminAuth auth;
+    private final Refusals refusals;
+    private final ReleaseRoutes releases;
+    /** Completes once the last request read so far is answered; touched only on the channel's event loop. */
+    private CompletableFuture<Void> answered = DONE;
+    private int pending;
+
+    AdminHandler(AdminBackend backend, AdminAuth auth, Refusals refusals, ReleaseRoutes releases) {
         this.backend = backend;
+        this.auth = auth;
+        this.refusals = refusals;
+        this.releases = releases;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-        boolean keepAlive = HttpUtil.isKeepAlive(req);
         if (!req.decoderResult().isSuccess()) {
-            send(ctx, false, HttpResponseStatus.BAD_REQUEST, error("malformed_request", "Malformed request."));
+            Responses.send(ctx, false, HttpResponseStatus.BAD_REQUEST,
+                    error("malformed_request", "Malformed request."));
             return;
         }
-        String uri = req.uri();
-        int q = uri.indexOf('?');
-        String path = q < 0 ? uri : uri.substring(0, q);
-        HttpMethod method = req.method();
-        try {
-            switch (path) {
-                case "/healthz" -> get(ctx, keepAlive, method, () -> json(status("ok")));
-                case "/readyz" -> readyz(ctx, keepAlive, method);
-                case "/metrics" -> metrics(ctx, keepAlive, method);
-                case "/config" -> get(ctx, keepAlive, method, () -> json(backend.config()));
-                case "/clusters" -> get(ctx, keepAlive, method, () -> json(backend.clusters()));
-                case "/config/reload" -> reload(ctx, keepAlive, method);
-                default -> send(ctx, keepAlive, HttpResponseStatus.NOT_FOUND,
-                        error("not_found", "No admin resource at this path."));
+        AdminRequest request = AdminRequest.of(req);
+        pending++;
+        ctx.channel().config().setAutoRead(false);
+        // Every stage in this chain completes on the event loop, so the next request starts there too.
+        answered = answered.thenCompose(v -> serveSafely(ctx, request)).whenComplete((v, e) -> {
+            if (--pending == 0) {
+                ctx.channel().config().setAutoRead(true);
             }
-        } catch (RuntimeException e) {
-            log.warn("admin request {} {} failed", method, path, e);
-            send(ctx, false, HttpResponseStatus.INTERNAL_SERVER_ERROR, error("internal_error", "Admin request failed."));
-        }
-    }
-
-    private interface Body {
-        byte[] get();
-    }
-
-    private void get(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method, Body body) {
-        if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
-            methodNotAllowed(ctx, keepAlive, "GET, HEAD");
-            return;
-        }
-        send(ctx, keepAlive, HttpResponseStatus.OK, body.get());
-    }
-
-    private void readyz(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method) {
-        if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
-            methodNotAllowed(ctx, keepAlive, "GET, HEAD");
-            return;
-        }
-        boolean ready = backend.ready();
-        send(ctx, keepAlive, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                json(status(ready ? "ready" : "not_ready")));
-    }
-
-    private void metrics(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method) {
-        if (method != HttpMethod.GET) {
-            methodNotAllowed(ctx, keepAlive, "GET");
-            return;
-        }
-        byte[] text = backend.metrics().getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse r = response(HttpResponseStatus.OK, text, GatewayMetrics.contentType());
-        write(ctx, keepAlive, r);
-    }
-
-    private void reload(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method) {
-        if (method != HttpMethod.POST) {
-            methodNotAllowed(ctx, keepAlive, "POST");
-            return;
-        }
-        CompletionStage<ReloadResult> result = backend.reload();
-        result.whenComplete((r, e) -> {
-            if (e != null) {
-                log.warn("reload failed", e);
-                send(ctx, false, HttpResponseStatus.INTERNAL_SERVER_ERROR, error("internal_error", "Reload failed."));
-                return;
-            }
-            ObjectNode body = JSON.createObjectNode();
-            body.put("applied", r.applied());
-            body.put("version", r.version());
-            body.putPOJO("errors", r.errors());
-            send(ctx, keepAlive, r.applied() ? HttpResponseStatus.OK : HttpResponseStatus.UNPROCESSABLE_ENTITY,
-                    json(body));
         });
     }
 
-    private void methodNotAllowed(ChannelHandlerContext ctx, boolean keepAlive, String allow) {
-        FullHttpResponse r = response(HttpResponseStatus.METHOD_NOT_ALLOWED,
-                error("method_not_allowed", "Method not allowed."), "application/json");
+    private CompletionStage<Void> serveSafely(ChannelHandlerContext ctx, AdminRequest r) {
+        try {
+            return serve(ctx, r);
+        } catch (RuntimeException e) {
+            log.warn("admin request {} {} failed", r.method(), r.path(), e);
+            Responses.send(ctx, false, HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                    error("internal_error", "Admin request failed."));
+            return DONE;
+        }
+    }
+
+    private CompletionStage<Void> serve(ChannelHandlerContext ctx, AdminRequest r) {
+        switch (r.path()) {
+            case "/healthz" -> get(ctx, r, () -> json(status("ok")));
+            case "/readyz" -> readyz(ctx, r);
+            case "/metrics" -> metrics(ctx, r);
+            default -> {
+                return authorized(ctx, r);
+            }
+        }
+        return DONE;
+    }
+
+    private CompletionStage<Void> authorized(ChannelHandlerContext ctx, AdminRequest r) {
+        Caller caller = auth.identify(ctx.channel().remoteAddress(), r.authorization());
+        Optional<AdminAuth.Refusal> refusal = auth.check(caller, r.authorization(), !r.reads());
+        if (refusal.isPresent()) {
+            refuse(ctx, r, caller, refusal.get());
+            return DONE;
+        }
+        switch (r.path()) {
+            case "/config" -> get(ctx, r, () -> json(backend.config()));
+            case "/clusters" -> get(ctx, r, () -> json(backend.clusters()));
+            case "/config/reload" -> {
+                return reload(ctx, r);
+            }
+            default -> {
+                return releases.serve(ctx, r, caller);
+            }
+        }
+        return DONE;
+    }
+
+    private void refuse(ChannelHandlerContext ctx, AdminRequest r, Caller caller, AdminAuth.Refusal refusal) {
+        FullHttpResponse response = Responses.json(refusal.status(), error(refusal.code(), refusal.message()));
+        if (refusal.status().equals(HttpResponseStatus.UNAUTHORIZED)) {
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+        }
+        if (refusal.retryAfterSeconds() > 0) {
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, refusal.retryAfterSeconds());
+        }
+        Responses.write(ctx, r.keepAlive(), response);
+        refusals.report(caller, r.method().name(), r.path(), refusal.status().code(), refusal.reason());
+    }
+
+    private void get(ChannelHandlerContext ctx, AdminRequest r, Supplier<byte[]> body) {
+        if (!r.reads()) {
+            methodNotAllowed(ctx, r.keepAlive(), "GET, HEAD");
+            return;
+        }
+        Responses.send(ctx, r.keepAlive(), HttpResponseStatus.OK, body.get());
+    }
+
+    private void readyz(ChannelHandlerContext ctx, AdminRequest r) {
+        if (!r.reads()) {
+            methodNotAllowed(ctx, r.keepAlive(), "GET, HEAD");
+            return;
+        }
+        boolean ready = backend.ready();
+        Responses.send(ctx, r.keepAlive(), ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                json(status(ready ? "ready" : "not_ready")));
+    }
+
+    private void metrics(ChannelHandlerContext ctx, AdminRequest r) {
+        if (!r.method().equals(HttpMethod.GET)) {
+            methodNotAllowed(ctx, r.keepAlive(), "GET");
+            return;
+        }
+        byte[] text = backend.metrics().getBytes(StandardCharsets.UTF_8);
+        Responses.write(ctx, r.keepAlive(), Responses.response(HttpResponseStatus.OK, text,
+                GatewayMetrics.contentType()));
+    }
+
+    private CompletionStage<Void> reload(ChannelHandlerContext ctx, AdminRequest r) {
+        if (!r.method().equals(HttpMethod.POST)) {
+            methodNotAllowed(ctx, r.keepAlive(), "POST");
+            return DONE;
+        }
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        backend.reload().whenCompleteAsync((result, e) -> {
+            try {
+                if (e != null) {
+                    log.warn("reload failed", e);
+                    Responses.send(ctx, false, HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                            error("internal_error", "Reload failed."));
+                    return;
+                }
+                ObjectNode body = Responses.JSON.createObjectNode();
+                body.put("applied", result.applied());
+                body.put("version", result.version());
+                body.putPOJO("errors", result.errors());
+                Responses.send(ctx, r.keepAlive(), result.applied() ? HttpResponseStatus.OK
+                        : HttpResponseStatus.UNPROCESSABLE_ENTITY, json(body));
+            } finally {
+                written.complete(null);
+            }
+        }, ctx.executor());
+        return written;
+    }
+
+    static void methodNotAllowed(ChannelHandlerContext ctx, boolean keepAlive, String allow) {
+        FullHttpResponse r = Responses.json(HttpResponseStatus.METHOD_NOT_ALLOWED,
+                error("method_not_allowed", "Method not allowed."));
         r.headers().set(HttpHeaderNames.ALLOW, allow);
-        write(ctx, keepAlive, r);
+        Responses.write(ctx, keepAlive, r);
     }
 
     private static ObjectNode status(String s) {
-        return JSON.createObjectNode().put("status", s);
-    }
-
-    private static byte[] error(String code, String message) {
-        return json(JSON.createObjectNode().put("error", code).put("message", message));
-    }
-
-    private static byte[] json(Object node) {
-        try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private void send(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, byte[] body) {
-        write(ctx, keepAlive, response(status, body, "application/json"));
-    }
-
-    private static FullHttpResponse response(HttpResponseStatus status, byte[] body, String type) {
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, type).setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                .set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-        return r;
-    }
-
-    private static void write(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse r) {
-        if (!keepAlive) {
-            r.headers().set(HttpHeaderNames.CONNECTION, "close");
-            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            ctx.writeAndFlush(r);
-        }
+        return Responses.JSON.createObjectNode().put("status", s);
     }
 
     @Override

@@ -5,41 +5,58 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.palisade.config.Address;
+import io.palisade.config.ConfigException;
+import io.palisade.time.Ticker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * The admin HTTP server: {@code /healthz}, {@code /readyz}, {@code /metrics}, {@code /config}, {@code /clusters},
- * {@code POST /config/reload}. It runs on its own event loop group with its own port, so it keeps answering while the
- * data side is saturated (seed 002: monitoring must not go blind with the thing it monitors).
+ * The admin HTTP server: the probes ({@code /healthz}, {@code /readyz}, {@code /metrics}), the live view
+ * ({@code /config}, {@code /clusters}), {@code POST /config/reload}, and the release API of the {@link ReleaseApi}
+ * (docs/admin-api.md). It runs on its own event loop group with its own port, so it keeps answering while the data
+ * side is saturated (seed 002: monitoring must not go blind with the thing it monitors).
+ *
+ * <p>With {@code admin.token_file}, every call but the probes needs the bearer token, read once here: a new token
+ * takes a restart. Without it, reads are open and changes ({@code POST}) are accepted only over loopback.
  *
  * <pre>{@code
- * AdminServer admin = AdminServer.start(address, adminGroup, serverChannelClass, backend);
+ * AdminServer admin = AdminServer.start(config.admin(), adminGroup, serverChannelClass, backend, releases, ticker);
  * int port = admin.port();
  * }</pre>
  */
 public final class AdminServer implements AutoCloseable {
-    private static final int MAX_ADMIN_REQUEST = 64 * 1024;
+    /** The largest request body: a config YAML with room to spare. */
+    public static final int MAX_REQUEST_BODY = 1024 * 1024;
     private final Channel channel;
 
     private AdminServer(Channel channel) {
         this.channel = channel;
     }
 
-    /** @throws UncheckedIOException when the address cannot be bound (in use, not local) */
-    public static AdminServer start(Address address, EventLoopGroup group,
-                                    Class<? extends ServerSocketChannel> channelClass, AdminBackend backend)
-            throws InterruptedException {
+    /**
+     * @param ticker the time of the failed-token-attempt windows
+     * @throws ConfigException      when {@code admin.token_file} cannot be read or holds no usable token
+     * @throws UncheckedIOException when the address cannot be bound (in use, not local)
+     */
+    public static AdminServer start(AdminConfig config, EventLoopGroup group,
+                                    Class<? extends ServerSocketChannel> channelClass, AdminBackend backend,
+                                    ReleaseApi releases, Ticker ticker) throws InterruptedException {
         Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(releases, "releases");
+        Objects.requireNonNull(ticker, "ticker");
+        Pipeline pipeline = new Pipeline(backend, releases, readToken(config.tokenFile()), ticker);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -47,19 +64,49 @@ public final class AdminServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline()
-                                .addLast("read-timeout", new ReadTimeoutHandler(30))
-                                .addLast("codec", new HttpServerCodec())
-                                .addLast("aggregate", new HttpObjectAggregator(MAX_ADMIN_REQUEST))
-                                .addLast("admin", new AdminHandler(backend));
+                        pipeline.install(ch.pipeline());
                     }
                 });
+        Address address = config.address();
         ChannelFuture bound = b.bind(new InetSocketAddress(address.host(), address.port())).await();
         if (!bound.isSuccess()) {
             Throwable cause = bound.cause();
             throw new UncheckedIOException(cause instanceof IOException e ? e : new IOException(cause));
         }
         return new AdminServer(bound.channel());
+    }
+
+    private static Optional<String> readToken(Optional<Path> file) {
+        if (file.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(AdminToken.read(file.get()));
+        } catch (AdminToken.Unusable e) {
+            throw new ConfigException(List.of("admin.token_file: " + e.getMessage()));
+        }
+    }
+
+    /** What every admin connection shares (the token, the failed-attempt windows), and its handlers. */
+    static final class Pipeline {
+        private final AdminBackend backend;
+        private final AdminAuth auth;
+        private final Refusals refusals;
+        private final ReleaseRoutes routes;
+
+        Pipeline(AdminBackend backend, ReleaseApi releases, Optional<String> token, Ticker ticker) {
+            this.backend = backend;
+            this.auth = new AdminAuth(token, ticker);
+            this.refusals = new Refusals(releases, ticker);
+            this.routes = new ReleaseRoutes(releases, refusals);
+        }
+
+        void install(ChannelPipeline p) {
+            p.addLast("read-timeout", new ReadTimeoutHandler(30))
+                    .addLast("codec", new HttpServerCodec())
+                    .addLast("aggregate", new AdminAggregator(MAX_REQUEST_BODY, auth, refusals))
+                    .addLast("admin", new AdminHandler(backend, auth, refusals, routes));
+        }
     }
 
     public int port() {

@@ -315,10 +315,23 @@ public final class ConfigLoader {
         if (!node.expectObject()) {
             return new AdminConfig(DEFAULT_ADMIN);
         }
-        node.rejectUnknown(Set.of("address"));
+        node.rejectUnknown(Set.of("address", "token_file"));
+        // The file is read here so a missing or short token refuses the config (validate, reload) rather than the
+        // start; the admin server reads it again when it starts, and only then. A relative path is taken from the
+        // working directory: this method does not know where the config file is.
+        ConfigNode tokenNode = node.get("token_file");
+        Optional<Path> tokenFile = tokenNode.optString().flatMap(text -> {
+            if (text.isBlank() || text.indexOf('\0') >= 0) {
+                tokenNode.invalid("the path of a file holding the admin token");
+                return Optional.empty();
+            }
+            Path file = Path.of(text).toAbsolutePath().normalize();
+            AdminConfig.tokenFileProblem(file).ifPresent(tokenNode::error);
+            return Optional.of(file);
+        });
         Optional<Address> written = AddressReader.read(addressNode, 0);
         if (addressNode.isPresent() && written.isEmpty()) {
-            return new AdminConfig(DEFAULT_ADMIN);
+            return new AdminConfig(DEFAULT_ADMIN, tokenFile);
         }
         Address address = written.orElse(DEFAULT_ADMIN);
         for (ListenerConfig listener : listeners) {
@@ -328,7 +341,7 @@ public final class ConfigLoader {
                 break;
             }
         }
-        return new AdminConfig(address);
+        return new AdminConfig(address, tokenFile);
     }
 
     private static ServerConfig server(ConfigNode node) {

@@ -152,7 +152,7 @@ public final class Gateway implements AutoCloseable {
                     limiter -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
             listeners.bind(cfg.listeners(), connectionLimiters);
             releases.serving(start, first);
-            this.admin = startAdmin(cfg.admin());
+            this.admin = startAdmin(cfg.admin(), ticker);
             ready = true;
             log.info("palisade {} serving config version {} on {} (admin {}, transport {}, {} event loops, state {})",
                     version(), cfg.version(), listeners.ports(), admin.port(), transport, workerThreads, stateDir);
@@ -237,7 +237,7 @@ public final class Gateway implements AutoCloseable {
      * The admin port, refused with its address like a listener's when it is taken (rather than Netty's bind
      * exception, which names neither).
      */
-    private AdminServer startAdmin(AdminConfig config) throws InterruptedException {
+    private AdminServer startAdmin(AdminConfig config, Ticker ticker) throws InterruptedException {
         Address address = config.address();
         String what = "admin " + address;
         if (address.port() != 0) {
@@ -245,7 +245,7 @@ public final class Gateway implements AutoCloseable {
         }
         try {
             return AdminServer.start(config, adminGroup, transport.serverChannel(), new GatewayAdmin(this),
-                    releases);
+                    releases, ticker);
         } catch (UncheckedIOException e) {
             // Taken between the check and the bind.
             throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());

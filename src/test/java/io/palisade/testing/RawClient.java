@@ -23,7 +23,23 @@ public final class RawClient implements AutoCloseable {
     private final OutputStream out;
 
     public RawClient(int port) throws IOException {
-        socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        this(InetAddress.getLoopbackAddress(), port);
+    }
+
+    /**
+     * From {@code local} (another loopback address such as 127.0.0.2, for tests of what a server decides per client
+     * address) to the server on 127.0.0.1.
+     */
+    public static RawClient from(InetAddress local, int port) throws IOException {
+        return new RawClient(new Socket(InetAddress.getLoopbackAddress(), port, local, 0));
+    }
+
+    private RawClient(InetAddress server, int port) throws IOException {
+        this(new Socket(server, port));
+    }
+
+    private RawClient(Socket socket) throws IOException {
+        this.socket = socket;
         socket.setSoTimeout(20_000);
         // Buffered: the head is parsed a byte at a time, which unbuffered would be a system call per byte.
         in = new BufferedInputStream(socket.getInputStream());
