@@ -53,9 +53,9 @@ class Seed004ReleaseDrill {
         Report report = new Report("seed004-release");
         int goodPort = Ports.free();
         int silentPort = Ports.free();
+        ReleaseDrills.AnsweringAuth good = new ReleaseDrills.AnsweringAuth(goodPort);
+        SilentServer silent = new SilentServer(silentPort);
         try (TestUpstream app = TestUpstream.start("app");
-             ReleaseDrills.AnsweringAuth good = new ReleaseDrills.AnsweringAuth(goodPort);
-             SilentServer silent = new SilentServer(silentPort);
              GatewayProcess gw = GatewayProcess.start("seed004-release", config(goodPort, app.address()),
                      Ports.free(), Ports.free())) {
             String bad = config(silentPort, app.address());
@@ -105,6 +105,8 @@ class Seed004ReleaseDrill {
             assertThat(audit).contains("rollout.auto_rollback").contains("config.apply.rejected");
             report.line("versions: %s", versions.toString().toLowerCase(Locale.ROOT).replaceAll("\"hash\":\"\\w+\",", ""));
         } finally {
+            good.close();
+            silent.close();
             report.line("load average %s", Report.loadAverage());
         }
     }
