@@ -100,7 +100,14 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
      * @throws ConfigException when the file is invalid and no stored version can serve instead
      */
     public Start<P> start(String fileYaml, String fileName) {
-        return onThread(() -> doStart(fileYaml, fileName)).join();
+        try {
+            return onThread(() -> doStart(fileYaml, fileName)).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
     }
 
     private Start<P> doStart(String fileYaml, String fileName) {

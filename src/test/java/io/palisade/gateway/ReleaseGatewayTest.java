@@ -67,9 +67,8 @@ class ReleaseGatewayTest {
 
     /** The whole file as the fixture wrote it, with the route part replaced: what `config apply` would send. */
     private String release(String yaml) {
-        return "listeners:\n  http: { address: 127.0.0.1:" + gw.port() + " }\nadmin:\n  address: 127.0.0.1:"
-                + gw.adminPort() + "\naccess_log: { enabled: false }\nserver: { worker_threads: " + gw.loops()
-                + " }\n" + yaml;
+        return "listeners:\n  http: { address: 127.0.0.1:0 }\nadmin:\n  address: 127.0.0.1:0\n"
+                + "access_log: { enabled: false }\nserver: { worker_threads: " + gw.loops() + " }\n" + yaml;
     }
 
     private AdminReply apply(String yaml, boolean force, boolean direct) {
