@@ -67,7 +67,9 @@ final class NoReleases implements ReleaseApi {
 
     @Override
     public void refused(Caller caller, String method, String path, int status, String reason) {
-        refusals.warn(Integer.toString(status), "admin " + method + " " + path + " refused with " + status + " for "
-                + caller.describe() + ": " + reason, null);
+        // The address rather than describe(): a caller refused for its token is not authenticated, and describe()
+        // cannot tell that apart from a loopback caller while no token file is set.
+        refusals.warn(Integer.toString(status), "admin " + method + " " + path + " from " + caller.address()
+                + " refused with " + status + ": " + reason, null);
     }
 }
