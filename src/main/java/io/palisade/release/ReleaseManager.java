@@ -94,8 +94,8 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
      * Decides what serves at start-up, before any traffic: a rollout the last run left unfinished is marked
      * interrupted; the stored active version serves, unless the file differs from it and passes validation and
      * pre-flight, in which case the file becomes a new active version at once (nothing serves yet, so there is nothing
-     * to stage against). On an empty store the file becomes version 1 even when a probe fails: with nothing else to
-     * serve, a valid config beats none, and the failures are logged and audited.
+     * to stage against). On an empty store the file becomes version 1 unprobed: with nothing else to serve, a valid
+     * config beats none.
      *
      * @throws ConfigException when the file is invalid and no stored version can serve instead
      */
@@ -145,8 +145,11 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
         if (stored.isPresent() && stored.get().hash().equals(hash)) {
             return new Start<>(stored.get(), file, List.of());
         }
-        List<String> failures = Preflight.run(deployment.probes(file)).stream().map(ProbeFailure::message).toList();
         Optional<P> storedParsed = stored.flatMap(this::tryParse);
+        // Probes decide between two versions; with none stored there is nothing to fall back to, and health checks
+        // and outlier detection watch the endpoints from the first request on.
+        List<String> failures = storedParsed.isEmpty() ? List.of()
+                : Preflight.run(deployment.probes(file)).stream().map(ProbeFailure::message).toList();
         if (!failures.isEmpty() && storedParsed.isPresent()) {
             StoredVersion rejected = store.addVersion(new NewVersion(hash, OptionalLong.of(stored.get().number()),
                             "palisade run", "start-up with " + fileName, now, fileYaml, VersionState.REJECTED, failures),

@@ -23,6 +23,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.palisade.admin.ReloadResult;
 import io.palisade.auth.ApiKeys;
 import io.palisade.testing.GatewayFixture;
 import io.palisade.testing.GatewayTest;
@@ -289,8 +290,15 @@ class AuthGatewayTest {
         assertThat(bearer("/jwt/rs", rs256(rsa, claims())).statusCode()).isEqualTo(401);
         assertThat(bearer("/jwt/es", es256(claims())).statusCode()).isEqualTo(200);
 
-        // A different key server is a different key set: nothing is carried over to it.
-        assertThat(gw.reload(changed.replace(jwksUrl, closedUrl("/jwks.json"))).applied()).isTrue();
+        // A key server that does not answer is refused at pre-flight, naming it; forced past that, it is a
+        // different key set: nothing is carried over to it.
+        String down = closedUrl("/jwks.json");
+        ReloadResult refused = gw.reload(changed.replace(jwksUrl, down));
+        assertThat(refused.applied()).isFalse();
+        assertThat(refused.errors()).anySatisfy(e -> assertThat(e).contains("jwks_url").contains(
+                URI.create(down).getAuthority()));
+        assertThat(bearer("/jwt/es", es256(claims())).statusCode()).as("the version before serves").isEqualTo(200);
+        assertThat(gw.forceReload(changed.replace(jwksUrl, down)).applied()).isTrue();
         assertThat(bearer("/jwt/es", es256(claims())).statusCode()).isEqualTo(503);
     }
 

@@ -17,4 +17,15 @@ public final class GatewayAccess {
     public static ProxyRuntime runtime(Gateway gateway) {
         return gateway.runtime();
     }
+
+    /**
+     * Releases the config file's current text as {@code config apply --force --direct} would: past pre-flight (a
+     * test's deliberately dead endpoints fail it), validated and applied at once.
+     */
+    public static io.palisade.admin.ReloadResult forceRelease(Gateway gateway, Path configFile) {
+        io.palisade.admin.AdminReply reply = gateway.releases().apply(new io.palisade.admin.ApplyRequest(
+                        ConfigLoader.readText(configFile), "test", "test", true, true),
+                new io.palisade.admin.Caller("127.0.0.1", true, false)).toCompletableFuture().join();
+        return ReloadReplies.result(reply, gateway.config().version());
+    }
 }

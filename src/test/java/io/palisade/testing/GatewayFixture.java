@@ -143,6 +143,19 @@ public final class GatewayFixture implements AutoCloseable {
         return gateway.reload().toCompletableFuture().join();
     }
 
+    /**
+     * Rewrites the config file and releases it past pre-flight, at once: for a test whose new version names an
+     * endpoint that is down on purpose (a plain reload refuses it, naming the address).
+     */
+    public ReloadResult forceReload(String yaml) {
+        try {
+            Files.writeString(file, complete(yaml, loops));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return GatewayAccess.forceRelease(gateway, file);
+    }
+
     public HttpResponse<String> get(String path, String... headers) {
         return send(HttpRequest.newBuilder(URI.create(url(path))).GET(), headers);
     }
