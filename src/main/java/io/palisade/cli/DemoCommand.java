@@ -24,6 +24,10 @@ final class DemoCommand implements Callable<Integer> {
             defaultValue = "examples/palisade.yaml")
     Path config;
 
+    @Option(names = "--state", defaultValue = "palisade-state", description = "Where the demo keeps its config"
+            + " versions and audit (default: ${DEFAULT-VALUE} in the working directory).")
+    Path state;
+
     @Override
     public Integer call() throws InterruptedException {
         Path file = config.isAbsolute() ? config
@@ -47,6 +51,7 @@ final class DemoCommand implements Callable<Integer> {
         DemoUpstream demo = new DemoUpstream(endpoints);
         Runtime.getRuntime().addShutdownHook(new Thread(demo::close));
         System.out.println("demo upstreams listening on " + endpoints);
-        return RunCommand.serve(Gateway.start(file));
+        System.out.println("state (versions, audit) in " + state.toAbsolutePath().normalize());
+        return RunCommand.serve(Gateway.start(file, state));
     }
 }

@@ -1,17 +1,9 @@
 package io.palisade.gateway;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.module.SimpleModule;
-import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
-import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
-import io.palisade.admin.AdminBackend;
 import io.palisade.admin.AdminConfig;
 import io.palisade.admin.AdminServer;
 import io.palisade.release.ReleaseManager;
@@ -30,7 +22,6 @@ import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.ProtocolHandlers;
 import io.palisade.server.Transport;
 import io.palisade.time.Ticker;
-import io.palisade.upstream.Cluster;
 import io.palisade.upstream.ClusterManager;
 import io.palisade.upstream.ClusterSet;
 import java.io.UncheckedIOException;
@@ -69,9 +60,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
-    /** Admin JSON: Optionals as values or null, addresses as {@code host:port}. */
-    private static final ObjectMapper JSON = new ObjectMapper().registerModule(new Jdk8Module())
-            .registerModule(new SimpleModule().addSerializer(Address.class, ToStringSerializer.instance));
 
     private final Path configFile;
     private final Transport transport;
@@ -146,7 +134,7 @@ public final class Gateway implements AutoCloseable {
             for (ListenerConfig l : cfg.listeners()) {
                 connectionLimiters.put(l.name(), ProtocolHandlers.connectionLimiter(cfg.server().limits()));
             }
-            registerGauges();
+            GatewayGauges.register(metrics, clusters, connectionLimiters.values());
             this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
             this.listeners = new Listeners(transport, workers, acceptor,
                     limiter -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
@@ -250,44 +238,6 @@ public final class Gateway implements AutoCloseable {
             // Taken between the check and the bind.
             throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());
         }
-    }
-
-    private void registerGauges() {
-        metrics.gauge("palisade_upstream_endpoint_healthy",
-                "1 when an endpoint is available (healthy and not ejected), else 0.", cb -> {
-                    for (Cluster c : clusters.clusters()) {
-                        for (var e : c.endpoints()) {
-                            cb.call(e.isAvailable() ? 1 : 0, c.name(), e.address().toString());
-                        }
-                    }
-                }, "cluster", "endpoint");
-        metrics.gauge("palisade_upstream_endpoint_active_requests", "Requests in flight per endpoint.", cb -> {
-            for (Cluster c : clusters.clusters()) {
-                for (var e : c.endpoints()) {
-                    cb.call(e.activeRequests(), c.name(), e.address().toString());
-                }
-            }
-        }, "cluster", "endpoint");
-        metrics.gauge("palisade_upstream_panic_active", "1 while passive ejections leave a cluster under its"
-                + " outlier.panic_threshold, so its ejected endpoints take traffic again; else 0.", cb -> {
-                    for (Cluster c : clusters.clusters()) {
-                        cb.call(c.inPanic() ? 1 : 0, c.name());
-                    }
-                }, "cluster");
-        metrics.counter("palisade_upstream_panic_picks", "Endpoint picks made while the cluster was in panic"
-                + " (ejected endpoints back in rotation).", cb -> {
-                    for (Cluster c : clusters.clusters()) {
-                        cb.call(c.panicPicks(), c.name());
-                    }
-                }, "cluster");
-        metrics.gauge("palisade_client_connections_rejected", "Client connections closed at accept (over their"
-                + " listener's cap), all listeners together.", cb -> {
-                    long rejected = 0;
-                    for (ConnectionLimiter l : connectionLimiters.values()) {
-                        rejected += l.rejected();
-                    }
-                    cb.call(rejected);
-                });
     }
 
     /** The bound port of a data listener (useful when the config asked for port 0). */
@@ -422,27 +372,6 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Sockets, threads, the listeners' connection caps and the access log's writer are set up once; changing them
-     * needs a restart, and a reload says so instead of reporting a change it did not make.
-     */
-    static List<String> restartOnlyChanges(GatewayConfig now, GatewayConfig next) {
-        List<String> errors = new ArrayList<>();
-        if (!now.listeners().equals(next.listeners())) {
-            errors.add("listeners: changed (expected: unchanged on reload; restart to change listeners)");
-        }
-        if (!now.admin().equals(next.admin())) {
-            errors.add("admin: changed (expected: unchanged on reload; restart to change the admin address)");
-        }
-        if (now.server().workerThreads() != next.server().workerThreads()) {
-            errors.add("server.worker_threads: changed (expected: unchanged on reload; restart to change it)");
-        }
-        if (!now.accessLog().equals(next.accessLog())) {
-            errors.add("access_log: changed (expected: unchanged on reload; restart to change the access log)");
-        }
-        return errors;
-    }
-
-    /**
      * Stops accepting, lets in-flight requests finish within {@code server.drain_timeout}, then stops everything.
      */
     @Override
@@ -550,7 +479,9 @@ public final class Gateway implements AutoCloseable {
             }
         }
         for (EventLoopGroup g : groups) {
-            g.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            // The quiet period lets io_uring deliver the cancellations of reads pending on closed connections (their
+            // buffers are released then); with none, a loop can exit first and leave them unreleased.
+            g.shutdownGracefully(100, 2_000, TimeUnit.MILLISECONDS);
         }
         for (EventLoopGroup g : groups) {
             g.terminationFuture().awaitUninterruptibly(3, TimeUnit.SECONDS);

@@ -105,7 +105,7 @@ final class GatewayDeployment implements Deployment<ConfigLoader.Loaded, Gateway
 
     @Override
     public List<String> restartOnly(ConfigLoader.Loaded next) {
-        return live().map(now -> Gateway.restartOnlyChanges(now, next.config())).orElse(List.of());
+        return live().map(now -> RestartOnly.changes(now, next.config())).orElse(List.of());
     }
 
     /**

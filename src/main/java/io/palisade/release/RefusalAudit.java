@@ -42,6 +42,8 @@ final class RefusalAudit {
         String detail = method + " " + path + " -> " + status + ": " + reason
                 + (skipped > 0 ? " (" + skipped + " more refusals before this one were not written)" : "");
         skipped = 0;
-        store.audit(new Audit(at, caller.describe(), "admin.refused", OptionalLong.empty(), detail));
+        // A refused caller proved nothing: it is named by its address, whatever it claimed.
+        String actor = (caller.authenticated() ? "token@" : "unauthenticated@") + caller.address();
+        store.audit(new Audit(at, actor, "admin.refused", OptionalLong.empty(), detail));
     }
 }

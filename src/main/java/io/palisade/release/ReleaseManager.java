@@ -52,8 +52,6 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
     /** The system's own actor in the audit: what it did without being asked. */
     static final String SYSTEM = "palisade";
     static final String PREVIOUS_ACTIVE = "previous_active";
-    private static final com.fasterxml.jackson.databind.JsonNode REDACTED =
-            com.fasterxml.jackson.databind.node.TextNode.valueOf("<redacted>");
 
     private final Deployment<P, C> deployment;
     private final StateStore store;
@@ -101,83 +99,18 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
      */
     public Start<P> start(String fileYaml, String fileName) {
         try {
-            return onThread(() -> doStart(fileYaml, fileName)).join();
+            return onThread(() -> {
+                ReleaseStartup<P> startup = new ReleaseStartup<>(deployment, store, clock);
+                Start<P> decided = startup.decide(fileYaml, fileName);
+                startup.interrupted().ifPresent(ended -> last = ended);
+                return decided;
+            }).join();
         } catch (java.util.concurrent.CompletionException e) {
             if (e.getCause() instanceof RuntimeException cause) {
                 throw cause;
             }
             throw e;
         }
-    }
-
-    private Start<P> doStart(String fileYaml, String fileName) {
-        Instant now = clock.instant();
-        for (StoredVersion v : store.versions(1000)) {
-            if (v.state() == VersionState.CANARY) {
-                store.setStates(List.of(new StateChange(v.number(), VersionState.ROLLED_BACK,
-                                List.of("interrupted: the gateway stopped during the rollout"))),
-                        new Audit(now, SYSTEM, "rollout.interrupted", OptionalLong.of(v.number()),
-                                "the gateway stopped during the rollout of version " + v.number()
-                                        + "; the last promoted version serves"));
-                last = new ReleaseJson.Ended(v.number(), "interrupted", now, "the gateway restarted");
-                log.warn("the rollout of config version {} was interrupted by a restart; it is marked rolled_back",
-                        v.number());
-            }
-        }
-        Optional<StoredVersion> stored = store.newestIn(VersionState.ACTIVE);
-        P file;
-        try {
-            file = deployment.parse(fileYaml);
-        } catch (ConfigException e) {
-            if (stored.isEmpty()) {
-                throw e;
-            }
-            Optional<P> storedParsed = tryParse(stored.get());
-            if (storedParsed.isEmpty()) {
-                throw e;
-            }
-            store.audit(new Audit(now, SYSTEM, "config.file.refused", OptionalLong.empty(),
-                    fileName + " is invalid; stored version " + stored.get().number() + " serves: "
-                            + String.join("; ", e.errors())));
-            return new Start<>(stored.get(), storedParsed.get(), e.errors());
-        }
-        String hash = deployment.hash(file);
-        if (stored.isPresent() && stored.get().hash().equals(hash)) {
-            return new Start<>(stored.get(), file, List.of());
-        }
-        Optional<P> storedParsed = stored.flatMap(this::tryParse);
-        // Probes decide between two versions; with none stored there is nothing to fall back to, and health checks
-        // and outlier detection watch the endpoints from the first request on.
-        List<String> failures = storedParsed.isEmpty() ? List.of()
-                : Preflight.run(deployment.probes(file)).stream().map(ProbeFailure::message).toList();
-        if (!failures.isEmpty() && storedParsed.isPresent()) {
-            StoredVersion rejected = store.addVersion(new NewVersion(hash, OptionalLong.of(stored.get().number()),
-                            "palisade run", "start-up with " + fileName, now, fileYaml, VersionState.REJECTED, failures),
-                    new Audit(now, SYSTEM, "config.apply.rejected", OptionalLong.empty(),
-                            fileName + " failed pre-flight; stored version " + stored.get().number() + " serves: "
-                                    + String.join("; ", failures)));
-            log.warn("{} failed pre-flight and is stored as rejected version {}; version {} serves:\n  {}", fileName,
-                    rejected.number(), stored.get().number(), String.join("\n  ", failures));
-            return new Start<>(stored.get(), storedParsed.get(), failures);
-        }
-        OptionalLong parent = stored.map(v -> OptionalLong.of(v.number())).orElse(OptionalLong.empty());
-        String message = stored.isEmpty() ? "first start with " + fileName : "start-up with " + fileName;
-        StoredVersion added = store.addVersion(new NewVersion(hash, parent, "palisade run", message, now, fileYaml,
-                        VersionState.CANARY, failures),
-                new Audit(now, SYSTEM, "config.apply", OptionalLong.empty(), message
-                        + (failures.isEmpty() ? "" : "; pre-flight failed but nothing else can serve: "
-                        + String.join("; ", failures))));
-        List<StateChange> changes = new ArrayList<>();
-        changes.add(new StateChange(added.number(), VersionState.ACTIVE, failures));
-        stored.ifPresent(s -> changes.add(new StateChange(s.number(), VersionState.SUPERSEDED, List.of())));
-        store.setStates(changes, new Audit(now, SYSTEM, "config.activate", OptionalLong.of(added.number()),
-                "version " + added.number() + " serves from start-up"));
-        stored.ifPresent(s -> store.putSetting(PREVIOUS_ACTIVE, Long.toString(s.number())));
-        if (!failures.isEmpty()) {
-            log.warn("config version {} failed pre-flight, and serves since no other version can:\n  {}",
-                    added.number(), String.join("\n  ", failures));
-        }
-        return new Start<>(store.version(added.number()).orElseThrow(), file, failures);
     }
 
     /** Records what serves after {@link #start}: from now on releases are judged against it. */
@@ -206,35 +139,7 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
 
     @Override
     public CompletionStage<AdminReply> diff(String yaml) {
-        return onThread(() -> {
-            P next;
-            try {
-                next = deployment.parse(yaml);
-            } catch (ConfigException e) {
-                return ReleaseJson.errors(422, e.errors());
-            }
-            List<ConfigDiff.Change> changes = ConfigDiff.between(deployment.tree(active.parsed(), false),
-                    deployment.tree(next, false));
-            // What is shown comes from the redacted trees: a change of a secret shows as a change, never its value.
-            java.util.Map<String, ConfigDiff.Change> shown = new java.util.HashMap<>();
-            for (ConfigDiff.Change c : ConfigDiff.between(deployment.tree(active.parsed(), true),
-                    deployment.tree(next, true))) {
-                shown.put(c.path(), c);
-            }
-            ObjectNode o = ReleaseJson.JSON.createObjectNode();
-            o.put("equal", changes.isEmpty());
-            o.put("active", active.number());
-            var list = o.putArray("changes");
-            for (ConfigDiff.Change c : changes) {
-                ObjectNode ch = list.addObject();
-                ch.put("path", c.path());
-                ch.put("change", c.kind().name().toLowerCase(java.util.Locale.ROOT));
-                ConfigDiff.Change visible = shown.get(c.path());
-                ch.set("from", visible != null ? visible.from() : REDACTED);
-                ch.set("to", visible != null ? visible.to() : REDACTED);
-            }
-            return ReleaseJson.ok(o);
-        });
+        return onThread(() -> ReleaseDiff.reply(deployment, active.parsed(), active.number(), yaml));
     }
 
     @Override
@@ -578,15 +483,6 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
     }
 
     // ---- plumbing ----
-
-    private Optional<P> tryParse(StoredVersion v) {
-        try {
-            return Optional.of(deployment.parse(v.yaml()));
-        } catch (ConfigException e) {
-            log.warn("stored config version {} no longer validates: {}", v.number(), e.errors());
-            return Optional.empty();
-        }
-    }
 
     private void audit(Instant at, Caller caller, String action, OptionalLong version, String detail) {
         store.audit(new Audit(at, caller.describe(), action, version, detail));

@@ -63,6 +63,26 @@ class PackageRulesTest {
     }
 
     @Test
+    void canaryJudge_importsOnlyTheOutcomeRecordAndItsTaxonomy() {
+        noClasses().that().resideInAPackage("io.palisade.canary")
+                .should().dependOnClassesThat(resideInAPackage("io.palisade..")
+                        .and(resideOutsideOfPackages("io.palisade.canary", "io.palisade.outcome",
+                                "io.palisade.error", "io.palisade.time")))
+                .because("the judge reads outcomes and nothing of the data path")
+                .check(main);
+    }
+
+    @Test
+    void releases_knowTheGatewayOnlyThroughTheirDeploymentInterface() {
+        noClasses().that().resideInAPackage("io.palisade.release")
+                .should().dependOnClassesThat().resideInAnyPackage("io.palisade.proxy..", "io.palisade.server..",
+                        "io.palisade.upstream..", "io.palisade.auth..", "io.palisade.ratelimit..")
+                .because("a release swaps whole candidates through release.Deployment; the data path is the"
+                        + " gateway's business")
+                .check(main);
+    }
+
+    @Test
     void onlyTheCommandLine_dependsOnTheCompositionRoot() {
         noClasses().that().resideOutsideOfPackages("io.palisade.gateway..", "io.palisade.cli..")
                 .should().dependOnClassesThat().resideInAPackage("io.palisade.gateway..")

@@ -1,0 +1,30 @@
+package io.palisade.gateway;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** What a release cannot change in a running gateway. */
+final class RestartOnly {
+    private RestartOnly() {}
+
+    /**
+     * Sockets, threads, the listeners' connection caps and the access log's writer are set up once; changing them
+     * needs a restart, and a reload says so instead of reporting a change it did not make.
+     */
+    static List<String> changes(GatewayConfig now, GatewayConfig next) {
+        List<String> errors = new ArrayList<>();
+        if (!now.listeners().equals(next.listeners())) {
+            errors.add("listeners: changed (expected: unchanged on reload; restart to change listeners)");
+        }
+        if (!now.admin().equals(next.admin())) {
+            errors.add("admin: changed (expected: unchanged on reload; restart to change the admin address)");
+        }
+        if (now.server().workerThreads() != next.server().workerThreads()) {
+            errors.add("server.worker_threads: changed (expected: unchanged on reload; restart to change it)");
+        }
+        if (!now.accessLog().equals(next.accessLog())) {
+            errors.add("access_log: changed (expected: unchanged on reload; restart to change the access log)");
+        }
+        return errors;
+    }
+}
