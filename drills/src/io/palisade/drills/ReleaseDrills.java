@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /** What the release drills share: admin API calls as the CLI makes them, and an auth service that answers. */
@@ -59,23 +60,31 @@ final class ReleaseDrills {
         return samples.stream().filter(ReleaseDrills::failed).count();
     }
 
-    /** An external auth service that allows every call, on its own threads. */
+    /** An external auth service that allows every call as one consumer, on its own threads. */
     static final class AnsweringAuth implements AutoCloseable {
         private final ExecutorService executor = Executors.newFixedThreadPool(4);
         private final HttpServer server;
+        private final AtomicInteger checks = new AtomicInteger();
 
         AnsweringAuth(int port) throws IOException {
+            // The JDK binds server sockets with SO_REUSEADDR, so a silent server's closed connections on the same
+            // port do not block it.
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
             server.setExecutor(executor);
             byte[] body = "{\"allow\": true, \"consumer\": \"app-user\"}".getBytes(StandardCharsets.UTF_8);
             server.createContext("/check", exchange -> {
                 exchange.getRequestBody().readAllBytes();
+                checks.incrementAndGet();
                 exchange.getResponseHeaders().set("Content-Type", "application/json");
                 exchange.sendResponseHeaders(200, body.length);
                 exchange.getResponseBody().write(body);
                 exchange.close();
             });
             server.start();
+        }
+
+        int checks() {
+            return checks.get();
         }
 
         @Override

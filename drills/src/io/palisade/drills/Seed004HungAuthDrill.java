@@ -66,7 +66,7 @@ class Seed004HungAuthDrill {
         Report report = new Report("seed004-hung-auth");
         int authPort = Ports.free();
         SilentServer silent = new SilentServer(authPort);
-        AnsweringAuth answering = null;
+        ReleaseDrills.AnsweringAuth answering = null;
         try (TestUpstream app = TestUpstream.start("app");
              GatewayProcess gw = GatewayProcess.start("seed004-auth", """
                      access_log: { enabled: false }
@@ -165,7 +165,7 @@ class Seed004HungAuthDrill {
                 await().atMost(Duration.ofSeconds(30)).until(() -> secure.calls().size() >= 100);
                 switchAt = System.nanoTime();
                 silent.close();
-                answering = new AnsweringAuth(authPort);
+                answering = new ReleaseDrills.AnsweringAuth(authPort);
                 await().atMost(Duration.ofSeconds(60)).until(() -> secure.calls().stream()
                         .anyMatch(c -> c.status() == 200 && c.sentAt() > switchAt));
                 recoveredAt = secure.calls().stream().filter(c -> c.status() == 200 && c.sentAt() > switchAt)
@@ -298,40 +298,6 @@ class Seed004HungAuthDrill {
         @Override
         public void close() {
             stop();
-        }
-    }
-
-    /** The auth service once it is back: allows every request as one consumer. */
-    private static final class AnsweringAuth implements AutoCloseable {
-        private final ExecutorService executor = Executors.newFixedThreadPool(4);
-        private final HttpServer server;
-        private final AtomicInteger checks = new AtomicInteger();
-
-        AnsweringAuth(int port) throws IOException {
-            // The JDK binds server sockets with SO_REUSEADDR, so the silent server's closed connections do not block
-            // the port.
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
-            server.setExecutor(executor);
-            byte[] body = "{\"allow\": true, \"consumer\": \"app-user\"}".getBytes(StandardCharsets.UTF_8);
-            server.createContext("/check", exchange -> {
-                exchange.getRequestBody().readAllBytes();
-                checks.incrementAndGet();
-                exchange.getResponseHeaders().set("Content-Type", "application/json");
-                exchange.sendResponseHeaders(200, body.length);
-                exchange.getResponseBody().write(body);
-                exchange.close();
-            });
-            server.start();
-        }
-
-        int checks() {
-            return checks.get();
-        }
-
-        @Override
-        public void close() {
-            server.stop(0);
-            executor.shutdownNow();
         }
     }
 }
