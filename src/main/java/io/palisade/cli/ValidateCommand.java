@@ -36,7 +36,7 @@ final class ValidateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try {
             GatewayConfig cfg = ConfigLoader.load(config);
-            out.println(config + ": valid (version " + cfg.version() + ", " + cfg.routes().size()
+            out.println(config + ": valid (content " + cfg.version() + ", " + cfg.routes().size()
                     + " routes, " + cfg.clusters().size() + " clusters)");
             for (RouteConfig route : cfg.routes()) {
                 if (route.clusters().size() > 1) {

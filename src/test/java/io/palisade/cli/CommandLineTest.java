@@ -122,7 +122,7 @@ class CommandLineTest {
         Run r = run("validate", "--config", file.toString());
 
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out()).matches("\\Q" + file + "\\E: valid \\(version [0-9a-f]{12}, 2 routes, 3 clusters\\)\n"
+        assertThat(r.out()).matches("\\Q" + file + "\\E: valid \\(content [0-9a-f]{12}, 2 routes, 3 clusters\\)\n"
                 + "  route orders: eu 66.7%, us 33.3%, ap 0% \\(no traffic\\)\n");
     }
 
