@@ -45,6 +45,8 @@ public final class GatewayMetrics {
     private final Counter versionRequests;
     /** Per config version: [answered, failed]. At most two versions serve at once, so this stays tiny. */
     private final ConcurrentHashMap<String, CounterDataPoint[]> versionChildren = new ConcurrentHashMap<>();
+    /** The versions serving now; null until the first {@link #retainVersions}: all allowed. */
+    private volatile Set<String> servingVersions;
     private final ConcurrentHashMap<String, RouteMetrics> routes = new ConcurrentHashMap<>();
     /** Serialises creating label children that name config with {@link #retainOnly} removing them. */
     private final Object configLabels = new Object();
@@ -175,22 +177,32 @@ public final class GatewayMetrics {
     public void versionRequest(String version, boolean failed) {
         CounterDataPoint[] c = versionChildren.get(version);
         if (c == null) {
-            c = versionChildren.computeIfAbsent(version, v -> new CounterDataPoint[] {
-                versionRequests.labelValues(v, "ok"), versionRequests.labelValues(v, "failed")});
+            synchronized (configLabels) {
+                Set<String> serving = servingVersions;
+                if (serving != null && !serving.contains(version)) {
+                    // A request that finished after its version stopped serving: its series stay gone.
+                    return;
+                }
+                c = versionChildren.computeIfAbsent(version, v -> new CounterDataPoint[] {
+                    versionRequests.labelValues(v, "ok"), versionRequests.labelValues(v, "failed")});
+            }
         }
         c[failed ? 1 : 0].inc();
     }
 
     /** Drops the series of versions that serve no more (a rolled-back canary, a superseded version). */
     public void retainVersions(Set<String> serving) {
-        versionChildren.keySet().removeIf(v -> {
-            if (serving.contains(v)) {
-                return false;
-            }
-            versionRequests.remove(v, "ok");
-            versionRequests.remove(v, "failed");
-            return true;
-        });
+        synchronized (configLabels) {
+            servingVersions = Set.copyOf(serving);
+            versionChildren.keySet().removeIf(v -> {
+                if (serving.contains(v)) {
+                    return false;
+                }
+                versionRequests.remove(v, "ok");
+                versionRequests.remove(v, "failed");
+                return true;
+            });
+        }
     }
 
     public void rejected(String reason) {
