@@ -34,8 +34,8 @@ final class Rollout<P, C> {
         return policy.steps().get(step);
     }
 
-    /** "step 2 of 3 (10%)": the promotion step is not counted, it is the end. */
+    /** "step 2 of 4 (10%)", counted as {@code GET /config/rollout} and the CLI count: the last step is the promotion. */
     String describeStep() {
-        return "step " + (step + 1) + " of " + policy.judgedSteps() + " (" + RolloutPolicy.percent(share()) + ")";
+        return "step " + (step + 1) + " of " + policy.steps().size() + " (" + RolloutPolicy.percent(share()) + ")";
     }
 }
