@@ -82,7 +82,6 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopLagMonitor lagMonitor;
     /** Versions, audit: JDBC, used by the release thread only. */
     private final StateStore store;
-    private final GatewayDeployment deployment;
     private final ReleaseManager<ConfigLoader.Loaded, Candidate> releases;
     private volatile ConfigLoader.Loaded live;
     private volatile boolean ready;
@@ -95,8 +94,7 @@ public final class Gateway implements AutoCloseable {
         // failure goes to the caller: a start retried in-process, or a test, must not inherit them.
         try {
             this.store = StateStore.embedded(stateDir);
-            this.deployment = new GatewayDeployment(this);
-            this.releases = new ReleaseManager<>(deployment, store, outcomes, clock, ticker);
+            this.releases = new ReleaseManager<>(new GatewayDeployment(this), store, outcomes, clock, ticker);
             ReleaseManager.Start<ConfigLoader.Loaded> start = releases.start(fileYaml, configFile.toString());
             ConfigLoader.Loaded initial = start.parsed().withVersion(Long.toString(start.version().number()));
             this.live = initial;
@@ -197,10 +195,6 @@ public final class Gateway implements AutoCloseable {
 
     ClusterManager clusters() {
         return clusters;
-    }
-
-    GatewayDeployment deployment() {
-        return deployment;
     }
 
     ReleaseManager<ConfigLoader.Loaded, Candidate> releases() {

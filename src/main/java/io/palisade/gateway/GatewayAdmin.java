@@ -40,7 +40,8 @@ final class GatewayAdmin implements AdminBackend {
         ConfigLoader.Loaded live = gateway.live();
         ObjectNode out = JSON.createObjectNode();
         out.put("version", Long.parseLong(live.config().version()));
-        out.put("hash", gateway.deployment().hash(live));
+        // The stored hash: computing it again would read the files the config names, on the admin event loop.
+        out.put("hash", gateway.releases().activeVersion().hash());
         out.set("config", ConfigLoader.redacted(live.tree()));
         return out;
     }

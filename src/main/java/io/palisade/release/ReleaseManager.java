@@ -64,6 +64,8 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
     private final java.util.concurrent.ExecutorService probing = java.util.concurrent.Executors
             .newVirtualThreadPerTaskExecutor();
     private Serving<P, C> active;
+    /** What {@link #active} says of itself, published for readers on other threads (the admin port's /config). */
+    private volatile StoredVersion published;
     private Rollout<P, C> rollout;
     private ScheduledFuture<?> judging;
     private ReleaseJson.Ended last;
@@ -116,14 +118,22 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
     /** Records what serves after {@link #start}: from now on releases are judged against it. */
     public void serving(Start<P> start, C candidate) {
         onThread(() -> {
-            active = new Serving<>(start.version(), start.parsed(), candidate);
+            becomeActive(new Serving<>(start.version(), start.parsed(), candidate));
             return null;
         }).join();
     }
 
-    /** The version number that serves (the primary's, while a canary runs beside it). */
-    public long activeVersion() {
-        return onThread(() -> active.number()).join();
+    /**
+     * The stored version that serves (the primary, while a canary runs beside it), as of the last change; read from
+     * any thread without waiting, and without the file reads a hash would take.
+     */
+    public StoredVersion activeVersion() {
+        return published;
+    }
+
+    private void becomeActive(Serving<P, C> next) {
+        active = next;
+        published = next.version();
     }
 
     /**
@@ -350,13 +360,13 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
         C candidate = deployment.prepare(parsed, target);
         Serving<P, C> from = active;
         deployment.activate(candidate);
-        active = new Serving<>(stored.get(), parsed, candidate);
+        becomeActive(new Serving<>(stored.get(), parsed, candidate));
         store.setStates(List.of(new StateChange(target, VersionState.ACTIVE, List.of()),
                         new StateChange(from.number(), VersionState.ROLLED_BACK, List.of())),
                 new Audit(now, caller.describe(), "config.rollback", OptionalLong.of(target),
                         "version " + from.number() + " -> " + target));
         store.putSetting(PREVIOUS_ACTIVE, Long.toString(from.number()));
-        active = active.with(store.version(target).orElseThrow());
+        becomeActive(active.with(store.version(target).orElseThrow()));
         log.info("config version {} is live again (rolled back from {} by {})", target, from.number(),
                 caller.describe());
         return ReleaseJson.ok(ReleaseJson.message("active", target, "Version " + target + " serves all traffic."));
@@ -457,7 +467,7 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
                 new Audit(clock.instant(), actor, action, OptionalLong.of(next.number()), detail));
         store.putSetting(PREVIOUS_ACTIVE, Long.toString(from.number()));
         deployment.activate(next.candidate());
-        active = next.with(store.version(next.number()).orElseThrow());
+        becomeActive(next.with(store.version(next.number()).orElseThrow()));
         log.info("config version {} is live (was {}): {}", next.number(), from.number(), detail);
     }
 

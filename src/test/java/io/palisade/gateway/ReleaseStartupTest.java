@@ -3,14 +3,20 @@ package io.palisade.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.palisade.admin.AdminReply;
 import io.palisade.admin.ApplyRequest;
 import io.palisade.config.ConfigException;
 import io.palisade.testing.TestUpstream;
 import io.palisade.time.Ticker;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -117,5 +123,42 @@ class ReleaseStartupTest {
             assertThat(versions(g).get(0).path("reasons").toString()).contains("interrupted");
             assertThat(audit(g)).contains("rollout.interrupted");
         }
+    }
+
+    @Test
+    void rollback_withNoPreviousVersion_is409_toOneNeedingARestart_is422_andTheGatewayKeepsServing() throws Exception {
+        Path file = write(ReleaseGatewayTest.config(blue, "v1"));
+        try (Gateway g = start(file)) {
+            AdminReply none = g.releases().rollback(OptionalLong.empty(), ReleaseGatewayTest.OPERATOR)
+                    .toCompletableFuture().join();
+            assertThat(none.status()).isEqualTo(409);
+            assertThat(none.body().path("error").asText()).isEqualTo("no_previous_version");
+            assertThat(get(g, "/api/x")).isEqualTo(200);
+        }
+        Files.writeString(file, ConfigLoader.readText(file).replace("worker_threads: 1", "worker_threads: 2"));
+        try (Gateway g = start(file)) {
+            assertThat(g.config().version()).as("a restart applies what a release cannot").isEqualTo("2");
+            AdminReply back = g.releases().rollback(OptionalLong.of(1), ReleaseGatewayTest.OPERATOR)
+                    .toCompletableFuture().join();
+            assertThat(back.status()).isEqualTo(422);
+            assertThat(back.body().path("errors").toString()).contains("server.worker_threads");
+            assertThat(g.config().version()).isEqualTo("2");
+            assertThat(get(g, "/api/x")).isEqualTo(200);
+            assertThat(audit(g)).contains("config.rollback.refused");
+        }
+    }
+
+    @Test
+    void configShowsTheStoredVersionAndHash() throws Exception {
+        try (Gateway g = start(write(ReleaseGatewayTest.config(blue, "v1")))) {
+            JsonNode shown = new GatewayAdmin(g).config();
+            assertThat(shown.path("version").asLong()).isEqualTo(1);
+            assertThat(shown.path("hash").asText()).isEqualTo(versions(g).get(0).path("hash").asText());
+        }
+    }
+
+    private static int get(Gateway g, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + g.port("http") + path)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 }
