@@ -1,6 +1,5 @@
 package io.palisade.store;
 
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -35,15 +34,6 @@ public interface IngestLog extends AutoCloseable {
          * and reach the disk at the latest at the next {@link #sync()} (SQLite WAL, {@code synchronous=NORMAL}).
          */
         INTERVAL
-    }
-
-    /**
-     * Opens (creating it and its directory if missing) the SQLite file {@code file} in WAL mode, migrates it
-     * ({@code db/ingest}), and recovers what a crash left: SQLite discards a torn or corrupt WAL tail itself; this
-     * measures what was cut and reports it in {@link #recovery()}.
-     */
-    static IngestLog sqlite(Path file, Durability durability) {
-        return SqliteIngestLog.open(file, durability);
     }
 
     /** What opening the log found and did about a crash's leftovers. */
