@@ -31,6 +31,9 @@ public enum ErrorKind {
     UNSUPPORTED_TRANSFER_CODING(501, "unsupported_transfer_coding",
             "Only the chunked transfer coding is supported.", true, false),
     EXPECTATION_FAILED(417, "expectation_failed", "Only Expect: 100-continue is supported.", true, false),
+    BODY_TIMEOUT(408, "body_timeout", "The request body did not arrive in time.", true, false),
+    INVALID_IDEMPOTENCY_KEY(400, "invalid_idempotency_key",
+            "The Idempotency-Key header must be 1 to 255 visible ASCII characters.", false, false),
 
     UNAUTHENTICATED(401, "unauthenticated", "Missing or invalid credentials.", false, false),
     FORBIDDEN(403, "forbidden", "This identity is not allowed to call this route.", false, false),
@@ -45,6 +48,9 @@ public enum ErrorKind {
     UPSTREAM_RESET(502, "upstream_reset", "The upstream connection closed before a response.", false, false),
     NO_HEALTHY_UPSTREAM(503, "no_healthy_upstream", "No healthy upstream is available; retry later.", false, true),
     UPSTREAM_OVERLOADED(503, "upstream_overloaded", "The upstream cluster is at its limits; retry later.", false, true),
+    INGEST_FULL(507, "ingest_full", "This route's storage is full; retry later.", false, true),
+    INGEST_UNAVAILABLE(503, "ingest_unavailable", "The ingest store cannot take records right now; retry later.",
+            false, true),
     SHUTTING_DOWN(503, "shutting_down", "The gateway is shutting down; retry on another instance.", true, true),
     INTERNAL(500, "internal_error", "The gateway failed to handle this request.", true, false);
 

@@ -8,7 +8,9 @@ import io.palisade.config.ConfigException;
 import io.palisade.config.ConfigNode;
 import io.palisade.config.Syntax;
 import io.palisade.config.YamlReader;
+import io.palisade.ingest.IngestSettings;
 import io.palisade.proxy.AccessLogConfig;
+import io.palisade.route.IngestAction;
 import io.palisade.route.RouteConfig;
 import io.palisade.route.RouteReader;
 import io.palisade.server.ListenerConfig;
@@ -88,7 +90,7 @@ public final class ConfigLoader {
     static final Set<String> ROOT_KEYS = Set.of("listeners", "admin", "server", "clusters", "routes", "access_log",
             "rollout");
     /** Top-level sections owned by other packages. */
-    static final Set<String> ROOT_KEYS_ELSEWHERE = Set.of("consumers", "auth", "rate_limiting");
+    static final Set<String> ROOT_KEYS_ELSEWHERE = Set.of("consumers", "auth", "rate_limiting", "ingest");
 
     static final ListenerConfig DEFAULT_LISTENER = new ListenerConfig("http", new Address("0.0.0.0", 8080));
     static final Address DEFAULT_ADMIN = new Address("127.0.0.1", 9901);
@@ -269,8 +271,26 @@ public final class ConfigLoader {
         AccessLogConfig accessLog = accessLog(root.get("access_log"));
         RateLimitSettings rateLimiting = RateLimitSettings.parse(root.get("rate_limiting"));
         RolloutPolicy rollout = RolloutPolicy.read(root.get("rollout"));
+        IngestSettings ingest = IngestSettings.read(root.get("ingest"));
+        checkQuotas(root.get("routes"), routes, ingest);
         return new GatewayConfig(version, listeners, admin, server, clusters, routes, accessLog, auth,
-                rateLimiting, rollout);
+                rateLimiting, rollout, ingest);
+    }
+
+    /** A route's quota is its share of {@code ingest.max_disk}: it cannot be more than all of it. */
+    private static void checkQuotas(ConfigNode routesNode, List<RouteConfig> routes, IngestSettings ingest) {
+        List<ConfigNode> nodes = routesNode.elements();
+        if (nodes.size() != routes.size()) {
+            return; // a route that could not be read at all is already an error; positions no longer match
+        }
+        for (int i = 0; i < routes.size(); i++) {
+            Optional<IngestAction> action = routes.get(i).ingest();
+            if (action.isPresent() && action.get().quota() != Long.MAX_VALUE
+                    && action.get().quota() > ingest.maxDisk()) {
+                nodes.get(i).get("ingest").get("quota").invalid("<= ingest.max_disk "
+                        + Syntax.formatSize(ingest.maxDisk()));
+            }
+        }
     }
 
     private static List<ListenerConfig> listeners(ConfigNode node) {

@@ -1,6 +1,7 @@
 package io.palisade.gateway;
 
 import io.palisade.admin.AdminConfig;
+import io.palisade.ingest.IngestSettings;
 import io.palisade.proxy.AccessLogConfig;
 import io.palisade.route.RouteConfig;
 import io.palisade.server.ListenerConfig;
@@ -21,13 +22,14 @@ import java.util.Map;
  * @param auth         consumers, their credentials and the auth providers ({@code consumers:}, {@code auth:})
  * @param rateLimiting where rate-limit counters live and the key table's budget ({@code rate_limiting:})
  * @param rollout      how the NEXT version is rolled out while this one is active ({@code rollout:})
+ * @param ingest       durability and disk budget of the ingest routes' records ({@code ingest:})
  */
 public record GatewayConfig(String version, List<ListenerConfig> listeners, AdminConfig admin, ServerConfig server,
                             Map<String, ClusterConfig> clusters, List<RouteConfig> routes,
                             AccessLogConfig accessLog, AuthSettings auth, RateLimitSettings rateLimiting,
-                            RolloutPolicy rollout) {
+                            RolloutPolicy rollout, IngestSettings ingest) {
     public GatewayConfig withVersion(String label) {
         return new GatewayConfig(label, listeners, admin, server, clusters, routes, accessLog, auth, rateLimiting,
-                rollout);
+                rollout, ingest);
     }
 }

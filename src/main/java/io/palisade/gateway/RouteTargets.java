@@ -28,6 +28,8 @@ final class RouteTargets {
                 out.put(c.name(), (int) (c.weight() * 1_000_000L / total));
             }
         }
+        // An ingest route delivers everything it stores to its one cluster.
+        route.ingest().ifPresent(action -> out.put(action.cluster(), 1_000_000));
         return out;
     }
 }

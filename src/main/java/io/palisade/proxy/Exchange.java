@@ -35,6 +35,9 @@ import java.util.Optional;
  *                   └───┘ failed             │
  *                   ▲────────────────────────┘
  *  from any state ──▶ DONE with the gateway's own answer, a cut once the response began, or the client gone
+ *
+ *  on an ingest route: FILTERING ──▶ INGESTING ──▶ DONE (202 once the store says the record is durable)
+ *                                    (read the whole body, store it)
  * </pre>
  *
  * <p>This file is the state machine: the states, every event that can move an exchange (from the client connection,
@@ -49,6 +52,8 @@ import java.util.Optional;
  *   <li>{@link Headers}: rewrites the request and response heads between the two hops;</li>
  *   <li>{@link ExchangeStreaming}: streams both ways with backpressure: the side being written to decides when the
  *       other side reads again;</li>
+ *   <li>{@link ExchangeIngest}: on an ingest route, reads the whole body, hands it to the {@link IngestTarget} and
+ *       answers 202 when it is durable;</li>
  *   <li>{@link ExchangeAccounting}: publishes the outcome (bytes, times, attempts) and runs the filters' completion
  *       listeners.</li>
  * </ul>
@@ -56,7 +61,7 @@ import java.util.Optional;
  * work costs no allocation per request; the jobs are static methods over it.
  */
 final class Exchange implements RequestContext {
-    enum State { FILTERING, DISPATCHING, FORWARDING, DONE }
+    enum State { FILTERING, DISPATCHING, FORWARDING, INGESTING, DONE }
 
     // ---- the request, fixed at its head (read by every job)
     final ProxyHandler owner;
@@ -121,6 +126,14 @@ final class Exchange implements RequestContext {
     int status;
     boolean waitingDownstreamWritable;
     boolean waitingUpstreamWritable;
+
+    // ---- ingest (ExchangeIngest)
+    /** The body read so far on an ingest route; null elsewhere and once handed over. */
+    io.netty.buffer.CompositeByteBuf ingestBody;
+    /** The record went to the store: a deadline now means the store did not answer in time. */
+    boolean ingestSubmitted;
+    /** The client's Idempotency-Key, checked when INGESTING starts. */
+    Optional<String> ingestKey = Optional.empty();
 
     // ---- accounting (ExchangeAccounting)
     long responseBytes;
@@ -268,7 +281,12 @@ final class Exchange implements RequestContext {
     /** The filter chain let the request through, or a request parked for its first body byte got it. */
     void filtersPassed() {
         if (ExchangeBody.readyForDispatch(this)) {
-            dispatch(null);
+            if (route.ingest() != null) {
+                state = State.INGESTING;
+                ExchangeIngest.start(this);
+            } else {
+                dispatch(null);
+            }
         }
     }
 
@@ -388,6 +406,10 @@ final class Exchange implements RequestContext {
     }
 
     private void timedOut() {
+        if (state == State.INGESTING) {
+            respondError(ingestSubmitted ? ErrorKind.INGEST_UNAVAILABLE : ErrorKind.BODY_TIMEOUT);
+            return;
+        }
         if (waitingForConnection) {
             // Still waiting for a connection: the upstream never saw the request, the cluster was at its limits.
             respondError(ErrorKind.UPSTREAM_OVERLOADED);
@@ -438,11 +460,24 @@ final class Exchange implements RequestContext {
         if (state == State.DONE) {
             return;
         }
-        stopUnfinished();
         FullHttpResponse response = ErrorResponses.build(kind, requestId, ctx.alloc(), retryAfterSeconds);
         if (extra != null && !extra.isEmpty()) {
             response.headers().add(extra);
         }
+        respondOwn(response, kind);
+    }
+
+    /**
+     * Ends the exchange with a response the gateway made itself (an error's, or an ingest route's 202).
+     *
+     * @param kind the error it answers with, or null
+     */
+    void respondOwn(FullHttpResponse response, ErrorKind kind) {
+        if (state == State.DONE) {
+            response.release();
+            return;
+        }
+        stopUnfinished();
         if (extraResponseHeaders != null) {
             response.headers().add(extraResponseHeaders);
         }
@@ -452,11 +487,12 @@ final class Exchange implements RequestContext {
         // Filters decide on the head, before the decoder hands over the (empty) end of a body-less request: only a
         // body that may still be coming forces a close (the validator drops the rest of a body-less request).
         boolean bodyPending = !requestComplete && (chunkedRequest || declaredLength > 0);
-        closeAfterResponse = kind.closesConnection() || bodyPending || !clientKeepAlive || runtime.draining();
+        closeAfterResponse = (kind != null && kind.closesConnection()) || bodyPending || !clientKeepAlive
+                || runtime.draining();
         if (closeAfterResponse) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        status = kind.status().code();
+        status = response.status().code();
         responseBytes = response.content().readableBytes();
         ctx.write(response, ctx.voidPromise());
         complete(Outcome.Ending.ANSWERED, status, kind);
@@ -482,6 +518,7 @@ final class Exchange implements RequestContext {
         deadlineNanos = 0; // the connection's timer finds nothing to do and goes idle
         ExchangeDispatch.detachUpstream(this, false);
         ExchangeBody.releaseQueued(this);
+        ExchangeIngest.release(this);
     }
 
     /**

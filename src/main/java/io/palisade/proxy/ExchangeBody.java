@@ -83,6 +83,10 @@ final class ExchangeBody {
             ExchangeStreaming.toUpstream(ex, content, last);
             return;
         }
+        if (ex.state() == Exchange.State.INGESTING) {
+            ExchangeIngest.onContent(ex, content, last);
+            return;
+        }
         if (ex.queued == null) {
             ex.queued = new ArrayDeque<>(4);
         }

@@ -69,6 +69,8 @@ final class ExchangeStreaming {
             }
         } else if (ex.state() == Exchange.State.FILTERING && ex.parkedForBody && !ex.requestComplete) {
             ex.owner.readDownstream();
+        } else if (ex.state() == Exchange.State.INGESTING) {
+            ExchangeIngest.onDownstreamReadComplete(ex);
         }
     }
 

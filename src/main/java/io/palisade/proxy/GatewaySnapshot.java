@@ -3,6 +3,7 @@ package io.palisade.proxy;
 import io.palisade.filter.GatewayFilter;
 import io.palisade.upstream.ClusterSet;
 import io.palisade.server.ServerConfig;
+import io.palisade.route.IngestAction;
 import io.palisade.route.RouteConfig;
 import io.palisade.route.RouteTable;
 import java.time.Duration;
@@ -20,6 +21,8 @@ import java.util.Set;
  * request keeps the snapshot it started with.
  */
 public final class GatewaySnapshot {
+    /** An ingest route without {@code timeouts.request}: time enough for a slow client's megabyte. */
+    static final Duration DEFAULT_INGEST_TIMEOUT = Duration.ofSeconds(30);
     private final String version;
     private final ServerConfig server;
     private final ClusterSet clusters;
@@ -29,6 +32,7 @@ public final class GatewaySnapshot {
     private final GatewayFilter[] filters;
     /** {@code auth.api_key.query}, whose values the access log hides; null when keys are not read from the query. */
     private final String apiKeyQueryParam;
+    private final IngestTarget ingest;
 
     private GatewaySnapshot(Parts p) {
         this.version = p.version();
@@ -39,15 +43,23 @@ public final class GatewaySnapshot {
         List<RouteConfig> rs = p.routes();
         for (int i = 0; i < rs.size(); i++) {
             RouteConfig r = rs.get(i);
-            RouteRuntime runtime = new RouteRuntime(i, r,
-                    Math.min(serverMax, r.request().maxBody().orElse(serverMax)), r.request().requireBody(),
-                    RouteClusters.resolve(r, p.clusters()), r.idleTimeout());
+            long maxBody = Math.min(serverMax, r.request().maxBody().orElse(serverMax));
+            boolean requireBody = r.request().requireBody();
+            IngestAction ingestAction = r.ingest().orElse(null);
+            if (ingestAction != null) {
+                maxBody = Math.min(maxBody, ingestAction.maxRecord());
+                requireBody |= !ingestAction.acceptEmpty();
+            }
+            RouteRuntime runtime = new RouteRuntime(i, r, maxBody, requireBody,
+                    RouteClusters.resolve(r, p.clusters()), r.idleTimeout(), ingestAction,
+                    r.requestTimeout().orElse(DEFAULT_INGEST_TIMEOUT).toNanos());
             byConfig.put(r, runtime);
         }
         this.unmatched = new RouteRuntime(-1, RouteConfig.unmatched(), serverMax, false, RouteClusters.none(),
-                Optional.empty());
+                Optional.empty(), null, 0);
         this.filters = p.filters().toArray(GatewayFilter[]::new);
         this.apiKeyQueryParam = p.apiKeyQueryParam().orElse(null);
+        this.ingest = p.ingest();
     }
 
     /**
@@ -58,12 +70,20 @@ public final class GatewaySnapshot {
      * @param filters  the policy chain, in order (e.g. ip limits, auth, rate limits); validation and routing are
      *                 built in
      * @param apiKeyQueryParam the query parameter API keys may come in, whose values the access log redacts
+     * @param ingest   where the version's ingest routes keep their requests (the same long-lived store for every
+     *                 version: records outlive the config that accepted them)
      */
     public record Parts(String version, List<RouteConfig> routes, ClusterSet clusters, ServerConfig server,
-                        List<GatewayFilter> filters, Optional<String> apiKeyQueryParam) {
+                        List<GatewayFilter> filters, Optional<String> apiKeyQueryParam, IngestTarget ingest) {
         public Parts {
             routes = List.copyOf(routes);
             filters = List.copyOf(filters);
+        }
+
+        /** Parts of a version without ingest routes. */
+        public Parts(String version, List<RouteConfig> routes, ClusterSet clusters, ServerConfig server,
+                     List<GatewayFilter> filters, Optional<String> apiKeyQueryParam) {
+            this(version, routes, clusters, server, filters, apiKeyQueryParam, IngestTarget.unavailable());
         }
     }
 
@@ -116,11 +136,17 @@ public final class GatewaySnapshot {
         return apiKeyQueryParam;
     }
 
+    IngestTarget ingest() {
+        return ingest;
+    }
+
     /**
      * A route with what the hot path needs resolved.
      *
      * @param clusters its weighted clusters in this snapshot, with the request timeout of each
+     * @param ingest   the route's ingest action, or null on a proxying route
+     * @param ingestTimeoutNanos on an ingest route, how long receiving the body and storing it may take
      */
     record RouteRuntime(int index, RouteConfig config, long maxBody, boolean requireBody, RouteClusters clusters,
-                        Optional<Duration> idleTimeout) {}
+                        Optional<Duration> idleTimeout, IngestAction ingest, long ingestTimeoutNanos) {}
 }

@@ -20,17 +20,26 @@ import java.util.Set;
  * @param idleTimeout    overrides the cluster's {@code timeouts.idle} for this route's exchanges
  * @param auth           who may call this route ({@code auth:}); {@link RoutePolicy#none()} when absent
  * @param limits         rate limits and per-consumer concurrency ({@code rate_limits:}, {@code concurrency:})
+ * @param ingest         present on an ingest route ({@code ingest:}): requests are stored and answered 202, then
+ *                       delivered to the action's cluster later; {@code clusters} is then empty
  */
 public record RouteConfig(String id, RouteMatch match, List<WeightedCluster> clusters, boolean stripPrefix,
                           Optional<Duration> requestTimeout, Optional<Duration> idleTimeout,
-                          RequestPolicy request, RoutePolicy auth, RouteLimits limits) {
+                          RequestPolicy request, RoutePolicy auth, RouteLimits limits, Optional<IngestAction> ingest) {
     private static final RouteConfig UNMATCHED = new RouteConfig("unmatched",
             new RouteMatch(Optional.empty(), Optional.empty(), Set.of(), Optional.empty(), Map.of()), List.of(),
             false, Optional.empty(), Optional.empty(), new RequestPolicy(Optional.empty(), false), RoutePolicy.none(),
-            RouteLimits.none());
+            RouteLimits.none(), Optional.empty());
 
     public RouteConfig {
         clusters = List.copyOf(clusters);
+    }
+
+    /** A proxying route (no {@code ingest:} action). */
+    public RouteConfig(String id, RouteMatch match, List<WeightedCluster> clusters, boolean stripPrefix,
+                       Optional<Duration> requestTimeout, Optional<Duration> idleTimeout, RequestPolicy request,
+                       RoutePolicy auth, RouteLimits limits) {
+        this(id, match, clusters, stripPrefix, requestTimeout, idleTimeout, request, auth, limits, Optional.empty());
     }
 
     /** The route label of requests that matched no route (404, 405, unusable paths), in metrics and logs. */
@@ -50,7 +59,8 @@ public record RouteConfig(String id, RouteMatch match, List<WeightedCluster> clu
     }
 
     /**
-     * Every cluster this route can send a request to: the {@linkplain #servingClusters() serving} ones, then down
+     * Every cluster this route can send a request to: the {@linkplain #servingClusters() serving} ones (or an ingest
+     * route's delivery cluster), then down
      * each one's {@code failover} chain the clusters it fails over to, each once. A cluster of weight 0 is in it only
      * when a serving one fails over to it.
      *
@@ -62,7 +72,9 @@ public record RouteConfig(String id, RouteMatch match, List<WeightedCluster> clu
      */
     public Set<String> reachableClusters(Map<String, ClusterConfig> clusters) {
         Set<String> out = new LinkedHashSet<>();
-        for (String serving : servingClusters()) {
+        List<String> starts = new ArrayList<>(servingClusters());
+        ingest.ifPresent(action -> starts.add(action.cluster()));
+        for (String serving : starts) {
             String name = serving;
             // Validation refuses failover cycles; the set also stops one, so a bad map cannot loop here.
             while (name != null && out.add(name)) {

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,7 +23,16 @@ import java.util.Set;
 /** The {@code routes} section, checked against the clusters and server limits already read. */
 public final class RouteReader {
     public static final Set<String> KEYS = Set.of("name", "match", "cluster", "clusters", "strip_prefix", "timeouts",
-            "request");
+            "request", "ingest");
+    private static final Set<String> INGEST_KEYS = Set.of("cluster", "max_record", "quota", "empty_body",
+            "store_headers", "retry", "concurrency");
+    /** Headers that carry credentials: an ingest route never keeps them, whatever store_headers says. */
+    private static final Set<String> CREDENTIAL_HEADERS = Set.of("authorization", "proxy-authorization", "cookie");
+    static final long DEFAULT_MAX_RECORD = 1024 * 1024;
+    static final IngestAction.Retry DEFAULT_RETRY = new IngestAction.Retry(Duration.ofMillis(500),
+            Duration.ofMinutes(5), 25, Duration.ofHours(24));
+    /** Records may wait for delivery longer than any deadline: a week of an upstream's outage. */
+    static final Duration MAX_INGEST_AGE = Duration.ofDays(7);
     /** Route keys owned by other packages, parsed there from the same node. */
     public static final Set<String> KEYS_ELSEWHERE = Set.of("auth", "rate_limits", "concurrency");
     private static final Set<String> MATCH_KEYS = Set.of("path_prefix", "path", "methods", "host", "headers");
@@ -63,7 +73,23 @@ public final class RouteReader {
                 id = name.get();
             }
             RouteMatch match = match(r.get("match"));
-            List<WeightedCluster> weighted = clusters(r, clusters);
+            ConfigNode ingestNode = r.get("ingest");
+            Optional<IngestAction> ingest = Optional.empty();
+            List<WeightedCluster> weighted;
+            if (ingestNode.isPresent()) {
+                for (String proxyKey : List.of("cluster", "clusters", "strip_prefix")) {
+                    if (r.has(proxyKey)) {
+                        r.get(proxyKey).invalid("absent on an ingest route (its ingest.cluster receives the records)");
+                    }
+                }
+                if (name.isEmpty()) {
+                    nameNode.error("missing (expected: a name on an ingest route; it appears in admin paths)");
+                }
+                ingest = ingest(ingestNode, clusters, server, authSettings);
+                weighted = List.of();
+            } else {
+                weighted = clusters(r, clusters);
+            }
             ConfigNode stripNode = r.get("strip_prefix");
             boolean stripPrefix = stripNode.bool(false);
             if (stripPrefix && match.pathPrefix().isEmpty()) {
@@ -81,9 +107,79 @@ public final class RouteReader {
             RoutePolicy auth = AuthSettings.parseRoute(r.get("auth"), authSettings);
             RouteLimits limits = RouteLimits.parse(r);
             routes.add(new RouteConfig(id, match, weighted, stripPrefix, requestTimeout, idleTimeout, request, auth,
-                    limits));
+                    limits, ingest));
         }
         return List.copyOf(routes);
+    }
+
+    /**
+     * A route's {@code ingest:} action. {@code quota} left out is {@link Long#MAX_VALUE}: the whole of
+     * {@code ingest.max_disk}, which the loader checks every quota against.
+     */
+    private static Optional<IngestAction> ingest(ConfigNode node, Set<String> clusters, ServerLimits server,
+                                                 AuthSettings auth) {
+        if (!node.expectObject()) {
+            return Optional.empty();
+        }
+        node.rejectUnknown(INGEST_KEYS);
+        String cluster = clusterName(node.get("cluster"), clusters);
+        ConfigNode maxRecordNode = node.get("max_record");
+        long maxRecord = maxRecordNode.size(Math.min(DEFAULT_MAX_RECORD, server.maxBody()), 0, Long.MAX_VALUE);
+        if (maxRecord > server.maxBody()) {
+            maxRecordNode.invalid("<= server.limits.max_body " + Syntax.formatSize(server.maxBody()));
+        }
+        long quota = node.get("quota").size(Long.MAX_VALUE, 1, Long.MAX_VALUE);
+        boolean acceptEmpty = node.get("empty_body").oneOf("reject", List.of("reject", "accept")).equals("accept");
+        ConfigNode headersNode = node.get("store_headers");
+        List<String> storeHeaders = new ArrayList<>();
+        if (!headersNode.isPresent()) {
+            storeHeaders.add("Content-Type");
+        } else {
+            Set<String> seen = new HashSet<>();
+            String apiKeyHeader = auth.apiKey().header().toLowerCase(Locale.ROOT);
+            List<ConfigNode> elements = headersNode.elements();
+            for (ConfigNode element : elements) {
+                Optional<String> header = element.optString();
+                if (header.isEmpty()) {
+                    continue;
+                }
+                String lower = header.get().toLowerCase(Locale.ROOT);
+                if (!Syntax.isToken(header.get())) {
+                    element.error(Syntax.quote(header.get()) + " (expected: a header name)");
+                } else if (CREDENTIAL_HEADERS.contains(lower) || lower.equals(apiKeyHeader)) {
+                    element.error(Syntax.quote(header.get()) + " (expected: a header that carries no credentials;"
+                            + " ingest records never keep them)");
+                } else if (lower.equals("idempotency-key")) {
+                    element.error(Syntax.quote(header.get()) + " (expected: another header; deliveries carry the"
+                            + " record id as Idempotency-Key)");
+                } else if (seen.add(lower)) {
+                    storeHeaders.add(header.get());
+                }
+            }
+        }
+        IngestAction.Retry retry = retry(node.get("retry"));
+        int concurrency = node.get("concurrency").intValue(32, 1, 4096);
+        return Optional.of(new IngestAction(cluster, maxRecord, quota, acceptEmpty, storeHeaders, retry,
+                concurrency));
+    }
+
+    private static IngestAction.Retry retry(ConfigNode node) {
+        if (!node.expectObject()) {
+            return DEFAULT_RETRY;
+        }
+        node.rejectUnknown(Set.of("initial", "max", "attempts", "max_age"));
+        IngestAction.Retry d = DEFAULT_RETRY;
+        ConfigNode initialNode = node.get("initial");
+        Duration initial = initialNode.duration(d.initial(), ConfigNode.MAX_DURATION);
+        ConfigNode maxNode = node.get("max");
+        Duration max = maxNode.duration(node.has("initial") && initial.compareTo(d.max()) > 0 ? initial : d.max(),
+                ConfigNode.MAX_DURATION);
+        if (max.compareTo(initial) < 0) {
+            maxNode.invalid(">= retry.initial " + ConfigNode.format(initial));
+        }
+        int attempts = node.get("attempts").intValue(d.attempts(), 1, 1_000_000);
+        Duration maxAge = node.get("max_age").duration(d.maxAge(), MAX_INGEST_AGE);
+        return new IngestAction.Retry(initial, max, attempts, maxAge);
     }
 
     /** {@code cluster: NAME}, or {@code clusters: [ { name, weight }, ... ]}: exactly one of them. */
