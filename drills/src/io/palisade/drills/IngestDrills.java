@@ -30,7 +30,11 @@ final class IngestDrills {
             try {
                 JsonNode json = JSON.readTree(r.body());
                 id = json.path("id").isTextual() ? json.path("id").asText() : null;
-                code = json.path("error").path("code").isTextual() ? json.path("error").path("code").asText() : null;
+                // The gateway's error body is {"error": CODE, "message": ..., "request_id": ...}; an object with a
+                // code is read too.
+                JsonNode error = json.path("error");
+                code = error.isTextual() ? error.asText()
+                        : error.path("code").isTextual() ? error.path("code").asText() : null;
             } catch (IOException | RuntimeException e) {
                 // not JSON: the status alone says what happened
             }
