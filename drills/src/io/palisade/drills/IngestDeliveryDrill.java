@@ -266,6 +266,7 @@ class IngestDeliveryDrill {
             }
             double seconds = (System.nanoTime() - up) / 1e9;
             JsonNode drained = IngestDrills.await(gw, "small", IngestDrills::drained, Duration.ofMinutes(2), null);
+            IngestDrills.await(gw, "track", IngestDrills::drained, Duration.ofMinutes(2), null);
             report.line("collector up: accepted again %.2f s later (%d more 507 before), with no operator action;"
                             + " then drained: %s; delivered to the slow collector %d, to the other %d; load average %s",
                     seconds, stillFull, drained, slow.accepted().size(), collector.accepted().size(),
