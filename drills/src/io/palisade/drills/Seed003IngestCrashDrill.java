@@ -71,6 +71,8 @@ class Seed003IngestCrashDrill {
     private final LongAdder idReusedForAnotherRequest = new LongAdder();
     private final AtomicLong seqs = new AtomicLong();
     private final AtomicBoolean stop = new AtomicBoolean();
+    /** The drill is over (passed or failed): keyed clients stop sending again too. */
+    private final AtomicBoolean abandon = new AtomicBoolean();
     private volatile long lastKillNanos = System.nanoTime();
     private final AtomicLong firstAcceptAfterKill = new AtomicLong();
 
@@ -154,6 +156,7 @@ class Seed003IngestCrashDrill {
                 assertThat(gw.logText()).doesNotContain("LEAK").doesNotContain("Exception in thread");
             } finally {
                 stop.set(true);
+                abandon.set(true);
                 gw.close();
                 report.line("load average %s", Report.loadAverage());
             }
@@ -304,7 +307,7 @@ class Seed003IngestCrashDrill {
                     keyedResent.increment();
                 }
                 boolean unanswered = attempt(seq, request, keyed);
-                if (!keyed || !unanswered || System.nanoTime() - giveUp > 0) {
+                if (!keyed || !unanswered || System.nanoTime() - giveUp > 0 || abandon.get()) {
                     break;
                 }
             }
