@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin port's front door, one per connection: the probes answer anyone; every other call passes
- * {@link AdminAuth} first, then goes to its resource here or to {@link ReleaseRoutes}. Anything else is a JSON
+ * {@link AdminAuth} first, then goes to its resource here, to {@link ReleaseRoutes} or to {@link IngestRoutes}. Anything else is a JSON
  * 404/405.
  *
  * <p>Answers may come later than the request (the release manager completes on its own thread), and HTTP/1.1 wants
@@ -37,15 +37,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final AdminAuth auth;
     private final Refusals refusals;
     private final ReleaseRoutes releases;
+    private final IngestRoutes ingest;
     /** Completes once the last request read so far is answered; touched only on the channel's event loop. */
     private CompletableFuture<Void> answered = DONE;
     private int pending;
 
-    AdminHandler(AdminBackend backend, AdminAuth auth, Refusals refusals, ReleaseRoutes releases) {
+    AdminHandler(AdminBackend backend, AdminAuth auth, Refusals refusals, ReleaseRoutes releases,
+                 IngestRoutes ingest) {
         this.backend = backend;
         this.auth = auth;
         this.refusals = refusals;
         this.releases = releases;
+        this.ingest = ingest;
     }
 
     @Override
@@ -103,6 +106,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return reload(ctx, r);
             }
             default -> {
+                if (IngestRoutes.handles(r.path())) {
+                    return ingest.serve(ctx, r, caller);
+                }
                 return releases.serve(ctx, r, caller);
             }
         }

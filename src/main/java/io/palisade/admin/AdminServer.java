@@ -53,10 +53,19 @@ public final class AdminServer implements AutoCloseable {
     public static AdminServer start(AdminConfig config, EventLoopGroup group,
                                     Class<? extends ServerSocketChannel> channelClass, AdminBackend backend,
                                     ReleaseApi releases, Ticker ticker) throws InterruptedException {
+        return start(config, group, channelClass, backend, releases, IngestApi.none(), ticker);
+    }
+
+    /** As {@link #start(AdminConfig, EventLoopGroup, Class, AdminBackend, ReleaseApi, Ticker)}, with /ingest. */
+    public static AdminServer start(AdminConfig config, EventLoopGroup group,
+                                    Class<? extends ServerSocketChannel> channelClass, AdminBackend backend,
+                                    ReleaseApi releases, IngestApi ingest, Ticker ticker)
+            throws InterruptedException {
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(releases, "releases");
+        Objects.requireNonNull(ingest, "ingest");
         Objects.requireNonNull(ticker, "ticker");
-        Pipeline pipeline = new Pipeline(backend, releases, readToken(config.tokenFile()), ticker);
+        Pipeline pipeline = new Pipeline(backend, releases, ingest, readToken(config.tokenFile()), ticker);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -93,19 +102,25 @@ public final class AdminServer implements AutoCloseable {
         private final AdminAuth auth;
         private final Refusals refusals;
         private final ReleaseRoutes routes;
+        private final IngestRoutes ingest;
 
-        Pipeline(AdminBackend backend, ReleaseApi releases, Optional<String> token, Ticker ticker) {
+        Pipeline(AdminBackend backend, ReleaseApi releases, IngestApi ingest, Optional<String> token, Ticker ticker) {
             this.backend = backend;
             this.auth = new AdminAuth(token, ticker);
             this.refusals = new Refusals(releases, ticker);
             this.routes = new ReleaseRoutes(releases, refusals);
+            this.ingest = new IngestRoutes(ingest, refusals);
+        }
+
+        Pipeline(AdminBackend backend, ReleaseApi releases, Optional<String> token, Ticker ticker) {
+            this(backend, releases, IngestApi.none(), token, ticker);
         }
 
         void install(ChannelPipeline p) {
             p.addLast("read-timeout", new ReadTimeoutHandler(30))
                     .addLast("codec", new HttpServerCodec())
                     .addLast("aggregate", new AdminAggregator(MAX_REQUEST_BODY, auth, refusals))
-                    .addLast("admin", new AdminHandler(backend, auth, refusals, routes));
+                    .addLast("admin", new AdminHandler(backend, auth, refusals, routes, ingest));
         }
     }
 

@@ -92,6 +92,25 @@ final class JsonBody {
         return OptionalLong.of(v.longValue());
     }
 
+    /** A list of strings; empty when the field is absent. */
+    java.util.List<String> stringList(String field) throws Malformed {
+        JsonNode v = object.get(field);
+        if (v == null || v.isNull()) {
+            return java.util.List.of();
+        }
+        if (!v.isArray()) {
+            throw new Malformed(field + ": " + kind(v) + " (expected: an array of strings)");
+        }
+        java.util.List<String> out = new java.util.ArrayList<>(v.size());
+        for (JsonNode e : v) {
+            if (!e.isTextual()) {
+                throw new Malformed(field + ": an element is " + kind(e) + " (expected: an array of strings)");
+            }
+            out.add(e.textValue());
+        }
+        return out;
+    }
+
     private static String kind(JsonNode v) {
         return switch (v.getNodeType()) {
             case ARRAY -> "an array";

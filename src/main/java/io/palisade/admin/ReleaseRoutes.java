@@ -167,7 +167,7 @@ final class ReleaseRoutes {
     }
 
     /** Writes the reply once the stage completes, on the connection's event loop; a failure is a bare 500. */
-    private static CompletionStage<Void> write(ChannelHandlerContext ctx, AdminRequest r,
+    static CompletionStage<Void> write(ChannelHandlerContext ctx, AdminRequest r,
                                                CompletionStage<AdminReply> stage) {
         CompletableFuture<Void> written = new CompletableFuture<>();
         if (stage == null) {

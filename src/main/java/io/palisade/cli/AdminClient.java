@@ -75,6 +75,11 @@ final class AdminClient {
         return send(b);
     }
 
+    Reply delete(String path, JsonNode body) throws Unreachable {
+        return send(request(path).header("Content-Type", "application/json")
+                .method("DELETE", HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8)));
+    }
+
     private HttpRequest.Builder request(String pathAndQuery) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(TIMEOUT)
                 .header("Accept", "application/json");

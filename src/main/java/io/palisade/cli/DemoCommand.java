@@ -51,7 +51,7 @@ final class DemoCommand implements Callable<Integer> {
         DemoUpstream demo = new DemoUpstream(endpoints);
         Runtime.getRuntime().addShutdownHook(new Thread(demo::close));
         System.out.println("demo upstreams listening on " + endpoints);
-        System.out.println("state (versions, audit) in " + state.toAbsolutePath().normalize());
+        System.out.println("state (versions, audit, ingest records) in " + state.toAbsolutePath().normalize());
         return RunCommand.serve(Gateway.start(file, state));
     }
 }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Palisade API gateway.",
         subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, DemoUpstreamCommand.class,
-                KeysCommand.class, ConfigCommand.class, AuditCommand.class,
+                KeysCommand.class, ConfigCommand.class, AuditCommand.class, IngestCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -8,6 +8,10 @@ import io.palisade.admin.AdminConfig;
 import io.palisade.admin.AdminServer;
 import io.palisade.release.ReleaseManager;
 import io.palisade.store.StateStore;
+import io.palisade.ingest.IngestService;
+import io.palisade.route.IngestAction;
+import io.palisade.route.RouteConfig;
+import io.palisade.upstream.Cluster;
 import io.palisade.config.Address;
 import io.palisade.config.ConfigException;
 import io.palisade.server.ListenerConfig;
@@ -36,6 +40,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -83,12 +88,16 @@ public final class Gateway implements AutoCloseable {
     /** Versions, audit: JDBC, used by the release thread only. */
     private final StateStore store;
     private final ReleaseManager<ConfigLoader.Loaded, Candidate> releases;
+    /** Ingest routes' records, in their own file beside the config store; opens in the background. */
+    private final IngestService ingest;
+    private final Clock clock;
     private volatile ConfigLoader.Loaded live;
     private volatile boolean ready;
     private volatile boolean closed;
 
     private Gateway(Path configFile, Path stateDir, Ticker ticker, Clock clock) throws InterruptedException {
         this.configFile = configFile;
+        this.clock = clock;
         String fileYaml = ConfigLoader.readText(configFile);
         // Whatever a failed start has made by then (threads, sockets, files, connections) is released before the
         // failure goes to the caller: a start retried in-process, or a test, must not inherit them.
@@ -118,6 +127,8 @@ public final class Gateway implements AutoCloseable {
             this.clusters = ClusterManager.builder(healthGroup).ticker(ticker)
                     .transport(transport.clientChannel(), healthResolver).build();
             this.filterFactory = new FilterChainFactory(cfg, metrics, ticker, clock);
+            this.ingest = IngestService.start(stateDir, cfg.ingest(), this::servingCluster, clock);
+            IngestMetrics.register(metrics, ingest);
             Candidate first = prepare(initial);
             this.accessLog = AccessLog.create(cfg.accessLog());
             outcomes.subscribe(new OutcomeMetrics(metrics));
@@ -188,6 +199,16 @@ public final class Gateway implements AutoCloseable {
         return v == null ? "dev" : v;
     }
 
+    /** A cluster of the serving (primary) version, by name, for ingest deliveries; empty before the first swap. */
+    private Optional<Cluster> servingCluster(String name) {
+        ProxyRuntime r = runtime;
+        return r == null ? Optional.empty() : r.snapshot().clusters().cluster(name);
+    }
+
+    IngestService ingest() {
+        return ingest;
+    }
+
     /** The config that serves (the primary's while a canary runs beside it); null only during start-up. */
     ConfigLoader.Loaded live() {
         return live;
@@ -227,7 +248,7 @@ public final class Gateway implements AutoCloseable {
         }
         try {
             return AdminServer.start(config, adminGroup, transport.serverChannel(), new GatewayAdmin(this),
-                    releases, ticker);
+                    releases, new IngestAdmin(ingest, store, control, clock), ticker);
         } catch (UncheckedIOException e) {
             // Taken between the check and the bind.
             throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());
@@ -315,7 +336,7 @@ public final class Gateway implements AutoCloseable {
         ClusterSet set = clusters.prepare(cfg.clusters());
         FilterChainFactory.Policy policy = filterFactory.prepare(cfg);
         GatewaySnapshot snapshot = GatewaySnapshot.build(new GatewaySnapshot.Parts(cfg.version(), cfg.routes(), set,
-                cfg.server(), policy.filters(), cfg.auth().apiKey().query()));
+                cfg.server(), policy.filters(), cfg.auth().apiKey().query(), ingest));
         return new Candidate(loaded, set, policy, snapshot);
     }
 
@@ -330,6 +351,7 @@ public final class Gateway implements AutoCloseable {
         runtime.swap(next.snapshot());
         live = next.loaded();
         GatewayConfig cfg = next.loaded().config();
+        ingest.configure(cfg.ingest(), ingestRoutes(List.of(cfg)));
         metrics.retainOnly(next.snapshot().routeIds(), cfg.clusters().keySet(), cfg.auth().consumers().keySet());
         metrics.retainVersions(Set.of(cfg.version()));
     }
@@ -346,10 +368,25 @@ public final class Gateway implements AutoCloseable {
         live = primary.loaded();
         GatewayConfig a = primary.loaded().config();
         GatewayConfig b = canary.loaded().config();
+        ingest.configure(a.ingest(), ingestRoutes(List.of(a, b)));
         metrics.retainOnly(union(primary.snapshot().routeIds(), canary.snapshot().routeIds()),
                 union(a.clusters().keySet(), b.clusters().keySet()),
                 union(a.auth().consumers().keySet(), b.auth().consumers().keySet()));
         metrics.retainVersions(Set.of(a.version(), b.version()));
+    }
+
+    /**
+     * Every serving version's ingest routes by name; where both versions have one, the first's settings deliver (the
+     * primary's: a canary's delivery settings apply once it is promoted).
+     */
+    private static Map<String, IngestAction> ingestRoutes(List<GatewayConfig> serving) {
+        Map<String, IngestAction> out = new LinkedHashMap<>();
+        for (GatewayConfig cfg : serving) {
+            for (RouteConfig r : cfg.routes()) {
+                r.ingest().ifPresent(action -> out.putIfAbsent(r.id(), action));
+            }
+        }
+        return out;
     }
 
     /** Lowering a cap closes no connection: new ones wait until the count is under it. */
@@ -406,6 +443,7 @@ public final class Gateway implements AutoCloseable {
         healthResolver.close();
         filterFactory.close();
         runtime.close();
+        ingest.close();
         accessLog.close();
         releases.close();
         store.close();
@@ -442,6 +480,9 @@ public final class Gateway implements AutoCloseable {
         }
         if (runtime != null) {
             steps.add(runtime::close);
+        }
+        if (ingest != null) {
+            steps.add(ingest::close);
         }
         if (accessLog != null) {
             steps.add(accessLog::close);

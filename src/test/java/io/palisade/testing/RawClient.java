@@ -118,6 +118,11 @@ public final class RawClient implements AutoCloseable {
         }
     }
 
+    /** Half-closes: the server reads EOF after what was sent. */
+    public void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
+    }
+
     public void timeout(int millis) throws IOException {
         socket.setSoTimeout(millis);
     }
