@@ -131,11 +131,12 @@ final class IngestDrills {
         return new Cli(p.exitValue(), new String(out, java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    /** The sum of every sample of a metric family (the lines starting with {@code name} and a label set or space). */
+    /** The sum of every sample of a metric family {@code name} (a counter's samples may carry {@code _total}). */
     static double metricSum(String metrics, String name) {
         double sum = 0;
         for (String line : metrics.lines().toList()) {
-            if ((line.startsWith(name + "{") || line.startsWith(name + " ")) && !line.startsWith("#")) {
+            if (line.startsWith(name + "{") || line.startsWith(name + " ") || line.startsWith(name + "_total{")
+                    || line.startsWith(name + "_total ")) {
                 try {
                     sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
                 } catch (NumberFormatException e) {
