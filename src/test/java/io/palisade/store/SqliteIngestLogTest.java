@@ -136,6 +136,18 @@ class SqliteIngestLogTest {
     }
 
     @Test
+    void headers_keepTheirOrderAndEveryCharacter() {
+        List<Header> headers = List.of(new Header("X-Quote", "a \"quoted\" \\ value"), new Header("X-Empty", ""),
+                new Header("X-Utf8", "caf\u00e9 \u2603 \ud83d\ude00"), new Header("X-Control", "tab\there\u0001"),
+                new Header("X-Quote", "second"));
+        log.append(List.of(new NewRecord("h", "track", T0, "POST", "/", "", headers, Optional.empty(), new byte[0],
+                0, Optional.empty(), T0)), T0);
+        assertThat(log.due("track", T0, 1).get(0).headers()).containsExactlyElementsOf(headers);
+        assertThat(log.find("track", "h", 0).orElseThrow().headers()).containsExactlyElementsOf(headers);
+        assertThat(SqliteIngestLog.headersJson(List.of())).isEqualTo("[]");
+    }
+
+    @Test
     void idempotencyKey_dedupesWithinTheWindow_withinOneBatch_andPerRoute() {
         Instant t1 = T0.plusSeconds(5);
         List<IngestLog.Appended> first = log.append(List.of(
