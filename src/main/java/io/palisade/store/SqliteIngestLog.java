@@ -45,6 +45,9 @@ import org.sqlite.SQLiteDataSource;
  * checkpoint would fsync the WAL too, but only when it has frames to copy: with a reader holding a snapshot at the
  * already-copied point it copies nothing and syncs nothing; it also writes and fsyncs the main file each time.)
  *
+ * <p>The WAL is copied into the main file by a {@link Checkpointer} on its own thread and connection
+ * ({@code palisade-ingest-checkpoint}), so that appends rarely wait for a checkpoint.
+ *
  * <p>Opening reads the WAL a crash may have left ({@link WalScanner}) before SQLite does, to report what SQLite's
  * recovery then discards; after recovery a TRUNCATE checkpoint folds the WAL into the main file and empties it, so a
  * torn tail is not reported again after the next crash.
@@ -121,7 +124,10 @@ final class SqliteIngestLog implements IngestLog {
         return open(file, durability, config -> { });
     }
 
-    /** {@code tuning} adjusts the writer's settings (tests: a small {@code max_page_count} to fill the database). */
+    /**
+     * {@code tuning} adjusts the connections' settings (tests: a small {@code max_page_count} fills the database, a
+     * small page cache makes a big batch spill into the WAL before it commits).
+     */
     static IngestLog open(Path file, Durability durability, Consumer<SQLiteConfig> tuning) {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(durability, "durability");
