@@ -61,6 +61,17 @@ final class IngestAdmin implements IngestApi {
             disk.put("file_bytes", s.fileBytes());
             disk.put("free_bytes", s.freeDisk());
             disk.put("torn_bytes_recovered", s.tornBytes());
+            IngestService.JournalFigures j = s.journal();
+            ObjectNode journal = body.putObject("journal");
+            journal.put("commits", j.commits());
+            journal.put("records", j.records());
+            journal.put("mean_group_size", j.commits() == 0 ? 0 : (double) j.records() / j.commits());
+            journal.put("mean_commit_seconds", j.commits() == 0 ? 0 : j.commitSeconds() / j.commits());
+            journal.put("commit_seconds_p50_bound", j.commitLatencyQuantile(0.5));
+            journal.put("commit_seconds_p99_bound", j.commitLatencyQuantile(0.99));
+            journal.put("group_size_p99_bound", j.groupSizeQuantile(0.99));
+            journal.put("queue_depth", j.queueDepth());
+            journal.put("busy_refusals", j.busy());
             ArrayNode routes = body.putArray("routes");
             for (IngestService.RouteStatus r : s.routes()) {
                 ObjectNode o = routes.addObject();

@@ -44,10 +44,33 @@ final class IngestMetrics {
                 + " quarantine) counted against its quota.", IngestService.RouteStatus::bytes);
         gauge(metrics, ingest, "palisade_ingest_quota_bytes", "The route's quota (at most ingest.max_disk).",
                 IngestService.RouteStatus::quotaBytes);
+        metrics.counter("palisade_ingest_commits", "Group commits of accepted records (one fsync each with fsync:"
+                + " always).", cb -> cb.call(ingest.journal().commits()));
+        metrics.counter("palisade_ingest_commit_records", "Records written by those commits (records / commits is the"
+                + " mean group size).", cb -> cb.call(ingest.journal().records()));
+        metrics.counter("palisade_ingest_commit_seconds", "Time spent in those commits, the fsync included.",
+                cb -> cb.call(ingest.journal().commitSeconds()));
+        metrics.gauge("palisade_ingest_commits_by_latency", "Commits that took at most le seconds (cumulative, as a"
+                + " histogram's buckets).", cb -> {
+                    for (IngestService.Bucket b : ingest.journal().commitLatency()) {
+                        cb.call(b.count(), le(b.le()));
+                    }
+                }, "le");
+        metrics.gauge("palisade_ingest_commits_by_group_size", "Commits of at most le records (cumulative).", cb -> {
+            for (IngestService.Bucket b : ingest.journal().groupSizes()) {
+                cb.call(b.count(), le(b.le()));
+            }
+        }, "le");
+        metrics.gauge("palisade_ingest_journal_queue", "Writes waiting for the journal's writer thread.",
+                cb -> cb.call(ingest.journal().queueDepth()));
         metrics.gauge("palisade_ingest_store_ready", "1 while the ingest store is open and accepting.",
                 cb -> cb.call(ingest.state() == IngestService.State.READY ? 1 : 0));
         metrics.counter("palisade_ingest_torn_bytes", "Bytes of a torn WAL tail a crash left, cut off when the store"
                 + " opened.", cb -> cb.call(ingest.tornBytes()));
+    }
+
+    private static String le(double bound) {
+        return Double.isInfinite(bound) ? "+Inf" : Double.toString(bound);
     }
 
     private static void counter(GatewayMetrics metrics, IngestService ingest, String name, String help,

@@ -313,11 +313,11 @@ public final class IngestService implements IngestTarget, AutoCloseable {
                         ? failure.getCause() : failure;
                 if (cause instanceof StoreFullException) {
                     r.rejected(ErrorKind.INGEST_FULL);
-                    failures.warn("ingest store full: the disk refused a write ({}); answering 507", cause.getMessage());
+                    failures.warn("full", "ingest store full: the disk refused a write; answering 507", cause);
                     return new Refused(ErrorKind.INGEST_FULL, FULL_RETRY_AFTER_SECONDS);
                 }
                 r.rejected(ErrorKind.INGEST_UNAVAILABLE);
-                failures.warn("the ingest store refused a write: {}", String.valueOf(cause.getMessage()));
+                failures.warn("write", "the ingest store refused a write; answering 503", cause);
                 return new Refused(ErrorKind.INGEST_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER_SECONDS);
             }
             if (done.duplicate()) {
@@ -383,7 +383,7 @@ public final class IngestService implements IngestTarget, AutoCloseable {
             FileStore fs = Files.getFileStore(stateDir);
             usableDisk = fs.getUsableSpace();
         } catch (IOException | RuntimeException e) {
-            failures.warn("cannot read the free space of {}: {}", stateDir, e.getMessage());
+            failures.warn("free", "cannot read the free space of " + stateDir, e);
         }
         IngestLog s = store;
         if (s == null) {
@@ -393,7 +393,7 @@ public final class IngestService implements IngestTarget, AutoCloseable {
             totals = s.totals();
             fileBytes = s.fileBytes();
         } catch (RuntimeException e) {
-            failures.warn("cannot read the ingest totals: {}", e.getMessage());
+            failures.warn("totals", "cannot read the ingest totals", e);
         }
     }
 
@@ -401,7 +401,7 @@ public final class IngestService implements IngestTarget, AutoCloseable {
         Journal j = journal;
         if (j != null) {
             j.write(l -> l.pruneIdempotency(clock.instant())).exceptionally(e -> {
-                failures.warn("pruning expired idempotency keys failed: {}", e.getMessage());
+                failures.warn("prune", "pruning expired idempotency keys failed", e);
                 return 0;
             });
         }
@@ -453,12 +453,72 @@ public final class IngestService implements IngestTarget, AutoCloseable {
                               long quarantinedBytes, long quarantinedTotal, long bytes, long quotaBytes,
                               long accepted, long duplicates, Map<String, Long> rejected) {}
 
+    /**
+     * The journal's group commits since start: how many, how many records, and two histograms in fixed buckets
+     * (cumulative counts, Prometheus-style): records per commit and seconds per commit (the fsync included).
+     */
+    public JournalFigures journal() {
+        Journal j = journal;
+        if (j == null) {
+            return new JournalFigures(0, 0, 0, 0, 0, List.of(), List.of());
+        }
+        Journal.Stats s = j.stats();
+        List<Bucket> groups = cumulative(Journal.Stats.GROUP_SIZE_BOUNDS.length, i -> Journal.Stats.GROUP_SIZE_BOUNDS[i],
+                s.groupSizes());
+        List<Bucket> latency = cumulative(Journal.Stats.COMMIT_SECONDS_BOUNDS.length,
+                i -> Journal.Stats.COMMIT_SECONDS_BOUNDS[i], s.commitLatencies());
+        return new JournalFigures(s.commits(), s.records(), s.commitSecondsSum(), s.queueDepth(), s.busy(), groups,
+                latency);
+    }
+
+    private static List<Bucket> cumulative(int bounds, java.util.function.IntToDoubleFunction bound, long[] counts) {
+        List<Bucket> out = new ArrayList<>(bounds + 1);
+        long sum = 0;
+        for (int i = 0; i < counts.length; i++) {
+            sum += counts[i];
+            out.add(new Bucket(i < bounds ? bound.applyAsDouble(i) : Double.POSITIVE_INFINITY, sum));
+        }
+        return out;
+    }
+
+    /** A histogram bucket: {@code count} observations at or below {@code le}. */
+    public record Bucket(double le, long count) {}
+
+    /**
+     * @param commitSeconds the sum of every commit's duration
+     * @param busy          appends refused because the journal's queue was full (503)
+     */
+    public record JournalFigures(long commits, long records, double commitSeconds, int queueDepth, long busy,
+                                 List<Bucket> groupSizes, List<Bucket> commitLatency) {
+        /** The smallest bucket bound at or below which {@code q} of the commits took; 0 with no commits. */
+        public double commitLatencyQuantile(double q) {
+            return quantile(commitLatency, q);
+        }
+
+        public double groupSizeQuantile(double q) {
+            return quantile(groupSizes, q);
+        }
+
+        private static double quantile(List<Bucket> buckets, double q) {
+            if (buckets.isEmpty() || buckets.get(buckets.size() - 1).count() == 0) {
+                return 0;
+            }
+            long total = buckets.get(buckets.size() - 1).count();
+            for (Bucket b : buckets) {
+                if (b.count() >= Math.ceil(q * total)) {
+                    return b.le();
+                }
+            }
+            return Double.POSITIVE_INFINITY;
+        }
+    }
+
     /** {@code GET /ingest}: refreshes the totals off the caller's thread, then reports. */
     public CompletionStage<Status> status() {
         return CompletableFuture.supplyAsync(() -> {
             refresh();
             return new Status(state.label(), openProblem, diskUsed.get(), settings.maxDisk(), fileBytes,
-                    usableDisk == Long.MAX_VALUE ? -1 : usableDisk, tornBytes.sum(), routes());
+                    usableDisk == Long.MAX_VALUE ? -1 : usableDisk, tornBytes.sum(), routes(), journal());
         }, reads);
     }
 
@@ -467,7 +527,7 @@ public final class IngestService implements IngestTarget, AutoCloseable {
      * @param freeDisk free bytes on the state dir's disk, -1 when not read yet
      */
     public record Status(String state, String problem, long usedBytes, long maxDiskBytes, long fileBytes,
-                         long freeDisk, long tornBytes, List<RouteStatus> routes) {}
+                         long freeDisk, long tornBytes, List<RouteStatus> routes, JournalFigures journal) {}
 
     /** Whether {@code route} is an ingest route now or has records stored. */
     public boolean knows(String route) {

@@ -113,7 +113,27 @@ final class Journal implements AutoCloseable {
      * full), {@link JournalClosedException}, {@link io.palisade.store.StoreException}.
      */
     CompletableFuture<IngestLog.Appended> append(IngestLog.NewRecord record) {
-        return submit(new AppendOp(Objects.requireNonNull(record, "record")));
+        Objects.requireNonNull(record, "record");
+        String missing = missing(record);
+        if (missing != null) {
+            // Refused here, alone: in the log it would fail the whole group's transaction.
+            return CompletableFuture.failedFuture(new IllegalArgumentException("record " + record.id() + ": "
+                    + missing + " is null"));
+        }
+        return submit(new AppendOp(record));
+    }
+
+    private static String missing(IngestLog.NewRecord r) {
+        Object[] fields = {r.id(), r.route(), r.receivedAt(), r.method(), r.path(), r.query(), r.consumer(), r.body(),
+                r.idempotencyKey(), r.idempotencyExpires()};
+        String[] names = {"id", "route", "receivedAt", "method", "path", "query", "consumer", "body",
+                "idempotencyKey", "idempotencyExpires"};
+        for (int i = 0; i < fields.length; i++) {
+            if (fields[i] == null) {
+                return names[i];
+            }
+        }
+        return null;
     }
 
     /** Delivery results, committed with the other results queued beside them in one {@link IngestLog#record}. */

@@ -115,7 +115,10 @@ public interface IngestLog extends AutoCloseable {
     /** Makes every committed append durable on disk (for {@link Durability#INTERVAL}; harmless for ALWAYS). */
     void sync();
 
-    /** The bytes the database files take on disk now (main file and WAL). */
+    /**
+     * The bytes the database files take on disk now (main file, WAL and its shared-memory index). The main file does
+     * not shrink when records are deleted: SQLite reuses the freed pages for new records.
+     */
     long fileBytes();
 
     @Override

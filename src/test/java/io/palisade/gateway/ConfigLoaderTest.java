@@ -506,13 +506,13 @@ class ConfigLoaderTest {
                     cluster: orders
                     stripprefix: true
                 """)).containsExactly(
-                "listner: unknown key (expected one of: access_log, admin, auth, clusters, consumers, listeners,"
-                        + " rate_limiting, rollout, routes, server)",
+                "listner: unknown key (expected one of: access_log, admin, auth, clusters, consumers, ingest,"
+                        + " listeners, rate_limiting, rollout, routes, server)",
                 "clusters.orders.timout: unknown key (expected one of: adaptive_concurrency, balancer, endpoints,"
                         + " failover, hash_on, health_check, limits, outlier, retries, timeouts)",
                 "clusters.orders.timeouts.conect: unknown key (expected one of: connect, idle, request)",
-                "routes[0].stripprefix: unknown key (expected one of: auth, cluster, clusters, concurrency, match,"
-                        + " name, rate_limits, request, strip_prefix, timeouts)",
+                "routes[0].stripprefix: unknown key (expected one of: auth, cluster, clusters, concurrency, ingest,"
+                        + " match, name, rate_limits, request, strip_prefix, timeouts)",
                 "routes[0].match.method: unknown key (expected one of: headers, host, methods, path, path_prefix)");
     }
 

@@ -89,13 +89,13 @@ class IngestConfigTest {
                     ingest: { cluster: collector }
                 """)).containsExactly("routes[0].cluster: collector (expected: absent on an ingest route (its"
                 + " ingest.cluster receives the records))");
-        assertThat(errors(route("{ cluster: nowhere }"))).containsExactly("routes[0].ingest.cluster: nowhere"
+        assertThat(errors(route("{ cluster: nowhere }"))).containsExactly("routes[0].ingest.cluster: \"nowhere\""
                 + " (expected: one of the defined clusters: collector)");
         assertThat(errors(route("{ cluster: collector, store_headers: [Content-Type, Authorization, Cookie] }")))
                 .containsExactly(
-                        "routes[0].ingest.store_headers[1]: Authorization (expected: a header that carries no"
+                        "routes[0].ingest.store_headers[1]: \"Authorization\" (expected: a header that carries no"
                                 + " credentials; ingest records never keep them)",
-                        "routes[0].ingest.store_headers[2]: Cookie (expected: a header that carries no credentials;"
+                        "routes[0].ingest.store_headers[2]: \"Cookie\" (expected: a header that carries no credentials;"
                                 + " ingest records never keep them)");
         assertThat(errors(route("{ cluster: collector, empty_body: maybe }"))).singleElement().asString()
                 .startsWith("routes[0].ingest.empty_body: maybe");

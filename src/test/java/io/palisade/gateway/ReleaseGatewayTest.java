@@ -246,14 +246,21 @@ class ReleaseGatewayTest {
         await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> true);
         assertThat(rollout().path("state").asText()).as("paused: the step does not pass").isEqualTo("paused");
         control("resume");
+        // The held step served its time while paused: once resumed, the judge's next look passes it (within its
+        // 100 ms interval, so the state right after resume may already be past "running") and the rollout goes on
+        // to 100%, the promotion.
+        await().atMost(Duration.ofSeconds(10)).until(() -> gw.gateway().config().version().equals("2"));
+        assertThat(rollout().path("last").path("outcome").asText()).isEqualTo("promoted");
+
+        assertThat(apply(config(blue, "v3"), false, false).status()).isEqualTo(201);
         assertThat(rollout().path("state").asText()).isEqualTo("running");
         control("abort");
         assertThat(rollout().path("last").path("outcome").asText()).isEqualTo("aborted");
-        assertThat(gw.gateway().config().version()).isEqualTo("1");
+        assertThat(gw.gateway().config().version()).isEqualTo("2");
 
-        assertThat(apply(config(green, "v3"), false, false).status()).isEqualTo(201);
+        assertThat(apply(config(blue, "v4"), false, false).status()).isEqualTo(201);
         control("promote");
-        assertThat(gw.gateway().config().version()).isEqualTo("3");
+        assertThat(gw.gateway().config().version()).isEqualTo("4");
         assertThat(gw.gateway().releases().rolloutControl("promote", OPERATOR).toCompletableFuture().join()
                 .status()).as("no rollout left").isEqualTo(409);
     }

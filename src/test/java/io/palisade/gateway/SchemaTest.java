@@ -76,10 +76,16 @@ class SchemaTest {
         assertThat(demo.failover()).contains("demo-backup");
         assertThat(config.clusters().get("demo-backup").endpoints())
                 .containsExactly(new EndpointConfig(new Address("127.0.0.1", 9002), 1));
-        assertThat(config.routes()).singleElement().satisfies(r -> {
+        assertThat(config.routes()).hasSize(2);
+        assertThat(config.routes().get(0)).satisfies(r -> {
             assertThat(r.id()).isEqualTo("api");
             assertThat(r.match().pathPrefix()).contains("/api");
             assertThat(r.clusters()).containsExactly(new WeightedCluster("demo", 100));
+        });
+        assertThat(config.routes().get(1)).satisfies(r -> {
+            assertThat(r.id()).isEqualTo("track");
+            assertThat(r.clusters()).isEmpty();
+            assertThat(r.ingest()).hasValueSatisfying(a -> assertThat(a.cluster()).isEqualTo("collector"));
         });
     }
 

@@ -284,6 +284,16 @@ class JournalTest {
     }
 
     @Test
+    void aRecordWithANullField_isRefusedAlone_beforeItCanFailAGroup() throws Exception {
+        start(Optional.empty(), 100);
+        NewRecord bad = new NewRecord("bad", "track", T0, "POST", "/v1/track", null, List.of(), Optional.empty(),
+                new byte[0], 0, Optional.empty(), T0);
+        assertThatCause(journal.append(bad)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("record bad: query is null");
+        assertThat(journal.append(record("good")).get(30, TimeUnit.SECONDS).id()).isEqualTo("good");
+    }
+
+    @Test
     void aFullQueue_refusesAtOnce_withJournalBusy() throws Exception {
         start(Optional.empty(), 3);
         CompletableFuture<IngestLog.Appended> first = holdTheWriter();
