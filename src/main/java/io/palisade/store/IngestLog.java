@@ -1,5 +1,6 @@
 package io.palisade.store;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,17 @@ public interface IngestLog extends AutoCloseable {
         INTERVAL
     }
 
+    /**
+     * Opens (creating it and its directory if missing) the SQLite file {@code file} in WAL mode, migrates it
+     * ({@code db/ingest}), and recovers what a crash left: SQLite discards a torn or corrupt WAL tail itself; this
+     * measures what was cut (reading the WAL before SQLite does) and reports it in {@link #recovery()}.
+     *
+     * @throws StoreException when the file cannot be created, opened or migrated
+     */
+    static IngestLog sqlite(Path file, Durability durability) {
+        return SqliteIngestLog.open(file, durability);
+    }
+
     /** What opening the log found and did about a crash's leftovers. */
     Recovery recovery();
 
@@ -51,8 +63,10 @@ public interface IngestLog extends AutoCloseable {
     List<Appended> append(List<NewRecord> batch, Instant now);
 
     /**
-     * Up to {@code limit} pending records of {@code route} whose next attempt is due at or before {@code now}, in the
-     * order they were accepted.
+     * Up to {@code limit} pending records of {@code route} whose next attempt is due at or before {@code now}, the
+     * earliest due first and, among those due at the same millisecond, in the order they were accepted. A record is
+     * due when it is appended, so records that were never tried come in the order they were accepted. (Due order
+     * rather than strict acceptance order lets an index answer with {@code limit} rows however long the backlog is.)
      */
     List<Pending> due(String route, Instant now, int limit);
 
