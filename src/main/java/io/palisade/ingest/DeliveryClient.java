@@ -96,9 +96,10 @@ final class DeliveryClient implements AutoCloseable {
     private final AtomicBoolean terminated = new AtomicBoolean();
     private volatile boolean closed;
 
-    /** A client whose event loop thread is named {@code palisade-ingest-<route>}. */
+    /** A client whose event loop thread is named {@code palisade-ingest-http-<route>-...}. */
     DeliveryClient(String route) {
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("palisade-ingest-" + route, true),
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("palisade-ingest-http-" + route,
+                true),
                 NioIoHandler.newFactory());
         this.loop = group.next();
         this.resolver = new DnsAddressResolverGroup(

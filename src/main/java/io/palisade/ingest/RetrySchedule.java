@@ -136,6 +136,18 @@ final class RetrySchedule {
         return Duration.ofNanos(drawn);
     }
 
+    /**
+     * How long a route takes no new record after {@code rounds} windows of {@code concurrency} failed attempts in a
+     * row: "equal jitter" over the same doubling ceiling as {@link #backoff} (half of it, plus up to the other half),
+     * so a dead cluster is asked about a window's worth of records per pause instead of the whole backlog at once.
+     */
+    Duration pause(IngestAction.Retry retry, int rounds) {
+        long ceiling = ceilingNanos(retry, rounds);
+        long half = ceiling / 2;
+        long rest = ceiling - half;
+        return Duration.ofNanos(half + (rest <= 0 ? 0 : random.nextLong(rest + 1)));
+    }
+
     /** {@code min(max, initial * 2^(n-1))} in nanoseconds, saturating instead of overflowing. */
     static long ceilingNanos(IngestAction.Retry retry, int failedAttempts) {
         long max = nanos(retry.max());

@@ -87,7 +87,7 @@ final class DeliveryUpstream implements AutoCloseable {
     private final Channel server;
     private final AtomicReference<Function<Request, Answer>> answers =
             new AtomicReference<>(r -> status(200));
-    private final List<Request> received = new CopyOnWriteArrayList<>();
+    private final List<Request> received = java.util.Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger maxInFlight = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
@@ -131,8 +131,11 @@ final class DeliveryUpstream implements AutoCloseable {
         return new Address("127.0.0.1", ((InetSocketAddress) server.localAddress()).getPort());
     }
 
+    /** What was received so far, in order: a copy. */
     List<Request> received() {
-        return received;
+        synchronized (received) {
+            return List.copyOf(received);
+        }
     }
 
     int inFlight() {
