@@ -27,6 +27,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,20 +45,24 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p><b>Threads.</b> Everything that decides runs on the forwarder's own thread ({@code palisade-ingest-<route>}):
- * reading due records (JDBC, never on a Netty thread), taking them in flight, classifying results. Requests go out on
+ * reading due records (JDBC, never on a Netty thread), taking them, classifying results. Requests go out on
  * the route's {@link DeliveryClient} event loop, results come back there and hop to the forwarder's thread; journal
  * commits complete on the journal's writer thread and hop back too. A route whose cluster hangs holds only its own
  * thread, connections and {@code concurrency} slots, so no other route waits for it.
  *
- * <p><b>In flight.</b> A record is in flight from the moment it is taken until its result's commit completes, so it
- * is never fetched twice: {@code log.due} returns it while its attempt runs (its next attempt time is still in the
- * past), and it is skipped by id. When a commit fails, the record stays in flight for {@link #STORE_BACKOFF} and is
- * then tried again from what the log holds (the upstream drops the duplicate by its {@code Idempotency-Key}), so a
- * failing store does not turn into a hot loop of deliveries.
+ * <p><b>Concurrency and held records.</b> {@code concurrency} bounds the attempts in flight at the cluster. A record
+ * is <em>held</em> from the moment it is taken until its result's commit completes, so it is never fetched twice:
+ * {@code log.due} returns it while it is held (its attempt time is still past) and it is skipped by id. Its attempt's
+ * slot is free as soon as the answer is in, so the journal's commit latency (an fsync) does not cap the deliveries;
+ * held records are bounded at twice the concurrency, and are kept without their bodies once sent. Since every
+ * {@code log.due} reads the held records again, due records are read when a quarter of the slots are free rather than
+ * at every freed slot. When a commit fails, the record stays held for {@link #STORE_BACKOFF} and is then tried again
+ * from what the log holds (the upstream drops the duplicate by its {@code Idempotency-Key}), so a failing store does
+ * not turn into a hot loop of deliveries. {@link ForwarderStats#inFlight()} counts held records.
  *
- * <p><b>Wake-ups.</b> The forwarder looks for due work on {@link #start()}, on {@link #wake()}, after each committed
- * result, and on a timer at the route's next due time ({@code log.nextDue}). While an attempt is in flight its record
- * is the earliest due, hiding when the next other record comes due; the forwarder then remembers the retry times it
+ * <p><b>Wake-ups.</b> The forwarder looks for due work on {@link #start()}, on {@link #wake()}, after each attempt and
+ * each commit, and on a timer at the route's next due time ({@code log.nextDue}). While a record is held it is the
+ * earliest due, hiding when the next other record comes due; the forwarder then remembers the retry times it
  * committed itself, and otherwise looks again every {@code retry.initial} (between 10 ms and 1 s). A timer is never set
  * further than {@link #MAX_WAIT} ahead, so an earlier wake-up replacing it leaves little behind in the timer's queue.
  *
@@ -68,6 +73,12 @@ import org.slf4j.LoggerFactory;
  * connect, a timeout or a broken connection. No cluster, no endpoint, or no free slot is a failed attempt too, retried
  * like any other. {@link RetrySchedule} decides what each result leads to.
  *
+ * <p><b>Pacing.</b> After a whole window ({@code concurrency}) of retryable failures in a row the route takes no new
+ * record for a while ({@link RetrySchedule#pause}, growing with each further window up to {@code retry.max}); an
+ * answer that shows the upstream alive ends it. So a dead cluster is asked about a window of records per pause, not
+ * about the whole backlog as fast as connects fail, which would also fill the journal that every route's accepts use.
+ * Records waiting out a pause spend no attempts, so an outage alone does not quarantine them sooner.
+ *
  * <p>A callback that throws never stops the forwarder: it is logged (rate-limited) and delivery goes on.
  */
 final class Forwarder implements AutoCloseable {
@@ -77,7 +88,15 @@ final class Forwarder implements AutoCloseable {
     /** The longest a wake-up timer is set ahead; a later due time is reached in steps. */
     static final Duration MAX_WAIT = Duration.ofSeconds(1);
     private static final Duration MIN_POLL = Duration.ofMillis(10);
-    /** Retry times remembered while the route's earliest due record is in flight; the latest are dropped first. */
+    /** Records held per {@code concurrency} slot: those attempted plus those whose results wait for their commit. */
+    private static final int HELD_PER_SLOT = 2;
+    /**
+     * Due records are read when a quarter of the slots are free (or nothing is held), not at every freed slot:
+     * {@code log.due} returns the held records too (they are due), bodies and all, so each read costs the held
+     * records again; reading in batches bounds that to a few times per delivered record.
+     */
+    private static final int READ_BATCHES = 4;
+    /** Retry times remembered while the route's earliest due record is held; the latest are dropped first. */
     private static final int KNOWN_RETRIES = 1024;
 
     private final String route;
@@ -97,7 +116,10 @@ final class Forwarder implements AutoCloseable {
     private volatile boolean closed;
 
     // The forwarder's thread only.
-    private final Map<String, Flight> inFlight = new HashMap<>();
+    /** Records taken and not yet committed, by id: attempts in flight and results waiting for their commit. */
+    private final Map<String, Flight> held = new HashMap<>();
+    /** Attempts between taking their record and their result: what {@code concurrency} bounds. */
+    private int attempting;
     private final TreeSet<Instant> knownRetries = new TreeSet<>();
     private ScheduledFuture<?> wakeTimer;
     private Instant wakeAt;
@@ -118,6 +140,12 @@ final class Forwarder implements AutoCloseable {
      */
     Forwarder(String route, IngestAction action, ClusterSource clusters, IngestLog log, Journal journal, Clock clock,
               ScheduledExecutorService timer, ForwarderStats stats, LongConsumer freed) {
+        this(route, action, clusters, log, journal, clock, timer, stats, freed, new SplittableRandom());
+    }
+
+    /** As the other constructor, with the random source of the backoff's jitter (a test's, to fix the delays). */
+    Forwarder(String route, IngestAction action, ClusterSource clusters, IngestLog log, Journal journal, Clock clock,
+              ScheduledExecutorService timer, ForwarderStats stats, LongConsumer freed, RandomGenerator random) {
         this.route = Objects.requireNonNull(route, "route");
         this.action = Objects.requireNonNull(action, "action");
         this.clusters = Objects.requireNonNull(clusters, "clusters");
@@ -127,7 +155,7 @@ final class Forwarder implements AutoCloseable {
         this.timer = Objects.requireNonNull(timer, "timer");
         this.stats = Objects.requireNonNull(stats, "stats");
         this.freed = Objects.requireNonNull(freed, "freed");
-        this.schedule = new RetrySchedule(clock, new SplittableRandom());
+        this.schedule = new RetrySchedule(clock, Objects.requireNonNull(random, "random"));
         this.warnings = RateLimitedLog.every(Duration.ofSeconds(10), LOG, Ticker.system());
         this.client = new DeliveryClient(route);
         this.thread = Executors.newSingleThreadExecutor(r -> {
@@ -194,7 +222,14 @@ final class Forwarder implements AutoCloseable {
         }
         run(() -> {
             fillQueued.set(false);
-            fill();
+            try {
+                fill();
+            } catch (RuntimeException e) {
+                // Nothing may be left to wake this route up: look again later.
+                warnings.warn("fill", "ingest route " + route + ": looking for due records failed", e);
+                Instant now = clock.instant();
+                wakeAt(now.plus(STORE_BACKOFF), now);
+            }
         });
     }
 
@@ -214,7 +249,7 @@ final class Forwarder implements AutoCloseable {
         }
     }
 
-    /** Takes due records into flight up to the concurrency, then sets the next wake-up. */
+    /** Takes due records up to the free attempt slots (and the held bound), then sets the next wake-up. */
     private void fill() {
         if (closed) {
             return;
@@ -225,26 +260,28 @@ final class Forwarder implements AutoCloseable {
             wakeAt(pausedUntil, now);
             return;
         }
-        int room = a.concurrency() - inFlight.size();
-        if (room > 0) {
-            List<IngestLog.Pending> due;
-            try {
-                // Records in flight are due too (their attempt time is past): ask for enough to see past them.
-                due = log.due(route, now, room + inFlight.size());
-            } catch (RuntimeException e) {
-                warnings.warn("read", "ingest route " + route + ": reading due records failed; trying again in "
-                        + DeliveryClient.shortDuration(STORE_BACKOFF), e);
-                wakeAt(now.plus(STORE_BACKOFF), now);
-                return;
+        int concurrency = Math.max(1, a.concurrency());
+        int room = Math.min(concurrency - attempting, HELD_PER_SLOT * concurrency - held.size());
+        if (room <= 0 || !held.isEmpty() && room < Math.max(1, concurrency / READ_BATCHES)) {
+            return; // an attempt or a commit still to come looks again
+        }
+        List<IngestLog.Pending> due;
+        try {
+            // Held records are due too (their attempt time is past): ask for enough to see past them.
+            due = log.due(route, now, room + held.size());
+        } catch (RuntimeException e) {
+            warnings.warn("read", "ingest route " + route + ": reading due records failed; trying again in "
+                    + DeliveryClient.shortDuration(STORE_BACKOFF), e);
+            wakeAt(now.plus(STORE_BACKOFF), now);
+            return;
+        }
+        for (IngestLog.Pending p : due) {
+            if (room == 0 || pausedUntil.isAfter(now)) {
+                break;
             }
-            for (IngestLog.Pending p : due) {
-                if (room == 0 || pausedUntil.isAfter(now)) {
-                    break;
-                }
-                if (!inFlight.containsKey(p.id())) {
-                    room--;
-                    begin(p);
-                }
+            if (!held.containsKey(p.id())) {
+                room--;
+                begin(p);
             }
         }
         if (pausedUntil.isAfter(now)) {
@@ -252,7 +289,7 @@ final class Forwarder implements AutoCloseable {
         } else if (room > 0) {
             scheduleNext(a, now);
         }
-        // At the concurrency limit no timer is needed: each committed result looks again.
+        // With no room left no timer is needed: each ended attempt and each commit looks again.
     }
 
     private void scheduleNext(IngestAction a, Instant now) {
@@ -270,7 +307,7 @@ final class Forwarder implements AutoCloseable {
             if (next.get().isAfter(now)) {
                 target = next.get();
             } else {
-                // The earliest due record is in flight (or came due since the read): look again soon.
+                // The earliest due record is held (or came due since the read): look again soon.
                 target = now.plus(poll(a));
             }
         }
@@ -309,38 +346,52 @@ final class Forwarder implements AutoCloseable {
 
     /** One record taken for delivery, until its result is committed (or the forwarder closed). */
     private static final class Flight {
+        private static final byte[] NO_BODY = new byte[0];
+        /** The record without its headers and body: what deciding and counting need, held without the bytes. */
         final IngestLog.Pending record;
         final AtomicBoolean landed = new AtomicBoolean();
 
-        Flight(IngestLog.Pending record) {
-            this.record = record;
+        Flight(IngestLog.Pending p) {
+            this.record = new IngestLog.Pending(p.seq(), p.id(), p.route(), p.receivedAt(), p.method(), p.path(),
+                    p.query(), List.of(), p.consumer(), NO_BODY, p.bytes(), p.attempts(), p.retrySince());
         }
     }
 
-    /** Takes {@code p} in flight and makes its attempt. Forwarder thread. */
+    /** Holds {@code p} and makes its attempt. Forwarder thread. */
     private void begin(IngestLog.Pending p) {
         Flight f = new Flight(p);
-        inFlight.put(p.id(), f);
+        held.put(p.id(), f);
+        attempting++;
         stats.takenForDelivery();
         Instant started = clock.instant();
+        Optional<DeliveryResult> unsent;
+        try {
+            unsent = attempt(f, p, started);
+        } catch (RuntimeException e) {
+            // A cluster lookup or pick that throws is this attempt's failure, never a record held forever.
+            warnings.warn("attempt", "ingest route " + route + ": starting a delivery attempt failed", e);
+            unsent = Optional.of(DeliveryResult.failed(Failure.UNAVAILABLE, "attempt failed to start: " + e));
+        }
+        unsent.ifPresent(result -> decided(f, started, result));
+    }
+
+    /** Sends the attempt, or says why it could not be sent. */
+    private Optional<DeliveryResult> attempt(Flight f, IngestLog.Pending p, Instant started) {
         String name = action.cluster();
         Optional<Cluster> cluster = clusters.cluster(name);
         if (cluster.isEmpty()) {
-            decided(f, started, DeliveryResult.failed(Failure.UNAVAILABLE, "cluster " + name
+            return Optional.of(DeliveryResult.failed(Failure.UNAVAILABLE, "cluster " + name
                     + " is not in the serving config"));
-            return;
         }
         Optional<Pick> pick = cluster.get().pick("");
         if (pick.isEmpty()) {
-            decided(f, started, DeliveryResult.failed(Failure.UNAVAILABLE, "no endpoint available in cluster "
+            return Optional.of(DeliveryResult.failed(Failure.UNAVAILABLE, "no endpoint available in cluster "
                     + name));
-            return;
         }
         Cluster granted = pick.get().cluster();
         if (!granted.tryAcquireRequest()) {
-            decided(f, started, DeliveryResult.failed(Failure.UNAVAILABLE, "cluster " + granted.name()
+            return Optional.of(DeliveryResult.failed(Failure.UNAVAILABLE, "cluster " + granted.name()
                     + " is at its request limit (max_requests)"));
-            return;
         }
         Endpoint endpoint = pick.get().endpoint();
         endpoint.onRequestStart();
@@ -352,6 +403,7 @@ final class Forwarder implements AutoCloseable {
         }
         sent.whenComplete((result, error) -> attemptEnded(f, started, granted, endpoint,
                 error == null ? result : DeliveryResult.failed(Failure.RESET, String.valueOf(error))));
+        return Optional.empty();
     }
 
     /** On the HTTP client's event loop: gives back what the attempt held, then hands the result over. */
@@ -376,6 +428,7 @@ final class Forwarder implements AutoCloseable {
     /** Forwarder thread: what the attempt leads to, handed to the journal. */
     private void decided(Flight f, Instant started, DeliveryResult result) {
         stats.countAttempt();
+        attempting--;
         if (closed) {
             land(f);
             return;
@@ -395,6 +448,7 @@ final class Forwarder implements AutoCloseable {
             commit = CompletableFuture.failedFuture(e);
         }
         commit.whenComplete((v, error) -> committed(f, r, error));
+        requestFill(); // the attempt's slot is free; the record stays held until its commit
     }
 
     /**
@@ -466,12 +520,12 @@ final class Forwarder implements AutoCloseable {
     }
 
     private void release(Flight f) {
-        inFlight.remove(f.record.id(), f);
+        held.remove(f.record.id(), f);
         land(f);
         requestFill();
     }
 
-    /** The record's flight is over: counted out of {@code inFlight} exactly once, whichever path ends it. */
+    /** The record's flight is over: counted out of {@code stats.inFlight} exactly once, whichever path ends it. */
     private void land(Flight f) {
         if (f.landed.compareAndSet(false, true)) {
             stats.leftFlight();

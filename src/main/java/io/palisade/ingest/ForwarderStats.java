@@ -35,7 +35,10 @@ final class ForwarderStats {
         return attempts.sum();
     }
 
-    /** Records taken for delivery whose result is not committed yet. */
+    /**
+     * Records taken for delivery whose result is not committed yet: attempts in flight (at most the route's
+     * {@code concurrency}) and results waiting for their journal commit.
+     */
     int inFlight() {
         return inFlight.get();
     }
