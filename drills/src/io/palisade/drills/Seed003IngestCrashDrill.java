@@ -202,6 +202,7 @@ class Seed003IngestCrashDrill {
                         + sent.get(seq) + (refused.contains(seq) ? " (refused)" : ""));
             }
         }
+        long ackedEmpty = ackedBySeq.keySet().stream().filter(seq -> sent.get(seq).bytes() == 0).count();
         Map<Boolean, Long> keyedAcked = new TreeMap<>();
         ackedBySeq.keySet().forEach(seq -> keyedAcked.merge(sent.get(seq).keyed(), 1L, Long::sum));
         Map<String, Long> wrong = new TreeMap<>();
@@ -212,6 +213,7 @@ class Seed003IngestCrashDrill {
                         + " %d", ackedBySeq.size(), keyedAcked.getOrDefault(true, 0L),
                 keyedAcked.getOrDefault(false, 0L), delivered.size(), collector.deliveries(),
                 collector.duplicates(), lost, mismatched);
+        report.line("zero-sized bodies acknowledged and delivered as zero-sized records: %d", ackedEmpty);
         report.line("unanswered at a kill (sent, no answer; one-shot clients): %d, of which stored and delivered %d;"
                         + " failed on a connection the kill left dead: %d, delivered %d; delivered never acknowledged"
                         + " otherwise: %d", cutByKill.size(), unackedCut, deadConnection.size(), unackedDead,
@@ -242,6 +244,7 @@ class Seed003IngestCrashDrill {
         assertThat(collector.withoutKey()).as("deliveries without Idempotency-Key").isZero();
         assertThat(crashes).hasSize(CRASHES);
         assertThat(ackedBySeq).isNotEmpty();
+        assertThat(ackedEmpty).as("zero-sized records acknowledged").isPositive();
     }
 
     private static void example(List<String> examples, String text) {
