@@ -112,7 +112,11 @@ public interface IngestLog extends AutoCloseable {
     /** Deletes idempotency mappings that expired at {@code now}; returns how many. */
     int pruneIdempotency(Instant now);
 
-    /** Makes every committed append durable on disk (for {@link Durability#INTERVAL}; harmless for ALWAYS). */
+    /**
+     * Makes every committed append durable on disk (for {@link Durability#INTERVAL}; harmless for ALWAYS). Unlike the
+     * other writes it may run on another thread beside the writer (the journal syncs from a thread of its own, so that
+     * appends do not wait behind the fsync).
+     */
     void sync();
 
     /**

@@ -57,7 +57,7 @@ class IngestRouteTest {
     }
 
     private static void awaitReady(GatewayFixture gw) {
-        await().atMost(Duration.ofSeconds(20)).until(() -> gw.gateway().ingest().state()
+        await().atMost(Duration.ofSeconds(60)).until(() -> gw.gateway().ingest().state()
                 == io.palisade.ingest.IngestService.State.READY);
     }
 
@@ -81,7 +81,7 @@ class IngestRouteTest {
         String id = json(r).path("id").asText();
         assertThat(json(r).path("status").asText()).isEqualTo("accepted");
         assertThat(id).matches("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
-        await().atMost(Duration.ofSeconds(20)).until(() -> collector.deliveries().size() == 1);
+        await().atMost(Duration.ofSeconds(60)).until(() -> collector.deliveries().size() == 1);
         Collector.Delivery d = collector.deliveries().get(0);
         assertThat(d.method()).isEqualTo("POST");
         assertThat(d.uri()).isEqualTo("/v1/track/events?src=web");
@@ -90,7 +90,7 @@ class IngestRouteTest {
         assertThat(d.header("X-Tenant")).isEqualTo("acme");
         assertThat(d.header("Content-Type")).isEqualTo("application/json");
         assertThat(d.header("X-Secret-Thing")).isNull();
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             JsonNode status = json(gw.admin("GET", "/ingest"));
             JsonNode route = status.path("routes").get(0);
             assertThat(route.path("route").asText()).isEqualTo("track");
@@ -117,7 +117,7 @@ class IngestRouteTest {
         assertThat(again.headers().firstValue("Idempotent-Replayed")).hasValue("true");
         assertThat(first.headers().firstValue("Idempotent-Replayed")).isEmpty();
         assertThat(json(other).path("id").asText()).isNotEqualTo(json(first).path("id").asText());
-        await().atMost(Duration.ofSeconds(20)).until(() -> collector.deliveries().size() == 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> collector.deliveries().size() == 2);
         assertThat(collector.byKey()).containsOnlyKeys(json(first).path("id").asText(),
                 json(other).path("id").asText());
 
@@ -168,7 +168,7 @@ class IngestRouteTest {
             c.send("POST /v1/track HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
             assertThat(c.read().status()).isEqualTo(202);
         }
-        await().atMost(Duration.ofSeconds(20)).until(() -> collector.deliveries().size() == 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> collector.deliveries().size() == 2);
         assertThat(collector.deliveries()).allSatisfy(d -> assertThat(d.body()).isEmpty());
         stillServing(gw);
     }
@@ -214,7 +214,7 @@ class IngestRouteTest {
         }
         stillServing(gw);
         assertThat(gw.post("/v1/track", "fits").statusCode()).isEqualTo(202);
-        await().atMost(Duration.ofSeconds(20)).until(() -> collector.deliveries().size() == 1);
+        await().atMost(Duration.ofSeconds(60)).until(() -> collector.deliveries().size() == 1);
         assertThat(new String(collector.deliveries().get(0).body(), StandardCharsets.UTF_8)).isEqualTo("fits");
     }
 
@@ -232,7 +232,7 @@ class IngestRouteTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
 
         assertThat(r.statusCode()).isEqualTo(202);
-        await().atMost(Duration.ofSeconds(20)).until(() -> collector.deliveries().size() == 1);
+        await().atMost(Duration.ofSeconds(60)).until(() -> collector.deliveries().size() == 1);
         assertThat(Arrays.equals(collector.deliveries().get(0).body(), body)).isTrue();
         stillServing(gw);
     }
@@ -246,7 +246,7 @@ class IngestRouteTest {
         String badId = json(gw.post("/v1/track", "bad record")).path("id").asText();
         assertThat(gw.post("/v1/track", "good record").statusCode()).isEqualTo(202);
 
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             JsonNode q = json(gw.admin("GET", "/ingest/track/quarantine"));
             assertThat(q.path("records")).hasSize(1);
             assertThat(q.path("records").get(0).path("id").asText()).isEqualTo(badId);
@@ -265,7 +265,7 @@ class IngestRouteTest {
                 + "/ingest/track/quarantine/replay")).POST(HttpRequest.BodyPublishers.ofString("{\"all\": true}")));
         assertThat(replay.statusCode()).isEqualTo(200);
         assertThat(json(replay).path("replayed").asInt()).isEqualTo(1);
-        await().atMost(Duration.ofSeconds(20)).until(() -> collector.deliveries().size() == 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> collector.deliveries().size() == 2);
         assertThat(collector.byKey()).containsKey(badId);
         assertThat(json(gw.admin("GET", "/ingest/track/quarantine")).path("records")).isEmpty();
         stillServing(gw);
@@ -296,7 +296,7 @@ class IngestRouteTest {
         stillServing(gw);
 
         collector.answer(d -> 200);
-        await().atMost(Duration.ofSeconds(20)).until(() -> collector.deliveries().size() == 2);
-        await().atMost(Duration.ofSeconds(20)).until(() -> gw.post("/v1/track", kb).statusCode() == 202);
+        await().atMost(Duration.ofSeconds(60)).until(() -> collector.deliveries().size() == 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> gw.post("/v1/track", kb).statusCode() == 202);
     }
 }
