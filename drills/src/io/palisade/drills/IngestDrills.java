@@ -108,10 +108,10 @@ final class IngestDrills {
                 && route.path("in_flight").asLong() == 0;
     }
 
-    /** {@code GET /ingest/ROUTE/quarantine}'s records. */
+    /** {@code GET /ingest/ROUTE/quarantine}'s records, up to the API's largest page (10,000; the default is 100). */
     static List<JsonNode> quarantine(GatewayProcess gw, String route) throws IOException, InterruptedException {
         List<JsonNode> out = new ArrayList<>();
-        admin(gw, "GET", "/ingest/" + route + "/quarantine", null).path("records").forEach(out::add);
+        admin(gw, "GET", "/ingest/" + route + "/quarantine?limit=10000", null).path("records").forEach(out::add);
         return out;
     }
 
