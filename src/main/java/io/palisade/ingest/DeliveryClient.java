@@ -1,5 +1,6 @@
 package io.palisade.ingest;
 
+import io.palisade.error.Causes;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -259,7 +260,7 @@ final class DeliveryClient implements AutoCloseable {
     private void write(Exchange ex, Conn conn) {
         conn.channel.writeAndFlush(ex.request()).addListener((ChannelFuture w) -> {
             if (!w.isSuccess()) {
-                conn.cause = describe(w.cause());
+                conn.cause = Causes.describe(w.cause());
                 w.channel().close(); // channelInactive decides: a fresh connection, or a broken attempt
             }
         });
@@ -434,7 +435,7 @@ final class DeliveryClient implements AutoCloseable {
                     return;
                 }
                 if (object.decoderResult().isFailure()) {
-                    conn.cause = "invalid response: " + describe(object.decoderResult().cause());
+                    conn.cause = "invalid response: " + Causes.describe(object.decoderResult().cause());
                     ctx.close();
                     return;
                 }
@@ -468,7 +469,7 @@ final class DeliveryClient implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            conn.cause = describe(cause);
+            conn.cause = Causes.describe(cause);
             ctx.close();
         }
     }
@@ -478,22 +479,11 @@ final class DeliveryClient implements AutoCloseable {
             return "connect timeout after " + connectMillis + "ms";
         }
         if (cause instanceof UnknownHostException || cause != null && cause.getCause() instanceof UnknownHostException) {
-            return "cannot resolve: " + describe(cause);
+            return "cannot resolve: " + Causes.describe(cause);
         }
-        return "connect failed: " + describe(cause);
+        return "connect failed: " + Causes.describe(cause);
     }
 
-    private static String describe(Throwable t) {
-        if (t == null) {
-            return "unknown error";
-        }
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage();
-        return message == null ? root.getClass().getSimpleName() : message;
-    }
 
     /** {@code 5s}, {@code 250ms}. */
     static String shortDuration(Duration d) {
