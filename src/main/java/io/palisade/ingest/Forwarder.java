@@ -121,8 +121,10 @@ final class Forwarder implements AutoCloseable {
     /** Attempts between taking their record and their result: what {@code concurrency} bounds. */
     private int attempting;
     private final TreeSet<Instant> knownRetries = new TreeSet<>();
+    /** The wake-up timer set and not yet fired, or null; fires at {@link #wakeAt}. */
     private ScheduledFuture<?> wakeTimer;
     private Instant wakeAt;
+    private long wakeGeneration;
     /** Retryable failures since the last answer that showed the upstream alive. */
     private int failuresInARow;
     private Instant pausedUntil = Instant.MIN;
@@ -324,22 +326,35 @@ final class Forwarder implements AutoCloseable {
         return initial.compareTo(MIN_POLL) < 0 ? MIN_POLL : initial.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : initial;
     }
 
-    /** Sets the wake-up timer for {@code target} (at most {@link #MAX_WAIT} ahead) unless one is set earlier. */
+    /**
+     * Sets the wake-up timer for {@code target} (at most {@link #MAX_WAIT} ahead) unless one is set earlier. The timer
+     * is forgotten on this thread when it fires (its generation matches), not when its task is done on the timer's
+     * thread: a fill that runs in between must see it as spent, or it would set no timer and the route would sleep.
+     */
     private void wakeAt(Instant target, Instant now) {
         Instant capped = target.isAfter(now.plus(MAX_WAIT)) ? now.plus(MAX_WAIT) : target;
-        if (wakeTimer != null && !wakeTimer.isDone() && !capped.isBefore(wakeAt)) {
+        if (wakeTimer != null && !capped.isBefore(wakeAt)) {
             return;
         }
         if (wakeTimer != null) {
             wakeTimer.cancel(false);
+            wakeTimer = null;
         }
+        long generation = ++wakeGeneration;
         long delay = Math.max(0, Duration.between(now, capped).toNanos());
-        wakeAt = capped;
         try {
-            wakeTimer = timer.schedule(this::requestFill, delay, TimeUnit.NANOSECONDS);
+            wakeTimer = timer.schedule(() -> run(() -> woken(generation)), delay, TimeUnit.NANOSECONDS);
+            wakeAt = capped;
         } catch (RejectedExecutionException e) {
-            wakeTimer = null; // the timer is shutting down with the gateway
+            // The timer is shutting down with the gateway.
         }
+    }
+
+    private void woken(long generation) {
+        if (generation == wakeGeneration) {
+            wakeTimer = null;
+        }
+        requestFill();
     }
 
     // ---- attempts ------------------------------------------------------------------------------------------------
