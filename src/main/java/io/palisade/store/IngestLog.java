@@ -112,10 +112,17 @@ public interface IngestLog extends AutoCloseable {
     /** Deletes idempotency mappings that expired at {@code now}; returns how many. */
     int pruneIdempotency(Instant now);
 
-    /** Makes every committed append durable on disk (for {@link Durability#INTERVAL}; harmless for ALWAYS). */
+    /**
+     * Makes every committed append durable on disk (for {@link Durability#INTERVAL}; harmless for ALWAYS). Unlike the
+     * other writes it may run on another thread beside the writer (the journal syncs from a thread of its own, so that
+     * appends do not wait behind the fsync).
+     */
     void sync();
 
-    /** The bytes the database files take on disk now (main file and WAL). */
+    /**
+     * The bytes the database files take on disk now (main file, WAL and its shared-memory index). The main file does
+     * not shrink when records are deleted: SQLite reuses the freed pages for new records.
+     */
     long fileBytes();
 
     @Override

@@ -51,25 +51,25 @@ final class WalScanner {
                   long tornBytes, String why) {
         static final Result NONE = new Result(0, 0, 0, 0, 0, 0, "");
 
-        /** A line for the log, or empty when nothing was cut. */
+        /**
+         * A line for the log, or empty when nothing was cut. Frames of an earlier generation are mentioned only beside
+         * a torn tail: alone they are what any restart after a busy period finds, and nothing was lost or cut.
+         */
         String detail() {
-            if (tornBytes == 0 && staleBytes == 0) {
+            if (tornBytes == 0) {
                 return "";
             }
-            StringBuilder line = new StringBuilder();
-            if (tornBytes > 0) {
-                line.append(String.format("cut %,d bytes of a torn WAL tail after the last of %,d commits", tornBytes,
-                        commits));
-                if (uncommitted > 0) {
-                    line.append(String.format(" (%,d frames of a transaction that never committed)", uncommitted));
-                }
-                if (!why.isEmpty()) {
-                    line.append(", ending in ").append(why);
-                }
+            StringBuilder line = new StringBuilder(String.format(
+                    "cut %,d bytes of a torn WAL tail after the last of %,d commits", tornBytes, commits));
+            if (uncommitted > 0) {
+                line.append(String.format(" (%,d frames of a transaction that never committed)", uncommitted));
+            }
+            if (!why.isEmpty()) {
+                line.append(", ending in ").append(why);
             }
             if (staleBytes > 0) {
-                line.append(tornBytes > 0 ? "; " : "").append(String.format(
-                        "%,d bytes of an earlier WAL generation ignored, as SQLite always does", staleBytes));
+                line.append(String.format("; %,d bytes of an earlier WAL generation after it ignored, as always",
+                        staleBytes));
             }
             return line.toString();
         }

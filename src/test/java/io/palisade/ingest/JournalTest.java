@@ -284,6 +284,16 @@ class JournalTest {
     }
 
     @Test
+    void aRecordWithANullField_isRefusedAlone_beforeItCanFailAGroup() throws Exception {
+        start(Optional.empty(), 100);
+        NewRecord bad = new NewRecord("bad", "track", T0, "POST", "/v1/track", null, List.of(), Optional.empty(),
+                new byte[0], 0, Optional.empty(), T0);
+        assertThatCause(journal.append(bad)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("record bad: query is null");
+        assertThat(journal.append(record("good")).get(30, TimeUnit.SECONDS).id()).isEqualTo("good");
+    }
+
+    @Test
     void aFullQueue_refusesAtOnce_withJournalBusy() throws Exception {
         start(Optional.empty(), 3);
         CompletableFuture<IngestLog.Appended> first = holdTheWriter();
@@ -326,10 +336,15 @@ class JournalTest {
     }
 
     @Test
-    void intervalDurability_syncsWhileIdle_andOnClose() throws Exception {
+    void intervalDurability_syncsBesideTheWriter_andOnClose() throws Exception {
         start(Optional.of(Duration.ofMillis(10)), 1_000);
         journal.append(record("a")).get(30, TimeUnit.SECONDS);
         await().atMost(WAIT).until(() -> journal.stats().syncs() >= 3);
+        CompletableFuture<IngestLog.Appended> held = holdTheWriter();
+        long whileHeld = journal.stats().syncs();
+        await().atMost(WAIT).until(() -> journal.stats().syncs() >= whileHeld + 3);
+        gate.open();
+        held.get(30, TimeUnit.SECONDS);
         long before = journal.stats().syncs();
         journal.close();
         assertThat(journal.stats().syncs()).isGreaterThan(before);

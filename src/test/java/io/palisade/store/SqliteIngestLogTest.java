@@ -13,7 +13,6 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -133,6 +132,18 @@ class SqliteIngestLogTest {
         assertThat(p.consumer()).isEmpty();
         assertThat(p.headers()).isEmpty();
         assertThat(p.query()).isEmpty();
+    }
+
+    @Test
+    void headers_keepTheirOrderAndEveryCharacter() {
+        List<Header> headers = List.of(new Header("X-Quote", "a \"quoted\" \\ value"), new Header("X-Empty", ""),
+                new Header("X-Utf8", "caf\u00e9 \u2603 \ud83d\ude00"), new Header("X-Control", "tab\there\u0001"),
+                new Header("X-Quote", "second"));
+        log.append(List.of(new NewRecord("h", "track", T0, "POST", "/", "", headers, Optional.empty(), new byte[0],
+                0, Optional.empty(), T0)), T0);
+        assertThat(log.due("track", T0, 1).get(0).headers()).containsExactlyElementsOf(headers);
+        assertThat(log.find("track", "h", 0).orElseThrow().headers()).containsExactlyElementsOf(headers);
+        assertThat(SqliteIngestLog.headersJson(List.of())).isEqualTo("[]");
     }
 
     @Test
@@ -365,19 +376,59 @@ class SqliteIngestLogTest {
     }
 
     @Test
-    void intervalDurability_commitsAndSyncs() throws Exception {
+    void intervalDurability_syncsThroughACheckpoint_withoutTheWriter() throws Exception {
         log.close();
-        log = IngestLog.sqlite(file, IngestLog.Durability.INTERVAL);
+        SqliteIngestLog interval = (SqliteIngestLog) IngestLog.sqlite(file, IngestLog.Durability.INTERVAL);
+        log = interval;
         log.sync();
         log.append(List.of(record("a", "track", utf8("a"))), T0);
         log.sync();
         log.sync();
-        assertThat(ids(log.due("track", T0, 10))).containsExactly("a");
+        log.append(List.of(record("b", "track", utf8("b"))), T0);
+        log.sync();
+        assertThat(ids(log.due("track", T0, 10))).containsExactly("a", "b");
+        assertThat(interval.lockedSyncs()).isZero();
+        assertThat(syncMarker()).isZero();
+    }
+
+    /**
+     * A reader on an older snapshot keeps the checkpoint from copying the newest commit, so the checkpoint may have
+     * synced nothing: sync() then commits the marker row with synchronous=FULL under the write lock.
+     */
+    @Test
+    void intervalDurability_whenAReaderHoldsTheCheckpointBack_syncsUnderTheWriteLock() throws Exception {
+        log.close();
+        // After its first round the checkpoint thread copies only when a sync asks it to.
+        SqliteIngestLog interval = (SqliteIngestLog) SqliteIngestLog.open(file, IngestLog.Durability.INTERVAL,
+                config -> { }, Duration.ofDays(1));
+        log = interval;
+        log.append(List.of(record("a", "track", utf8("a"))), T0);
+        log.sync();
+        log.append(List.of(record("b", "track", utf8("b"))), T0);
+        try (Connection reader = DriverManager.getConnection("jdbc:sqlite:" + file);
+             Statement s = reader.createStatement()) {
+            s.execute("BEGIN");
+            try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM records")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(2);
+            }
+            log.append(List.of(record("c", "track", utf8("c"))), T0);
+            log.sync();
+            s.execute("COMMIT");
+        }
+        assertThat(interval.lockedSyncs()).isEqualTo(1);
+        assertThat(syncMarker()).isEqualTo(1);
+        log.sync();
+        assertThat(interval.lockedSyncs()).as("nothing committed since").isEqualTo(1);
+        assertThat(ids(log.due("track", T0, 10))).containsExactly("a", "b", "c");
+    }
+
+    private int syncMarker() throws Exception {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT n FROM sync_marker")) {
             rs.next();
-            assertThat(rs.getInt(1)).as("only a sync after a commit writes").isEqualTo(1);
+            return rs.getInt(1);
         }
     }
 
@@ -409,57 +460,65 @@ class SqliteIngestLogTest {
     }
 
     /**
-     * A crash leaves the WAL behind, possibly with a torn tail. The log is copied while open (after append returned,
-     * as a kill -9 would leave it), then more is appended and the longer WAL copied; that second WAL is cut in the
-     * middle of a frame past the first copy's end and garbage appended, and paired with the first copy's main file.
-     * Opened, every record of the first copy is there, the torn bytes are counted, and nothing throws.
+     * What a crash leaves: the WAL with committed frames, then frames of a transaction that never committed, then a
+     * frame the crash tore. The log runs with a small page cache, so a big batch spills its pages into the WAL before
+     * its commit; the batch then fails (its last id is taken) and rolls back, which leaves those frames in the file
+     * past the last commit, as a writer killed mid-transaction would (their checksums chain only up to the first page
+     * the batch wrote twice). The files are copied while the log is open, the copied WAL is cut in the middle of its
+     * last frame and garbage is appended. Opened: every record whose append
+     * returned is there, none of the failed batch, the cut bytes are counted, and nothing throws; opened again, there
+     * is nothing left to cut.
      */
     @Test
     void tornWal_isCut_counted_andEverythingCommittedBeforeItIsThere() throws Exception {
-        List<NewRecord> first = new ArrayList<>();
+        log.close();
+        log = SqliteIngestLog.open(file, IngestLog.Durability.ALWAYS, config -> config.setCacheSize(16));
+        List<NewRecord> committed = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            first.add(record("first-" + i, "track", i % 5 == 0 ? new byte[0] : utf8("body " + i)));
+            committed.add(record("committed-" + i, "track", i % 5 == 0 ? new byte[0] : utf8("body " + i)));
         }
-        log.append(first.subList(0, 10), T0);
-        log.append(first.subList(10, 20), T0);
+        log.append(committed.subList(0, 10), T0);
+        log.append(committed.subList(10, 20), T0);
+        List<NewRecord> doomed = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            doomed.add(record("doomed-" + i, "track", new byte[3000]));
+        }
+        doomed.add(record("committed-3", "track", new byte[0]));
+        assertThatThrownBy(() -> log.append(doomed, T0)).isInstanceOf(StoreException.class)
+                .hasMessageContaining("UNIQUE");
+
         Path crash = tmp.resolve("crash");
         Files.createDirectories(crash);
-        Path wal = Path.of(file + "-wal");
+        Path wal = crash.resolve("ingest.db-wal");
+        Files.copy(Path.of(file + "-wal"), wal);
         Files.copy(file, crash.resolve("ingest.db"));
-        Files.copy(wal, crash.resolve("ingest.db-wal"));
-        long committed = Files.size(wal);
-
-        List<NewRecord> second = new ArrayList<>();
-        for (int i = 0; i < 30; i++) {
-            second.add(record("second-" + i, "track", new byte[3000]));
-        }
-        log.append(second, T0);
-        Path longer = tmp.resolve("longer-wal");
-        Files.copy(wal, longer);
-        assertThat(Files.size(longer)).isGreaterThan(committed + 3 * 4096);
-        int pageSize = 4096;
-        long cut = committed + WalScanner.FRAME_HEADER_BYTES + pageSize + WalScanner.FRAME_HEADER_BYTES + 1000;
-        try (RandomAccessFile f = new RandomAccessFile(longer.toFile(), "rw")) {
+        long frame = WalScanner.FRAME_HEADER_BYTES + 4096;
+        long cut = Files.size(wal) - frame / 2;
+        assertThat(cut).isGreaterThan(WalScanner.HEADER_BYTES + 20 * frame);
+        try (RandomAccessFile f = new RandomAccessFile(wal.toFile(), "rw")) {
             f.setLength(cut);
             f.seek(cut);
             byte[] garbage = new byte[777];
             new Random(1).nextBytes(garbage);
             f.write(garbage);
         }
-        Files.copy(longer, crash.resolve("ingest.db-wal"), StandardCopyOption.REPLACE_EXISTING);
+        WalScanner.Result scanned = WalScanner.scan(wal);
 
         try (IngestLog recovered = IngestLog.sqlite(crash.resolve("ingest.db"), IngestLog.Durability.ALWAYS)) {
-            assertThat(recovered.recovery().tornBytes()).isEqualTo(cut + 777 - committed);
-            assertThat(recovered.recovery().detail()).startsWith("cut " + String.format("%,d", cut + 777 - committed)
-                    + " bytes of a torn WAL tail").contains("frames of a transaction that never committed")
-                    .contains("a partial frame of");
+            IngestLog.Recovery recovery = recovered.recovery();
+            assertThat(recovery.tornBytes()).isEqualTo(scanned.tornBytes()).isGreaterThan(20 * frame)
+                    .isEqualTo(cut + 777 - scanned.committedBytes() - scanned.staleBytes());
+            assertThat(scanned.uncommitted()).isGreaterThan(20);
+            assertThat(recovery.detail()).startsWith(String.format("cut %,d bytes of a torn WAL tail",
+                    recovery.tornBytes())).contains("frames of a transaction that never committed")
+                    .contains("ending in a ");
             assertThat(ids(recovered.due("track", T0, 1000)))
-                    .containsExactlyElementsOf(first.stream().map(NewRecord::id).toList());
+                    .containsExactlyElementsOf(committed.stream().map(NewRecord::id).toList());
             assertThat(recovered.due("track", T0, 1000).get(0).body()).isEmpty();
             recovered.append(List.of(record("after", "track", new byte[0])), T0);
         }
         try (IngestLog again = IngestLog.sqlite(crash.resolve("ingest.db"), IngestLog.Durability.ALWAYS)) {
-            assertThat(again.recovery().tornBytes()).as("reported once").isZero();
+            assertThat(again.recovery()).as("reported once").isEqualTo(new IngestLog.Recovery(0, ""));
             assertThat(again.due("track", T0, 1000)).hasSize(21);
         }
     }
