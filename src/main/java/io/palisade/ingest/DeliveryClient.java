@@ -106,9 +106,8 @@ final class DeliveryClient implements AutoCloseable {
 
     /** A client whose event loop thread is named {@code palisade-ingest-http-<route>-...}. */
     DeliveryClient(String route) {
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("palisade-ingest-http-" + route,
-                true),
-                NioIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(1,
+                new DefaultThreadFactory("palisade-ingest-http-" + route, true), NioIoHandler.newFactory());
         this.loop = group.next();
         this.resolver = new DnsAddressResolverGroup(
                 new DnsNameResolverBuilder().datagramChannelType(NioDatagramChannel.class));
