@@ -269,8 +269,9 @@ final class Forwarder implements AutoCloseable {
         }
         List<IngestLog.Pending> due;
         try {
-            // Held records are due too (their attempt time is past): ask for enough to see past them.
-            due = log.due(route, now, room + held.size());
+            // Held records are due too (their attempt time is past): the store passes over them without reading
+            // their bodies.
+            due = log.due(route, now, room, held.keySet());
         } catch (RuntimeException e) {
             warnings.warn("read", "ingest route " + route + ": reading due records failed; trying again in "
                     + DeliveryClient.shortDuration(STORE_BACKOFF), e);
