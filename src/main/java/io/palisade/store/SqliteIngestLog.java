@@ -293,17 +293,25 @@ final class SqliteIngestLog implements IngestLog {
     }
 
     @Override
-    public List<Pending> due(String route, Instant now, int limit) {
+    public List<Pending> due(String route, Instant now, int limit, java.util.Collection<String> skip) {
         Objects.requireNonNull(route, "route");
         requireLimit(limit);
-        // The due index's order: whatever is due, earliest due first, so this reads limit index entries and rows.
+        List<String> skipped = List.copyOf(skip);
+        // The due index's order: whatever is due, earliest due first, so this reads limit index entries and rows. A
+        // skipped row is passed over on its id, which SQLite reads from the row's first page: its body (at the row's
+        // end, on overflow pages when it is large) is never read.
+        String notIn = skipped.isEmpty() ? "" : " AND id NOT IN (" + "?,".repeat(skipped.size() - 1) + "?)";
         return read("reading due records of route " + route, c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + PENDING_COLUMNS + " FROM records"
-                    + " WHERE route = ? AND state = 'pending' AND next_attempt_at <= ?"
+                    + " WHERE route = ? AND state = 'pending' AND next_attempt_at <= ?" + notIn
                     + " ORDER BY next_attempt_at, seq LIMIT ?")) {
-                ps.setString(1, route);
-                ps.setLong(2, now.toEpochMilli());
-                ps.setInt(3, limit);
+                int i = 1;
+                ps.setString(i++, route);
+                ps.setLong(i++, now.toEpochMilli());
+                for (String id : skipped) {
+                    ps.setString(i++, id);
+                }
+                ps.setInt(i, limit);
                 List<Pending> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {

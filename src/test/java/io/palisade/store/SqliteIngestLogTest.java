@@ -119,6 +119,8 @@ class SqliteIngestLogTest {
         assertThat(log.due("track", T0, 1)).hasSize(1);
         assertThat(log.due("track", T0.minusMillis(1), 10)).as("appended at T0: due from T0").isEmpty();
         assertThat(log.due("nothing", T0, 10)).isEmpty();
+        assertThat(ids(log.due("track", T0, 10, List.of("r1")))).as("held records passed over").containsExactly("r2");
+        assertThat(ids(log.due("track", T0, 1, List.of("r1", "r2", "unknown")))).isEmpty();
         assertThat(log.nextDue("track")).contains(T0);
         assertThat(log.nextDue("nothing")).isEmpty();
     }
