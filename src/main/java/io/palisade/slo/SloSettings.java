@@ -2,6 +2,7 @@ package io.palisade.slo;
 
 import io.palisade.config.ConfigNode;
 import io.palisade.config.Syntax;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -61,7 +62,8 @@ public record SloSettings(String name, List<String> routes, double objective, Du
 
     /** The share of requests that may be bad over the window: {@code 1 - objective}. */
     public double errorBudget() {
-        return 1 - objective;
+        // 1 - 0.999 in binary is 0.0010000000000000009; in decimal it is the 0.001 the user meant.
+        return BigDecimal.ONE.subtract(BigDecimal.valueOf(objective)).doubleValue();
     }
 
     /** {@code 99.9%}, as a user writes it. */
@@ -166,7 +168,11 @@ public record SloSettings(String name, List<String> routes, double objective, Du
             node.invalid("above 0% and below 100%, like 99.9%");
             return 0;
         }
-        return v;
+        // 99.9 / 100 in binary is 0.9990000000000001: the decimal the user wrote is what rules and pages show.
+        String text = node.raw().asText().trim();
+        boolean percent = text.endsWith("%");
+        BigDecimal written = new BigDecimal(percent ? text.substring(0, text.length() - 1).trim() : text);
+        return (percent ? written.movePointLeft(2) : written).doubleValue();
     }
 
     private static Duration window(ConfigNode node) {
