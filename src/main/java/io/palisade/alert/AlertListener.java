@@ -9,8 +9,10 @@ package io.palisade.alert;
  *   <li><b>updated</b>: both fire, with the same {@link Alert#key() key}, and {@code after} has fresher figures (at
  *       most once per {@link AlertEngine#UPDATE_INTERVAL} per alert, and only when its summary changed): e.g. a burn
  *       that got worse;</li>
- *   <li><b>resolved</b>: {@code before} fires, {@code after} is resolved (its summary says why).</li>
+ *   <li><b>resolved</b>: {@code before} fires, {@code after} is resolved (its summary says why, its evidence is the
+ *       last the alert had).</li>
  * </ul>
+ * {@code before} is always the version the listeners were last told of, so an update's pair shows what changed.
  * An alert that fires again after it resolved is a new one (raised again, with a new {@code since}); the hysteresis
  * of each rule (docs/slo.md) keeps that from happening on every evaluation.
  *

@@ -25,8 +25,9 @@ final class Track {
     private Instant trueSince;
     private Instant falseSince;
     private Instant noSignalSince;
+    /** What listeners last heard of the firing alert: the {@code before} of the next change. */
+    private Alert told;
     private Instant lastTold;
-    private String lastToldSummary;
 
     Track(String key, Rule rule) {
         this.key = key;
@@ -53,7 +54,7 @@ final class Track {
                         firing = new Alert(o.name(), o.labels(), o.severity(), Alert.State.FIRING, now,
                                 Optional.empty(), o.summary(), o.evidence());
                         lastTold = now;
-                        lastToldSummary = o.summary();
+                        told = firing;
                         return new Change(null, firing);
                     }
                     return null;
@@ -96,20 +97,21 @@ final class Track {
     }
 
     private Change update(Observation o, Instant now) {
-        Alert before = firing;
         firing = firing.updated(o.summary(), o.evidence());
-        if (!o.summary().equals(lastToldSummary) && due(lastTold, AlertEngine.UPDATE_INTERVAL, now)) {
+        if (!o.summary().equals(told.summary()) && due(lastTold, AlertEngine.UPDATE_INTERVAL, now)) {
+            Alert before = told;
             lastTold = now;
-            lastToldSummary = o.summary();
+            told = firing;
             return new Change(before, firing);
         }
         return null;
     }
 
-    /** Resolves a firing alert now; the change to tell. */
+    /** Resolves a firing alert now (with its latest figures); the change to tell. */
     Change resolve(Instant now, String why) {
-        Alert before = firing;
-        Alert after = before.resolved(now, why);
+        Alert before = told;
+        Alert after = firing.resolved(now, why);
+        told = null;
         firing = null;
         trueSince = null;
         falseSince = null;
