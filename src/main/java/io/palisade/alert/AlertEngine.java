@@ -98,7 +98,7 @@ public final class AlertEngine implements AutoCloseable {
         b.slos.ifPresent(s -> all.add(new SloRule(s)));
         all.add(new SpikeRule(traffic));
         all.add(new AuthRule(traffic));
-        all.add(new SignalRules(b.signals));
+        all.addAll(SignalRules.all(b.signals));
         all.add(rollbacks);
         this.rules = List.copyOf(all);
         this.failures = RateLimitedLog.every(Duration.ofMinutes(1), log, Ticker.system());
@@ -182,8 +182,7 @@ public final class AlertEngine implements AutoCloseable {
                 try {
                     observations = rule.observe(now, firing);
                 } catch (RuntimeException e) {
-                    failures.warn(rule.getClass().getSimpleName(), "alert rule " + rule.getClass().getSimpleName()
-                            + " failed; its alerts stay as they are", e);
+                    failures.warn(rule.toString(), "alert rule " + rule + " failed; its alerts stay as they are", e);
                     failed.add(rule);
                     continue;
                 }

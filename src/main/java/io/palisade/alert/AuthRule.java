@@ -53,4 +53,9 @@ final class AuthRule implements Rule {
         });
         return out;
     }
+
+    @Override
+    public String toString() {
+        return "AuthRule";
+    }
 }

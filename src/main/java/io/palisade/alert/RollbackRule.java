@@ -62,4 +62,9 @@ final class RollbackRule implements Rule {
         }
         return out;
     }
+
+    @Override
+    public String toString() {
+        return "RollbackRule";
+    }
 }

@@ -55,22 +55,48 @@ final class SignalRules implements Rule {
     /** Never used: these checks always have a signal. */
     private static final Duration NEVER_STALE = Duration.ofDays(1);
 
+    /** Which probe an instance reads: one rule each, so a probe that throws leaves the others' alerts judged. */
+    enum Part {
+        RATE_LIMIT_FALLBACK,
+        CLUSTERS,
+        INGEST,
+        EVENT_LOOP_LAG
+    }
+
     private final Signals signals;
+    private final Part part;
     /** Per ingest route: {@code [epoch millis, quarantined]} samples over the last {@link #QUARANTINE_WINDOW}. */
     private final Map<String, ArrayDeque<long[]>> quarantine = new HashMap<>();
 
-    SignalRules(Signals signals) {
+    SignalRules(Signals signals, Part part) {
         this.signals = signals;
+        this.part = part;
+    }
+
+    /** One rule per probe. */
+    static List<Rule> all(Signals signals) {
+        List<Rule> out = new ArrayList<>();
+        for (Part p : Part.values()) {
+            out.add(new SignalRules(signals, p));
+        }
+        return out;
     }
 
     @Override
     public List<Observation> observe(Instant now, Predicate<String> firing) {
         List<Observation> out = new ArrayList<>();
-        fallback(out);
-        clusters(out);
-        ingest(out, now.toEpochMilli());
-        lag(out);
+        switch (part) {
+            case RATE_LIMIT_FALLBACK -> fallback(out);
+            case CLUSTERS -> clusters(out);
+            case INGEST -> ingest(out, now.toEpochMilli());
+            case EVENT_LOOP_LAG -> lag(out);
+        }
         return out;
+    }
+
+    @Override
+    public String toString() {
+        return "SignalRules(" + part + ")";
     }
 
     private void fallback(List<Observation> out) {

@@ -133,4 +133,9 @@ final class SloRule implements Rule {
         }
         return e;
     }
+
+    @Override
+    public String toString() {
+        return "SloRule";
+    }
 }

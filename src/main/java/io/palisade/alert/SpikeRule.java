@@ -135,4 +135,9 @@ final class SpikeRule implements Rule {
         }
         return matching >= MIN_MATCHING && share >= Math.max(RATIO * baseline, baseline + MARGIN);
     }
+
+    @Override
+    public String toString() {
+        return "SpikeRule";
+    }
 }
