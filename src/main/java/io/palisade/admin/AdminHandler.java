@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin port's front door, one per connection: the probes answer anyone; every other call passes
- * {@link AdminAuth} first, then goes to its resource here, to {@link ReleaseRoutes} or to {@link IngestRoutes}. Anything else is a JSON
- * 404/405.
+ * {@link AdminAuth} first, then goes to its resource here ({@code /alerts} to the {@link AlertApi}), to
+ * {@link ReleaseRoutes} or to {@link IngestRoutes}. Anything else is a JSON 404/405.
  *
  * <p>Answers may come later than the request (the release manager completes on its own thread), and HTTP/1.1 wants
  * them in request order: each request waits for the one before it to be answered, and the connection reads nothing
@@ -38,17 +38,19 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Refusals refusals;
     private final ReleaseRoutes releases;
     private final IngestRoutes ingest;
+    private final AlertApi alerts;
     /** Completes once the last request read so far is answered; touched only on the channel's event loop. */
     private CompletableFuture<Void> answered = DONE;
     private int pending;
 
     AdminHandler(AdminBackend backend, AdminAuth auth, Refusals refusals, ReleaseRoutes releases,
-                 IngestRoutes ingest) {
+                 IngestRoutes ingest, AlertApi alerts) {
         this.backend = backend;
         this.auth = auth;
         this.refusals = refusals;
         this.releases = releases;
         this.ingest = ingest;
+        this.alerts = alerts;
     }
 
     @Override
@@ -105,6 +107,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             case "/config/reload" -> {
                 return reload(ctx, r);
             }
+            case "/alerts" -> {
+                if (!r.reads()) {
+                    methodNotAllowed(ctx, r.keepAlive(), "GET, HEAD");
+                    return DONE;
+                }
+                return ReleaseRoutes.write(ctx, r, alertsReply());
+            }
             default -> {
                 if (IngestRoutes.handles(r.path())) {
                     return ingest.serve(ctx, r, caller);
@@ -113,6 +122,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
         }
         return DONE;
+    }
+
+    private CompletionStage<AdminReply> alertsReply() {
+        try {
+            return alerts.alerts();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     private void refuse(ChannelHandlerContext ctx, AdminRequest r, Caller caller, AdminAuth.Refusal refusal) {

@@ -61,11 +61,20 @@ public final class AdminServer implements AutoCloseable {
                                     Class<? extends ServerSocketChannel> channelClass, AdminBackend backend,
                                     ReleaseApi releases, IngestApi ingest, Ticker ticker)
             throws InterruptedException {
+        return start(config, group, channelClass, backend, releases, ingest, AlertApi.none(), ticker);
+    }
+
+    /** As {@link #start(AdminConfig, EventLoopGroup, Class, AdminBackend, ReleaseApi, IngestApi, Ticker)}, with /alerts. */
+    public static AdminServer start(AdminConfig config, EventLoopGroup group,
+                                    Class<? extends ServerSocketChannel> channelClass, AdminBackend backend,
+                                    ReleaseApi releases, IngestApi ingest, AlertApi alerts, Ticker ticker)
+            throws InterruptedException {
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(releases, "releases");
         Objects.requireNonNull(ingest, "ingest");
+        Objects.requireNonNull(alerts, "alerts");
         Objects.requireNonNull(ticker, "ticker");
-        Pipeline pipeline = new Pipeline(backend, releases, ingest, readToken(config.tokenFile()), ticker);
+        Pipeline pipeline = new Pipeline(backend, releases, ingest, alerts, readToken(config.tokenFile()), ticker);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -103,13 +112,20 @@ public final class AdminServer implements AutoCloseable {
         private final Refusals refusals;
         private final ReleaseRoutes routes;
         private final IngestRoutes ingest;
+        private final AlertApi alerts;
 
-        Pipeline(AdminBackend backend, ReleaseApi releases, IngestApi ingest, Optional<String> token, Ticker ticker) {
+        Pipeline(AdminBackend backend, ReleaseApi releases, IngestApi ingest, AlertApi alerts, Optional<String> token,
+                 Ticker ticker) {
             this.backend = backend;
             this.auth = new AdminAuth(token, ticker);
             this.refusals = new Refusals(releases, ticker);
             this.routes = new ReleaseRoutes(releases, refusals);
             this.ingest = new IngestRoutes(ingest, refusals);
+            this.alerts = alerts;
+        }
+
+        Pipeline(AdminBackend backend, ReleaseApi releases, IngestApi ingest, Optional<String> token, Ticker ticker) {
+            this(backend, releases, ingest, AlertApi.none(), token, ticker);
         }
 
         Pipeline(AdminBackend backend, ReleaseApi releases, Optional<String> token, Ticker ticker) {
@@ -120,7 +136,7 @@ public final class AdminServer implements AutoCloseable {
             p.addLast("read-timeout", new ReadTimeoutHandler(30))
                     .addLast("codec", new HttpServerCodec())
                     .addLast("aggregate", new AdminAggregator(MAX_REQUEST_BODY, auth, refusals))
-                    .addLast("admin", new AdminHandler(backend, auth, refusals, routes, ingest));
+                    .addLast("admin", new AdminHandler(backend, auth, refusals, routes, ingest, alerts));
         }
     }
 

@@ -16,6 +16,7 @@ import io.palisade.route.RouteReader;
 import io.palisade.server.ListenerConfig;
 import io.palisade.server.ServerConfig;
 import io.palisade.server.ServerLimits;
+import io.palisade.slo.SloSettings;
 import io.palisade.upstream.ClusterConfig;
 import io.palisade.upstream.ClusterReader;
 import io.palisade.auth.AuthSettings;
@@ -41,6 +42,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Reads a YAML config file into a validated {@link GatewayConfig}, or refuses it with every problem at once.
@@ -90,7 +92,7 @@ public final class ConfigLoader {
     static final Set<String> ROOT_KEYS = Set.of("listeners", "admin", "server", "clusters", "routes", "access_log",
             "rollout");
     /** Top-level sections owned by other packages. */
-    static final Set<String> ROOT_KEYS_ELSEWHERE = Set.of("consumers", "auth", "rate_limiting", "ingest");
+    static final Set<String> ROOT_KEYS_ELSEWHERE = Set.of("consumers", "auth", "rate_limiting", "ingest", "slos");
 
     static final ListenerConfig DEFAULT_LISTENER = new ListenerConfig("http", new Address("0.0.0.0", 8080));
     static final Address DEFAULT_ADMIN = new Address("127.0.0.1", 9901);
@@ -273,8 +275,10 @@ public final class ConfigLoader {
         RolloutPolicy rollout = RolloutPolicy.read(root.get("rollout"));
         IngestSettings ingest = IngestSettings.read(root.get("ingest"));
         checkQuotas(root.get("routes"), routes, ingest);
+        List<SloSettings> slos = SloSettings.read(root.get("slos"),
+                routes.stream().map(RouteConfig::id).collect(Collectors.toSet()));
         return new GatewayConfig(version, listeners, admin, server, clusters, routes, accessLog, auth,
-                rateLimiting, rollout, ingest);
+                rateLimiting, rollout, ingest, slos);
     }
 
     /** A route's quota is its share of {@code ingest.max_disk}: it cannot be more than all of it. */

@@ -6,6 +6,7 @@ import io.palisade.proxy.AccessLogConfig;
 import io.palisade.route.RouteConfig;
 import io.palisade.server.ListenerConfig;
 import io.palisade.server.ServerConfig;
+import io.palisade.slo.SloSettings;
 import io.palisade.upstream.ClusterConfig;
 import io.palisade.auth.AuthSettings;
 import io.palisade.ratelimit.RateLimitSettings;
@@ -23,13 +24,14 @@ import java.util.Map;
  * @param rateLimiting where rate-limit counters live and the key table's budget ({@code rate_limiting:})
  * @param rollout      how the NEXT version is rolled out while this one is active ({@code rollout:})
  * @param ingest       durability and disk budget of the ingest routes' records ({@code ingest:})
+ * @param slos         service-level objectives over routes ({@code slos:}), none when the section is absent
  */
 public record GatewayConfig(String version, List<ListenerConfig> listeners, AdminConfig admin, ServerConfig server,
                             Map<String, ClusterConfig> clusters, List<RouteConfig> routes,
                             AccessLogConfig accessLog, AuthSettings auth, RateLimitSettings rateLimiting,
-                            RolloutPolicy rollout, IngestSettings ingest) {
+                            RolloutPolicy rollout, IngestSettings ingest, List<SloSettings> slos) {
     public GatewayConfig withVersion(String label) {
         return new GatewayConfig(label, listeners, admin, server, clusters, routes, accessLog, auth, rateLimiting,
-                rollout, ingest);
+                rollout, ingest, slos);
     }
 }

@@ -214,6 +214,69 @@ final class JdbcStateStore implements StateStore {
     }
 
     @Override
+    public void saveSloBuckets(List<SloBucket> buckets, List<SloBucketRange> expired) {
+        List<SloBucket> rows = List.copyOf(buckets);
+        List<SloBucketRange> ranges = List.copyOf(expired);
+        if (rows.isEmpty() && ranges.isEmpty()) {
+            return;
+        }
+        write("saving SLO counters", c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO slo_buckets"
+                    + " (node, slo, width_ms, start_ms, good, total) VALUES (?, ?, ?, ?, ?, ?)"
+                    + " ON CONFLICT (node, slo, width_ms, start_ms)"
+                    + " DO UPDATE SET good = excluded.good, total = excluded.total")) {
+                for (SloBucket b : rows) {
+                    ps.setString(1, b.node());
+                    ps.setString(2, b.slo());
+                    ps.setLong(3, b.widthMillis());
+                    ps.setLong(4, b.startMillis());
+                    ps.setLong(5, b.good());
+                    ps.setLong(6, b.total());
+                    ps.addBatch();
+                }
+                if (!rows.isEmpty()) {
+                    ps.executeBatch();
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM slo_buckets"
+                    + " WHERE node = ? AND slo = ? AND width_ms = ? AND start_ms < ?")) {
+                for (SloBucketRange r : ranges) {
+                    ps.setString(1, r.node());
+                    ps.setString(2, r.slo());
+                    ps.setLong(3, r.widthMillis());
+                    ps.setLong(4, r.beforeMillis());
+                    ps.addBatch();
+                }
+                if (!ranges.isEmpty()) {
+                    ps.executeBatch();
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<SloBucket> sloBuckets(String node, String slo) {
+        Objects.requireNonNull(node, "node");
+        Objects.requireNonNull(slo, "slo");
+        return read("reading the counters of SLO " + slo, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT width_ms, start_ms, good, total FROM slo_buckets"
+                    + " WHERE node = ? AND slo = ? ORDER BY start_ms, width_ms")) {
+                ps.setString(1, node);
+                ps.setString(2, slo);
+                List<SloBucket> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new SloBucket(node, slo, rs.getLong(1), rs.getLong(2), rs.getLong(3),
+                                rs.getLong(4)));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
     public void close() {
         EventLoopGuard.check();
         pool.close();

@@ -6,7 +6,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The gateway's durable state: config versions, the audit log and a few named settings, in SQLite on local disk or
+ * The gateway's durable state: config versions, the audit log, a few named settings and the SLO engine's counters, in
+ * SQLite on local disk or
  * in a PostgreSQL database that several gateways share. Both run the same migrations ({@code db/migration}).
  *
  * <p>Every method blocks on JDBC, so call it from a thread of your own (the gateway's control thread): called on a
@@ -67,6 +68,15 @@ public interface StateStore extends AutoCloseable {
 
     /** Sets (or replaces) a named value. */
     void putSetting(String key, String value);
+
+    /**
+     * Saves SLO counters in one transaction: each bucket's counts replace what was stored for it, and every bucket in
+     * {@code expired} is deleted. The SLO engine calls it every few seconds from its own thread.
+     */
+    void saveSloBuckets(List<SloBucket> buckets, List<SloBucketRange> expired);
+
+    /** The stored buckets of {@code node}'s SLO {@code slo}, every width, oldest first. */
+    List<SloBucket> sloBuckets(String node, String slo);
 
     /** Closes the connection pool; the store answers nothing afterwards. */
     @Override
