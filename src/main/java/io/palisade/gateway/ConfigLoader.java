@@ -16,6 +16,7 @@ import io.palisade.route.RouteReader;
 import io.palisade.server.ListenerConfig;
 import io.palisade.server.ServerConfig;
 import io.palisade.server.ServerLimits;
+import io.palisade.status.StatusPageSettings;
 import io.palisade.upstream.ClusterConfig;
 import io.palisade.upstream.ClusterReader;
 import io.palisade.auth.AuthSettings;
@@ -41,6 +42,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Reads a YAML config file into a validated {@link GatewayConfig}, or refuses it with every problem at once.
@@ -90,7 +92,8 @@ public final class ConfigLoader {
     static final Set<String> ROOT_KEYS = Set.of("listeners", "admin", "server", "clusters", "routes", "access_log",
             "rollout");
     /** Top-level sections owned by other packages. */
-    static final Set<String> ROOT_KEYS_ELSEWHERE = Set.of("consumers", "auth", "rate_limiting", "ingest");
+    static final Set<String> ROOT_KEYS_ELSEWHERE = Set.of("consumers", "auth", "rate_limiting", "ingest",
+            "status_page");
 
     static final ListenerConfig DEFAULT_LISTENER = new ListenerConfig("http", new Address("0.0.0.0", 8080));
     static final Address DEFAULT_ADMIN = new Address("127.0.0.1", 9901);
@@ -273,8 +276,29 @@ public final class ConfigLoader {
         RolloutPolicy rollout = RolloutPolicy.read(root.get("rollout"));
         IngestSettings ingest = IngestSettings.read(root.get("ingest"));
         checkQuotas(root.get("routes"), routes, ingest);
+        // No SLO names yet: components name SLOs once the slos: section is read here.
+        Optional<StatusPageSettings> statusPage = StatusPageSettings.read(root.get("status_page"), Set.of(),
+                routes.stream().map(RouteConfig::id).collect(Collectors.toSet()));
+        statusPage.ifPresent(page -> checkStatusAddress(root.get("status_page").get("address"), page, listeners,
+                admin));
         return new GatewayConfig(version, listeners, admin, server, clusters, routes, accessLog, auth,
-                rateLimiting, rollout, ingest);
+                rateLimiting, rollout, ingest, statusPage);
+    }
+
+    /** The status page is a listener of its own: its address may collide with no other. */
+    private static void checkStatusAddress(ConfigNode node, StatusPageSettings page, List<ListenerConfig> listeners,
+                                           AdminConfig admin) {
+        for (ListenerConfig listener : listeners) {
+            if (AddressReader.collides(page.address(), listener.address())) {
+                node.error(page.address() + " (expected: an address no listener binds; listeners." + listener.name()
+                        + " binds " + listener.address() + ")");
+                return;
+            }
+        }
+        if (AddressReader.collides(page.address(), admin.address())) {
+            node.error(page.address() + " (expected: an address the admin port does not bind; admin binds "
+                    + admin.address() + ")");
+        }
     }
 
     /** A route's quota is its share of {@code ingest.max_disk}: it cannot be more than all of it. */

@@ -6,12 +6,14 @@ import io.palisade.proxy.AccessLogConfig;
 import io.palisade.route.RouteConfig;
 import io.palisade.server.ListenerConfig;
 import io.palisade.server.ServerConfig;
+import io.palisade.status.StatusPageSettings;
 import io.palisade.upstream.ClusterConfig;
 import io.palisade.auth.AuthSettings;
 import io.palisade.ratelimit.RateLimitSettings;
 import io.palisade.release.RolloutPolicy;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One immutable, validated snapshot of the whole configuration. A reload builds a new one and swaps it in whole;
@@ -23,13 +25,14 @@ import java.util.Map;
  * @param rateLimiting where rate-limit counters live and the key table's budget ({@code rate_limiting:})
  * @param rollout      how the NEXT version is rolled out while this one is active ({@code rollout:})
  * @param ingest       durability and disk budget of the ingest routes' records ({@code ingest:})
+ * @param statusPage   the public status page ({@code status_page:}); empty without one
  */
 public record GatewayConfig(String version, List<ListenerConfig> listeners, AdminConfig admin, ServerConfig server,
                             Map<String, ClusterConfig> clusters, List<RouteConfig> routes,
                             AccessLogConfig accessLog, AuthSettings auth, RateLimitSettings rateLimiting,
-                            RolloutPolicy rollout, IngestSettings ingest) {
+                            RolloutPolicy rollout, IngestSettings ingest, Optional<StatusPageSettings> statusPage) {
     public GatewayConfig withVersion(String label) {
         return new GatewayConfig(label, listeners, admin, server, clusters, routes, accessLog, auth, rateLimiting,
-                rollout, ingest);
+                rollout, ingest, statusPage);
     }
 }
