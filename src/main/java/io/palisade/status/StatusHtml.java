@@ -75,6 +75,7 @@ final class StatusHtml {
             .postmortem{background:#f8f9fb;border:1px solid var(--line);border-radius:6px;padding:10px 14px;\
             margin:8px 0;white-space:pre-line}
             footer{color:var(--muted);font-size:13px;text-align:center;margin-top:28px}
+            footer time{display:inline}
             """;
 
     private StatusHtml() {}

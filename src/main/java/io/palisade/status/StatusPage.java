@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -92,6 +93,14 @@ public final class StatusPage implements AutoCloseable {
                 pending.set(false); // closed
             }
         }
+    }
+
+    /**
+     * Renders once more after everything queued so far, and completes when that render is swapped in: it sees every
+     * change made before the call.
+     */
+    CompletableFuture<Void> renderNow() {
+        return CompletableFuture.runAsync(this::render, thread);
     }
 
     public StatusPageSettings settings() {

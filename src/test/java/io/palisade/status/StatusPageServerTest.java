@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.AfterEach;
@@ -43,11 +44,10 @@ class StatusPageServerTest {
         }
     }
 
-    private void openIncident(String name, String message) {
-        long before = fixture.page.renders();
+    private void openIncident(String name, String message) throws Exception {
         fixture.book.open(new NewIncident(name, message, IncidentStatus.INVESTIGATING, Optional.empty(),
                 Map.of("orders", ComponentStatus.MAJOR_OUTAGE), true), Actor.person("ana"));
-        await().atMost(Duration.ofSeconds(30)).until(() -> fixture.page.renders() > before);
+        fixture.page.renderNow().get(30, TimeUnit.SECONDS);
     }
 
     @Test
