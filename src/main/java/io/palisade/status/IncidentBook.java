@@ -40,10 +40,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe. The store is called on the calling thread (it may block), so never call from an event loop.
  *
- * @throws NoSuchElementException      (from the methods taking an id) no incident or maintenance has that id
- * @throws IllegalTransitionException  the state machine does not allow the change
- * @throws IllegalArgumentException    a blank or oversized name or message, an unknown component, a window that ends
- *                                     before it starts
+ * <p>What the methods throw, changing nothing: {@link NoSuchElementException} when no incident or maintenance has the
+ * id; {@link IllegalTransitionException} when the state machine does not allow the change;
+ * {@link IllegalArgumentException} for a blank or oversized name or message, an unknown component, or a window that
+ * ends before it starts or in the past; whatever the store throws when it cannot save.
  */
 public final class IncidentBook {
     private static final Logger log = LoggerFactory.getLogger(IncidentBook.class);

@@ -74,8 +74,8 @@ public final class StatusPage implements AutoCloseable {
         StatusPage page = new StatusPage(Objects.requireNonNull(settings, "settings"),
                 Objects.requireNonNull(book, "book"), Objects.requireNonNull(uptime, "uptime"),
                 Objects.requireNonNull(clock, "clock"));
+        book.addListener(event -> page.refresh()); // before the first render, so no change falls between
         page.render();
-        book.addListener(event -> page.refresh());
         page.thread.scheduleWithFixedDelay(page::refresh, refresh.toMillis(), refresh.toMillis(),
                 TimeUnit.MILLISECONDS);
         return page;
