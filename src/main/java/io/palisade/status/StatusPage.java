@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -61,9 +62,11 @@ public final class StatusPage implements AutoCloseable {
     }
 
     /**
-     * Renders the first page on the calling thread (so the listener never serves nothing), then follows the book.
+     * Renders the first page before it returns (so the listener never serves nothing), then follows the book. Call
+     * it from a thread that may wait, not an event loop.
      *
      * @param uptime the daily uptime behind the bars ({@link UptimeSource#none()} for none)
+     * @throws IllegalStateException when the first page cannot be rendered
      */
     public static StatusPage start(StatusPageSettings settings, IncidentBook book, UptimeSource uptime, Clock clock) {
         return start(settings, book, uptime, clock, REFRESH);
@@ -75,7 +78,12 @@ public final class StatusPage implements AutoCloseable {
                 Objects.requireNonNull(book, "book"), Objects.requireNonNull(uptime, "uptime"),
                 Objects.requireNonNull(clock, "clock"));
         book.addListener(event -> page.refresh()); // before the first render, so no change falls between
-        page.render();
+        // Every render runs on the page's thread, the first too: two at once could swap an older page over a newer.
+        page.renderNow().join();
+        if (page.snapshot == null) {
+            page.close();
+            throw new IllegalStateException("the status page could not be rendered (the log says why)");
+        }
         page.thread.scheduleWithFixedDelay(page::refresh, refresh.toMillis(), refresh.toMillis(),
                 TimeUnit.MILLISECONDS);
         return page;
@@ -89,7 +97,7 @@ public final class StatusPage implements AutoCloseable {
                     pending.set(false);
                     render();
                 });
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 pending.set(false); // closed
             }
         }
