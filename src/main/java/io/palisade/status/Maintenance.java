@@ -2,6 +2,7 @@ package io.palisade.status;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -20,7 +21,7 @@ public record Maintenance(String id, String name, String body, Instant scheduled
         SCHEDULED, IN_PROGRESS, COMPLETED;
 
         public String wire() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

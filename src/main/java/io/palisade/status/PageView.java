@@ -10,7 +10,9 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -39,7 +41,7 @@ record PageView(StatusPageSettings settings, String pageId, Instant now, Instant
         }
 
         String wire() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
 
         static Indicator of(Impact impact) {
@@ -178,7 +180,7 @@ record PageView(StatusPageSettings settings, String pageId, Instant now, Instant
     }
 
     Map<String, ComponentStatus> statuses() {
-        java.util.LinkedHashMap<String, ComponentStatus> out = new java.util.LinkedHashMap<>();
+        Map<String, ComponentStatus> out = new LinkedHashMap<>();
         components.forEach(c -> out.put(c.id(), c.status()));
         return out;
     }

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -85,7 +86,7 @@ class StatusJsonTest {
 
     private Map<String, JsonNode> render() throws Exception {
         PageView view = PageView.of(settings, book.view(), (c, d) -> OptionalDouble.of(0.999), clock.instant(), T0);
-        Map<String, JsonNode> out = new java.util.LinkedHashMap<>();
+        Map<String, JsonNode> out = new LinkedHashMap<>();
         for (Map.Entry<String, byte[]> e : new StatusJson(view).all().entrySet()) {
             out.put(e.getKey(), StatusJson.JSON.readTree(e.getValue()));
         }

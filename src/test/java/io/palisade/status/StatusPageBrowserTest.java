@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,11 +41,11 @@ class StatusPageBrowserTest {
     static final Path SCREENSHOT = Path.of("target/status-page.png");
 
     /** Selenium looks for a DevTools binding matching the browser's version, finds none and says so; none is used. */
-    private static final java.util.logging.Logger CDP_LOG = java.util.logging.Logger.getLogger(
+    private static final Logger CDP_LOG = Logger.getLogger(
             "org.openqa.selenium.devtools");
 
     static {
-        CDP_LOG.setLevel(java.util.logging.Level.SEVERE);
+        CDP_LOG.setLevel(Level.SEVERE);
     }
 
     private PageFixture fixture;
