@@ -101,6 +101,8 @@ public final class Gateway implements AutoCloseable {
     private final SloEngine slo;
     /** SLO and built-in alerts (GET /alerts, metrics); the status page's incidents listen to it. */
     private final AlertEngine alerts;
+    /** The public status page on its own listener; null without a status_page: section. */
+    private final StatusPageRuntime statusPage;
     private final Clock clock;
     private volatile ConfigLoader.Loaded live;
     private volatile boolean ready;
@@ -166,6 +168,8 @@ public final class Gateway implements AutoCloseable {
             alerts.register(metrics);
             releases.onRolledBack((version, reason) -> alerts.configRolledBack(Long.toString(version), reason));
             alerts.start();
+            this.statusPage = cfg.statusPage().isPresent()
+                    ? StatusPageRuntime.start(cfg.statusPage().get(), slo, alerts, transport, clock) : null;
             this.listeners = new Listeners(transport, workers, acceptor,
                     limiter -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
             listeners.bind(cfg.listeners(), connectionLimiters);
@@ -174,6 +178,9 @@ public final class Gateway implements AutoCloseable {
             ready = true;
             log.info("palisade {} serving config version {} on {} (admin {}, transport {}, {} event loops, state {})",
                     version(), cfg.version(), listeners.ports(), admin.port(), transport, workerThreads, stateDir);
+            if (statusPage != null) {
+                log.info("status page on port {}", statusPage.port());
+            }
         } catch (RuntimeException | Error | InterruptedException e) {
             releaseAfterFailedStart(e);
             throw e;
@@ -279,6 +286,15 @@ public final class Gateway implements AutoCloseable {
     /** The bound port of a data listener (useful when the config asked for port 0). */
     public int port(String listener) {
         return listeners.port(listener);
+    }
+
+    /** The status page's bound port; -1 without a {@code status_page:} section. */
+    public int statusPagePort() {
+        return statusPage == null ? -1 : statusPage.port();
+    }
+
+    StatusPageRuntime statusPage() {
+        return statusPage;
     }
 
     public int adminPort() {
@@ -466,6 +482,9 @@ public final class Gateway implements AutoCloseable {
         }
         lagMonitor.stop();
         admin.close();
+        if (statusPage != null) {
+            statusPage.close();
+        }
         alerts.close();
         slo.close();
         clusters.close();
@@ -497,6 +516,9 @@ public final class Gateway implements AutoCloseable {
         }
         if (lagMonitor != null) {
             steps.add(lagMonitor::stop);
+        }
+        if (statusPage != null) {
+            steps.add(statusPage::close);
         }
         if (alerts != null) {
             steps.add(alerts::close);
