@@ -6,14 +6,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code palisade run | validate | demo | demo-upstream | keys | config | audit}: the one entry point of the launcher
+ * {@code palisade run | validate | demo | demo-upstream | keys | config | audit | ingest | slo}: the one entry point of the launcher
  * script. Every command answers {@code --help}; a missing or unknown command or option is a usage error (exit 2).
  */
 @Command(name = "palisade", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
         versionProvider = Main.Version.class,
         description = "Palisade API gateway.",
         subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, DemoUpstreamCommand.class,
-                KeysCommand.class, ConfigCommand.class, AuditCommand.class, IngestCommand.class,
+                KeysCommand.class, ConfigCommand.class, AuditCommand.class, IngestCommand.class, SloCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -12,7 +12,9 @@ import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -93,6 +95,14 @@ public final class GatewayMetrics {
         configReloads = Counter.builder().name("palisade_config_reloads_total")
                 .help("Config reloads by result (ok, invalid).").labelNames("result").withoutExemplars()
                 .register(registry);
+    }
+
+    /**
+     * The upper bounds, in seconds, of {@code palisade_request_duration_seconds}'s buckets (without +Inf), for tools
+     * that build queries on them ({@code palisade slo rules}).
+     */
+    public static List<Double> latencyBuckets() {
+        return Arrays.stream(LATENCY_BUCKETS).boxed().toList();
     }
 
     /** Registers a gauge whose values are read at scrape time (connections, pools, endpoint health). */

@@ -113,8 +113,9 @@ public final class SloEngine implements OutcomeSubscriber, AutoCloseable {
     /** What the event loops read: the SLOs of each route. Replaced whole by {@link #update}. */
     private volatile Map<String, Slo[]> byRoute;
     private volatile List<SloStatus> statuses = List.of();
+    /** Written under lock; volatile so the metrics (on the admin event loop) read it without waiting for a tick. */
+    private volatile List<Slo> slos;
     // Guarded by lock:
-    private List<Slo> slos;
     private long lastMillis = Long.MIN_VALUE;
     private long lastTickMillis = Long.MIN_VALUE;
     private ScheduledExecutorService thread;
@@ -312,9 +313,7 @@ public final class SloEngine implements OutcomeSubscriber, AutoCloseable {
 
     /** The SLOs counted now, in config order. */
     public List<SloSettings> slos() {
-        synchronized (lock) {
-            return slos.stream().map(Slo::settings).toList();
-        }
+        return slos.stream().map(Slo::settings).toList();
     }
 
     /**
@@ -580,11 +579,7 @@ public final class SloEngine implements OutcomeSubscriber, AutoCloseable {
                 }, "slo", "window");
         metrics.counter("palisade_slo_requests", "Requests each SLO counted since start, by result (good, bad).",
                 cb -> {
-                    List<Slo> now;
-                    synchronized (lock) {
-                        now = slos;
-                    }
-                    for (Slo s : now) {
+                    for (Slo s : slos) {
                         cb.call(s.counts().good.sum(), s.settings().name(), "good");
                         cb.call(s.counts().bad.sum(), s.settings().name(), "bad");
                     }
