@@ -11,10 +11,12 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -273,6 +275,122 @@ final class JdbcStateStore implements StateStore {
                 }
                 return out;
             }
+        });
+    }
+
+    @Override
+    public void enqueueWebhooks(List<OutboxMessage> messages) {
+        List<OutboxMessage> rows = List.copyOf(messages);
+        if (rows.isEmpty()) {
+            return;
+        }
+        write("enqueueing webhooks", c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO webhook_outbox (id, subscriber, body,"
+                    + " created_ms, attempts, next_ms, state, last_error) VALUES (?, ?, ?, ?, ?, ?, 'pending', '')")) {
+                for (OutboxMessage m : rows) {
+                    ps.setString(1, m.id());
+                    ps.setString(2, m.subscriber());
+                    ps.setString(3, m.body());
+                    ps.setLong(4, m.createdAt().toEpochMilli());
+                    ps.setInt(5, m.attempts());
+                    ps.setLong(6, m.nextAttempt().toEpochMilli());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<OutboxMessage> dueWebhooks(Instant now, int limit) {
+        requireLimit(limit);
+        return read("reading due webhooks", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, subscriber, body, created_ms, attempts, next_ms"
+                    + " FROM webhook_outbox WHERE state = 'pending' AND next_ms <= ?"
+                    + " AND subscriber NOT IN (SELECT subscriber FROM webhook_disabled)"
+                    + " ORDER BY next_ms, created_ms, id LIMIT ?")) {
+                ps.setLong(1, now.toEpochMilli());
+                ps.setInt(2, limit);
+                List<OutboxMessage> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new OutboxMessage(rs.getString(1), rs.getString(2), rs.getString(3),
+                                Instant.ofEpochMilli(rs.getLong(4)), rs.getInt(5), Instant.ofEpochMilli(rs.getLong(6))));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public void webhookDelivered(String id, Instant at) {
+        updateWebhook("marking webhook " + id + " delivered",
+                "UPDATE webhook_outbox SET state = 'delivered', attempts = attempts + 1, next_ms = ? WHERE id = ?",
+                ps -> {
+                    ps.setLong(1, at.toEpochMilli());
+                    ps.setString(2, id);
+                });
+    }
+
+    @Override
+    public void retryWebhookAt(String id, int attempts, Instant next, String error) {
+        updateWebhook("retrying webhook " + id,
+                "UPDATE webhook_outbox SET attempts = ?, next_ms = ?, last_error = ? WHERE id = ?", ps -> {
+                    ps.setInt(1, attempts);
+                    ps.setLong(2, next.toEpochMilli());
+                    ps.setString(3, error);
+                    ps.setString(4, id);
+                });
+    }
+
+    @Override
+    public void webhookFailed(String id, int attempts, String error) {
+        updateWebhook("giving up webhook " + id,
+                "UPDATE webhook_outbox SET state = 'failed', attempts = ?, last_error = ? WHERE id = ?", ps -> {
+                    ps.setInt(1, attempts);
+                    ps.setString(2, error);
+                    ps.setString(3, id);
+                });
+    }
+
+    @Override
+    public void disableWebhookSubscriber(String subscriber, Instant at, String reason) {
+        updateWebhook("disabling webhook subscriber " + subscriber, "INSERT INTO webhook_disabled"
+                + " (subscriber, at_ms, reason) VALUES (?, ?, ?) ON CONFLICT (subscriber) DO NOTHING", ps -> {
+                    ps.setString(1, subscriber);
+                    ps.setLong(2, at.toEpochMilli());
+                    ps.setString(3, reason);
+                });
+    }
+
+    @Override
+    public Set<String> disabledWebhookSubscribers() {
+        return read("reading disabled webhook subscribers", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT subscriber FROM webhook_disabled");
+                 ResultSet rs = ps.executeQuery()) {
+                Set<String> out = new LinkedHashSet<>();
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+                return out;
+            }
+        });
+    }
+
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private void updateWebhook(String what, String sql, Binder binder) {
+        write(what, c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                binder.bind(ps);
+                ps.executeUpdate();
+            }
+            return null;
         });
     }
 

@@ -4,9 +4,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * The gateway's durable state: config versions, the audit log, a few named settings and the SLO engine's counters, in
+ * The gateway's durable state: config versions, the audit log, a few named settings, the SLO engine's counters and the webhook outbox, in
  * SQLite on local disk or
  * in a PostgreSQL database that several gateways share. Both run the same migrations ({@code db/migration}).
  *
@@ -77,6 +78,29 @@ public interface StateStore extends AutoCloseable {
 
     /** The stored buckets of {@code node}'s SLO {@code slo}, every width, oldest first. */
     List<SloBucket> sloBuckets(String node, String slo);
+
+    /** Adds webhook messages to the outbox, pending and due at their {@code nextAttempt}, in one transaction. */
+    void enqueueWebhooks(List<OutboxMessage> messages);
+
+    /**
+     * Pending messages due at {@code now}, oldest first, at most {@code limit}; none of a disabled subscriber's.
+     */
+    List<OutboxMessage> dueWebhooks(Instant now, int limit);
+
+    /** Marks a message delivered: it is never sent again. */
+    void webhookDelivered(String id, Instant at);
+
+    /** Counts a failed attempt and makes the message due again at {@code next}. */
+    void retryWebhookAt(String id, int attempts, Instant next, String error);
+
+    /** Gives up on a message: it is never sent again, and {@code error} says why. */
+    void webhookFailed(String id, int attempts, String error);
+
+    /** Stops every message to {@code subscriber}, now and after a restart (it answered 410 Gone). */
+    void disableWebhookSubscriber(String subscriber, Instant at, String reason);
+
+    /** The subscribers {@link #disableWebhookSubscriber} stopped. */
+    Set<String> disabledWebhookSubscribers();
 
     /** Closes the connection pool; the store answers nothing afterwards. */
     @Override
