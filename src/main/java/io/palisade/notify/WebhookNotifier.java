@@ -17,7 +17,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -62,6 +64,8 @@ public final class WebhookNotifier implements IncidentListener, AutoCloseable {
     private final ExecutorService outbox;
     private final HttpClient http;
     private final Semaphore wake = new Semaphore(0);
+    /** Subscribers this run disabled: their messages already fetched in a batch are not sent either. */
+    private final Set<String> gone = ConcurrentHashMap.newKeySet();
     private final Thread sender;
     private volatile boolean closed;
 
@@ -180,6 +184,10 @@ public final class WebhookNotifier implements IncidentListener, AutoCloseable {
             store.webhookFailed(m.id(), m.attempts(), "subscriber no longer configured");
             return;
         }
+        if (gone.contains(m.subscriber())) {
+            store.webhookFailed(m.id(), m.attempts(), "subscriber disabled (410 Gone)");
+            return;
+        }
         long timestamp = clock.instant().getEpochSecond();
         HttpRequest request = HttpRequest.newBuilder(s.url()).timeout(s.timeout())
                 .header("content-type", "application/json")
@@ -197,6 +205,7 @@ public final class WebhookNotifier implements IncidentListener, AutoCloseable {
             if (status == 410) {
                 log.warn("webhook subscriber {} answered 410 Gone: disabled, none of its messages is sent again",
                         s.url());
+                gone.add(m.subscriber());
                 store.disableWebhookSubscriber(m.subscriber(), clock.instant(), "410 Gone");
                 store.webhookFailed(m.id(), attempts, "410 Gone");
                 return;
