@@ -9,6 +9,7 @@ import io.palisade.config.ConfigNode;
 import io.palisade.config.Syntax;
 import io.palisade.config.YamlReader;
 import io.palisade.ingest.IngestSettings;
+import io.palisade.notify.WebhookSettings;
 import io.palisade.proxy.AccessLogConfig;
 import io.palisade.route.IngestAction;
 import io.palisade.route.RouteConfig;
@@ -94,7 +95,7 @@ public final class ConfigLoader {
             "rollout");
     /** Top-level sections owned by other packages. */
     static final Set<String> ROOT_KEYS_ELSEWHERE = Set.of("consumers", "auth", "rate_limiting", "ingest", "slos",
-            "status_page");
+            "status_page", "notify");
 
     static final ListenerConfig DEFAULT_LISTENER = new ListenerConfig("http", new Address("0.0.0.0", 8080));
     static final Address DEFAULT_ADMIN = new Address("127.0.0.1", 9901);
@@ -283,8 +284,9 @@ public final class ConfigLoader {
                 slos.stream().map(SloSettings::name).collect(Collectors.toSet()), routeIds);
         statusPage.ifPresent(page -> checkStatusAddress(root.get("status_page").get("address"), page, listeners,
                 admin));
+        WebhookSettings notify = WebhookSettings.read(root.get("notify"));
         return new GatewayConfig(version, listeners, admin, server, clusters, routes, accessLog, auth,
-                rateLimiting, rollout, ingest, slos, statusPage);
+                rateLimiting, rollout, ingest, slos, statusPage, notify);
     }
 
     /** The status page is a listener of its own: its address may collide with no other. */

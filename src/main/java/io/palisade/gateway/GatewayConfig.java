@@ -2,6 +2,7 @@ package io.palisade.gateway;
 
 import io.palisade.admin.AdminConfig;
 import io.palisade.ingest.IngestSettings;
+import io.palisade.notify.WebhookSettings;
 import io.palisade.proxy.AccessLogConfig;
 import io.palisade.route.RouteConfig;
 import io.palisade.server.ListenerConfig;
@@ -28,14 +29,15 @@ import java.util.Optional;
  * @param ingest       durability and disk budget of the ingest routes' records ({@code ingest:})
  * @param slos         service-level objectives over routes ({@code slos:}), none when the section is absent
  * @param statusPage   the public status page ({@code status_page:}); empty without one
+ * @param webhooks     status webhooks ({@code notify:}); sent only when there is a status page
  */
 public record GatewayConfig(String version, List<ListenerConfig> listeners, AdminConfig admin, ServerConfig server,
                             Map<String, ClusterConfig> clusters, List<RouteConfig> routes,
                             AccessLogConfig accessLog, AuthSettings auth, RateLimitSettings rateLimiting,
                             RolloutPolicy rollout, IngestSettings ingest, List<SloSettings> slos,
-                            Optional<StatusPageSettings> statusPage) {
+                            Optional<StatusPageSettings> statusPage, WebhookSettings webhooks) {
     public GatewayConfig withVersion(String label) {
         return new GatewayConfig(label, listeners, admin, server, clusters, routes, accessLog, auth, rateLimiting,
-                rollout, ingest, slos, statusPage);
+                rollout, ingest, slos, statusPage, webhooks);
     }
 }

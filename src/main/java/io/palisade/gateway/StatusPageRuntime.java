@@ -4,6 +4,8 @@ import io.netty.channel.EventLoopGroup;
 import io.palisade.alert.Alert;
 import io.palisade.alert.AlertEngine;
 import io.palisade.alert.Severity;
+import io.palisade.notify.WebhookNotifier;
+import io.palisade.notify.WebhookSettings;
 import io.palisade.server.Transport;
 import io.palisade.slo.DayFigures;
 import io.palisade.slo.SloEngine;
@@ -16,6 +18,7 @@ import io.palisade.status.StatusPage;
 import io.palisade.status.StatusPageServer;
 import io.palisade.status.StatusPageSettings;
 import io.palisade.status.UptimeSource;
+import io.palisade.store.StateStore;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
@@ -25,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * The public status page of a gateway with a {@code status_page:} section: its incident book, the automatic
@@ -40,9 +44,12 @@ final class StatusPageRuntime implements AutoCloseable {
     private final StatusPageServer server;
     private final EventLoopGroup group;
     private final ScheduledExecutorService ticker;
+    /** Null without {@code notify.webhooks}. */
+    private final WebhookNotifier webhooks;
 
     private StatusPageRuntime(IncidentBook book, StatusPage page, StatusPageServer server, EventLoopGroup group,
-                              ScheduledExecutorService ticker) {
+                              ScheduledExecutorService ticker, WebhookNotifier webhooks) {
+        this.webhooks = webhooks;
         this.book = book;
         this.page = page;
         this.server = server;
@@ -50,9 +57,18 @@ final class StatusPageRuntime implements AutoCloseable {
         this.ticker = ticker;
     }
 
-    static StatusPageRuntime start(StatusPageSettings settings, SloEngine slo, AlertEngine alerts,
-                                   Transport transport, Clock clock) throws InterruptedException {
+    static StatusPageRuntime start(StatusPageSettings settings, WebhookSettings notify, StateStore store,
+                                   SloEngine slo, AlertEngine alerts, Transport transport, Clock clock)
+            throws InterruptedException {
         IncidentBook book = new IncidentBook(settings.componentIds(), IncidentStore.inMemory(), clock);
+        // before anything can change the book, so no change goes unsent
+        WebhookNotifier webhooks = notify.webhooks().isEmpty() ? null : WebhookNotifier.start(notify,
+                settings.title(), settings.components().stream().collect(Collectors.toMap(
+                        StatusPageSettings.ComponentSettings::id, StatusPageSettings.ComponentSettings::name)),
+                store, clock);
+        if (webhooks != null) {
+            book.addListener(webhooks);
+        }
         AutoIncidents auto = new AutoIncidents(settings, book, clock);
         auto.attach(subscriber -> alerts.addListener((before, after) -> pageAlert(slo, before, after)
                 .ifPresent(subscriber)));
@@ -67,10 +83,13 @@ final class StatusPageRuntime implements AutoCloseable {
             StatusPageServer server = StatusPageServer.start(settings.address(), group, transport.serverChannel(),
                     page);
             ticker.scheduleWithFixedDelay(auto::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
-            return new StatusPageRuntime(book, page, server, group, ticker);
+            return new StatusPageRuntime(book, page, server, group, ticker, webhooks);
         } catch (RuntimeException | InterruptedException e) {
             ticker.shutdownNow();
             page.close();
+            if (webhooks != null) {
+                webhooks.close();
+            }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
         }
@@ -144,6 +163,9 @@ final class StatusPageRuntime implements AutoCloseable {
         ticker.shutdownNow();
         server.close();
         page.close();
+        if (webhooks != null) {
+            webhooks.close(); // after the page: the last changes are in the outbox before the store closes
+        }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     }
 }
