@@ -26,6 +26,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +68,7 @@ public final class WebhookNotifier implements IncidentListener, AutoCloseable {
     /** Subscribers this run disabled: their messages already fetched in a batch are not sent either. */
     private final Set<String> gone = ConcurrentHashMap.newKeySet();
     private final Thread sender;
+    private final AtomicLong sequence = new AtomicLong();
     private volatile boolean closed;
 
     private WebhookNotifier(WebhookSettings settings, Payloads payloads, StateStore store, Clock clock,
@@ -135,8 +137,7 @@ public final class WebhookNotifier implements IncidentListener, AutoCloseable {
             for (String body : bodies) {
                 for (String url : subscribers.keySet()) {
                     if (!disabled.contains(url)) {
-                        messages.add(new OutboxMessage("msg_" + UUID.randomUUID().toString().replace("-", ""), url,
-                                body, now, 0, now));
+                        messages.add(new OutboxMessage(messageId(now), url, body, now, 0, now));
                     }
                 }
             }
@@ -145,6 +146,15 @@ public final class WebhookNotifier implements IncidentListener, AutoCloseable {
         } catch (RuntimeException e) {
             log.error("could not enqueue webhooks for incident {}", event.after().id(), e);
         }
+    }
+
+    /**
+     * {@code msg_} + the time and a counter in hex + random: the outbox sends due messages in id order, so one
+     * change's incident message goes before its component messages, and changes go in the order they were made.
+     */
+    private String messageId(Instant now) {
+        return "msg_%012x%08x%s".formatted(now.toEpochMilli(), sequence.incrementAndGet(),
+                UUID.randomUUID().toString().replace("-", "").substring(0, 12));
     }
 
     private void sendLoop() {
