@@ -67,7 +67,8 @@ CREATE TABLE idempotency (
 
 CREATE INDEX idempotency_by_expiry ON idempotency (expires_at);
 
--- One row: sync() bumps it in a synchronous=FULL commit, whose fsync of the WAL makes every earlier commit durable.
+-- One row: a sync that could not checkpoint the whole WAL (a reader on an older snapshot) bumps it in a
+-- synchronous=FULL commit, whose fsync of the WAL makes every earlier commit durable.
 CREATE TABLE sync_marker (
     id  INTEGER PRIMARY KEY CHECK (id = 1),
     n   INTEGER NOT NULL

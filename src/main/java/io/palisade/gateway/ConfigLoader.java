@@ -17,6 +17,7 @@ import io.palisade.server.ListenerConfig;
 import io.palisade.server.ServerConfig;
 import io.palisade.server.ServerLimits;
 import io.palisade.slo.SloSettings;
+import io.palisade.status.StatusPageSettings;
 import io.palisade.upstream.ClusterConfig;
 import io.palisade.upstream.ClusterReader;
 import io.palisade.auth.AuthSettings;
@@ -92,7 +93,8 @@ public final class ConfigLoader {
     static final Set<String> ROOT_KEYS = Set.of("listeners", "admin", "server", "clusters", "routes", "access_log",
             "rollout");
     /** Top-level sections owned by other packages. */
-    static final Set<String> ROOT_KEYS_ELSEWHERE = Set.of("consumers", "auth", "rate_limiting", "ingest", "slos");
+    static final Set<String> ROOT_KEYS_ELSEWHERE = Set.of("consumers", "auth", "rate_limiting", "ingest", "slos",
+            "status_page");
 
     static final ListenerConfig DEFAULT_LISTENER = new ListenerConfig("http", new Address("0.0.0.0", 8080));
     static final Address DEFAULT_ADMIN = new Address("127.0.0.1", 9901);
@@ -275,10 +277,30 @@ public final class ConfigLoader {
         RolloutPolicy rollout = RolloutPolicy.read(root.get("rollout"));
         IngestSettings ingest = IngestSettings.read(root.get("ingest"));
         checkQuotas(root.get("routes"), routes, ingest);
-        List<SloSettings> slos = SloSettings.read(root.get("slos"),
-                routes.stream().map(RouteConfig::id).collect(Collectors.toSet()));
+        Set<String> routeIds = routes.stream().map(RouteConfig::id).collect(Collectors.toSet());
+        List<SloSettings> slos = SloSettings.read(root.get("slos"), routeIds);
+        Optional<StatusPageSettings> statusPage = StatusPageSettings.read(root.get("status_page"),
+                slos.stream().map(SloSettings::name).collect(Collectors.toSet()), routeIds);
+        statusPage.ifPresent(page -> checkStatusAddress(root.get("status_page").get("address"), page, listeners,
+                admin));
         return new GatewayConfig(version, listeners, admin, server, clusters, routes, accessLog, auth,
-                rateLimiting, rollout, ingest, slos);
+                rateLimiting, rollout, ingest, slos, statusPage);
+    }
+
+    /** The status page is a listener of its own: its address may collide with no other. */
+    private static void checkStatusAddress(ConfigNode node, StatusPageSettings page, List<ListenerConfig> listeners,
+                                           AdminConfig admin) {
+        for (ListenerConfig listener : listeners) {
+            if (AddressReader.collides(page.address(), listener.address())) {
+                node.error(page.address() + " (expected: an address no listener binds; listeners." + listener.name()
+                        + " binds " + listener.address() + ")");
+                return;
+            }
+        }
+        if (AddressReader.collides(page.address(), admin.address())) {
+            node.error(page.address() + " (expected: an address the admin port does not bind; admin binds "
+                    + admin.address() + ")");
+        }
     }
 
     /** A route's quota is its share of {@code ingest.max_disk}: it cannot be more than all of it. */

@@ -16,6 +16,8 @@ final class EventLoopLagMonitor {
 
     private final AtomicLong maxLagNanos = new AtomicLong();
     private final long[] lastLag;
+    /** When each loop's pending probe is due ({@link System#nanoTime}): a blocked loop never runs it. */
+    private final long[] pendingDue;
     private volatile boolean stopped;
 
     EventLoopLagMonitor(EventLoopGroup group, GatewayMetrics metrics) {
@@ -24,6 +26,7 @@ final class EventLoopLagMonitor {
             n++;
         }
         lastLag = new long[n];
+        pendingDue = new long[n];
         int i = 0;
         for (EventExecutor loop : group) {
             schedule(loop, i++);
@@ -43,12 +46,26 @@ final class EventLoopLagMonitor {
             return;
         }
         long due = System.nanoTime() + PERIOD_NANOS;
+        pendingDue[index] = due;
         loop.schedule(() -> {
             long lag = Math.max(0, System.nanoTime() - due);
             lastLag[index] = lag;
             maxLagNanos.accumulateAndGet(lag, Math::max);
             schedule(loop, index);
         }, PERIOD_NANOS, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * The worst lag of any loop now: its latest probe's, or how overdue its pending probe is (a loop blocked for good
+     * never runs it, so its last figure alone would look fine).
+     */
+    double worstNowSeconds() {
+        long now = System.nanoTime();
+        long worst = 0;
+        for (int k = 0; k < lastLag.length; k++) {
+            worst = Math.max(worst, Math.max(lastLag[k], now - pendingDue[k]));
+        }
+        return worst / 1e9;
     }
 
     void stop() {

@@ -133,6 +133,11 @@ final class FilterChainFactory implements AutoCloseable {
         adaptive = Map.copyOf(next);
     }
 
+    /** Whether global rate limits are decided at this node's share because Redis cannot be reached. */
+    boolean rateLimitFallback() {
+        return rateLimiter.stats().fallbackActive();
+    }
+
     private void registerGauges() {
         metrics.gauge("palisade_ratelimit_keys", "Keys in the local rate-limit table (bounded by max_keys).", cb -> {
             cb.call(rateLimiter.stats().tableSize());

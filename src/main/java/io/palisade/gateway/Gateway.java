@@ -9,6 +9,8 @@ import io.palisade.admin.AdminServer;
 import io.palisade.release.ReleaseManager;
 import io.palisade.store.StateStore;
 import io.palisade.ingest.IngestService;
+import io.palisade.alert.AlertEngine;
+import io.palisade.slo.SloEngine;
 import io.palisade.route.IngestAction;
 import io.palisade.route.RouteConfig;
 import io.palisade.upstream.Cluster;
@@ -65,6 +67,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+    /**
+     * The name this gateway's SLO counters are kept under in the state store. Embedded SQLite is one gateway's own;
+     * gateways sharing PostgreSQL will need names of their own when that engine serves a cluster of gateways.
+     */
+    static final String NODE = "local";
 
     private final Path configFile;
     private final Transport transport;
@@ -90,6 +97,12 @@ public final class Gateway implements AutoCloseable {
     private final ReleaseManager<ConfigLoader.Loaded, Candidate> releases;
     /** Ingest routes' records, in their own file beside the config store; opens in the background. */
     private final IngestService ingest;
+    /** Burn rates of the configured SLOs, from every outcome; counters saved in the state store. */
+    private final SloEngine slo;
+    /** SLO and built-in alerts (GET /alerts, metrics); the status page's incidents listen to it. */
+    private final AlertEngine alerts;
+    /** The public status page on its own listener; null without a status_page: section. */
+    private final StatusPageRuntime statusPage;
     private final Clock clock;
     private volatile ConfigLoader.Loaded live;
     private volatile boolean ready;
@@ -145,6 +158,18 @@ public final class Gateway implements AutoCloseable {
             }
             GatewayGauges.register(metrics, clusters, connectionLimiters.values());
             this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
+            this.slo = SloEngine.create(cfg.slos(), clock, store, NODE);
+            outcomes.subscribe(slo);
+            slo.register(metrics);
+            slo.start();
+            this.alerts = AlertEngine.builder(clock).slos(slo)
+                    .signals(new GatewaySignals(filterFactory, runtime, ingest, lagMonitor::worstNowSeconds)).build();
+            outcomes.subscribe(alerts.traffic());
+            alerts.register(metrics);
+            releases.onRolledBack((version, reason) -> alerts.configRolledBack(Long.toString(version), reason));
+            alerts.start();
+            this.statusPage = cfg.statusPage().isPresent()
+                    ? StatusPageRuntime.start(cfg.statusPage().get(), slo, alerts, transport, clock) : null;
             this.listeners = new Listeners(transport, workers, acceptor,
                     limiter -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
             listeners.bind(cfg.listeners(), connectionLimiters);
@@ -153,6 +178,9 @@ public final class Gateway implements AutoCloseable {
             ready = true;
             log.info("palisade {} serving config version {} on {} (admin {}, transport {}, {} event loops, state {})",
                     version(), cfg.version(), listeners.ports(), admin.port(), transport, workerThreads, stateDir);
+            if (statusPage != null) {
+                log.info("status page on port {}", statusPage.port());
+            }
         } catch (RuntimeException | Error | InterruptedException e) {
             releaseAfterFailedStart(e);
             throw e;
@@ -248,7 +276,7 @@ public final class Gateway implements AutoCloseable {
         }
         try {
             return AdminServer.start(config, adminGroup, transport.serverChannel(), new GatewayAdmin(this),
-                    releases, new IngestAdmin(ingest, store, control, clock), ticker);
+                    releases, new IngestAdmin(ingest, store, control, clock), alerts.api(), ticker);
         } catch (UncheckedIOException e) {
             // Taken between the check and the bind.
             throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());
@@ -258,6 +286,15 @@ public final class Gateway implements AutoCloseable {
     /** The bound port of a data listener (useful when the config asked for port 0). */
     public int port(String listener) {
         return listeners.port(listener);
+    }
+
+    /** The status page's bound port; -1 without a {@code status_page:} section. */
+    public int statusPagePort() {
+        return statusPage == null ? -1 : statusPage.port();
+    }
+
+    StatusPageRuntime statusPage() {
+        return statusPage;
     }
 
     public int adminPort() {
@@ -352,6 +389,9 @@ public final class Gateway implements AutoCloseable {
         live = next.loaded();
         GatewayConfig cfg = next.loaded().config();
         ingest.configure(cfg.ingest(), ingestRoutes(List.of(cfg)));
+        if (slo != null) {
+            slo.update(cfg.slos()); // at start-up the engine is made after the first activation, with these SLOs
+        }
         metrics.retainOnly(next.snapshot().routeIds(), cfg.clusters().keySet(), cfg.auth().consumers().keySet());
         metrics.retainVersions(Set.of(cfg.version()));
     }
@@ -369,6 +409,9 @@ public final class Gateway implements AutoCloseable {
         GatewayConfig a = primary.loaded().config();
         GatewayConfig b = canary.loaded().config();
         ingest.configure(a.ingest(), ingestRoutes(List.of(a, b)));
+        if (slo != null) {
+            slo.update(a.slos()); // the primary's objectives; a canary's apply once it is promoted
+        }
         metrics.retainOnly(union(primary.snapshot().routeIds(), canary.snapshot().routeIds()),
                 union(a.clusters().keySet(), b.clusters().keySet()),
                 union(a.auth().consumers().keySet(), b.auth().consumers().keySet()));
@@ -439,6 +482,11 @@ public final class Gateway implements AutoCloseable {
         }
         lagMonitor.stop();
         admin.close();
+        if (statusPage != null) {
+            statusPage.close();
+        }
+        alerts.close();
+        slo.close();
         clusters.close();
         healthResolver.close();
         filterFactory.close();
@@ -468,6 +516,15 @@ public final class Gateway implements AutoCloseable {
         }
         if (lagMonitor != null) {
             steps.add(lagMonitor::stop);
+        }
+        if (statusPage != null) {
+            steps.add(statusPage::close);
+        }
+        if (alerts != null) {
+            steps.add(alerts::close);
+        }
+        if (slo != null) {
+            steps.add(slo::close);
         }
         if (clusters != null) {
             steps.add(clusters::close);

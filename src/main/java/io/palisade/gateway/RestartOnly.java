@@ -25,6 +25,10 @@ final class RestartOnly {
         if (!now.accessLog().equals(next.accessLog())) {
             errors.add("access_log: changed (expected: unchanged on reload; restart to change the access log)");
         }
+        if (!now.statusPage().equals(next.statusPage())) {
+            errors.add("status_page: changed (expected: unchanged on reload; the status page's listener, components"
+                    + " and incident book are set up at start, restart to change them)");
+        }
         if (!now.ingest().fsyncInterval().equals(next.ingest().fsyncInterval())) {
             errors.add("ingest.fsync: changed (expected: unchanged on reload; the ingest store opens with it, restart"
                     + " to change it)");

@@ -1,5 +1,6 @@
 package io.palisade.ingest;
 
+import io.palisade.error.Causes;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -67,7 +68,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code Content-Length}, {@code Transfer-Encoding}, {@code Expect}, {@code Upgrade}, {@code Keep-Alive}, {@code TE},
  * {@code Trailer}, {@code Proxy-Connection}); {@code Host} names the endpoint; {@code Content-Length} is always sent
  * ({@code 0} for an empty body); {@code Idempotency-Key} is the record id, replacing any stored one, so an upstream
- * can drop a record delivered twice (after a lost answer, or a restart with attempts in flight).
+ * can drop a record delivered twice (after a lost answer, or a restart with attempts in flight). As on proxied
+ * requests, {@code X-Consumer-Id} names the record's consumer and no stored {@code X-Consumer-*} header is sent.
  *
  * <p><b>Deadlines.</b> The cluster's {@code timeouts.connect} bounds the TCP connect, and {@code timeouts.request} the
  * whole exchange from the attempt's start (name resolution and connect included) up to the response head; the result is reported at the response head,
@@ -84,6 +86,13 @@ final class DeliveryClient implements AutoCloseable {
     private static final Set<String> NOT_COPIED = Set.of("host", "connection", "content-length", "transfer-encoding",
             "expect", "upgrade", "keep-alive", "te", "trailer", "proxy-connection", "idempotency-key");
     static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    /**
+     * As the proxy does ({@code auth.AuthHeaders}): upstreams trust {@code X-Consumer-*} to name the caller, so only
+     * the gateway sets them; a stored one (a client's) is never sent, and {@code X-Consumer-Id} is the record's
+     * consumer, when the request had one.
+     */
+    static final String CONSUMER_PREFIX = "x-consumer-";
+    static final String CONSUMER_ID = "X-Consumer-Id";
 
     private final EventLoopGroup group;
     private final EventLoop loop;
@@ -98,9 +107,8 @@ final class DeliveryClient implements AutoCloseable {
 
     /** A client whose event loop thread is named {@code palisade-ingest-http-<route>-...}. */
     DeliveryClient(String route) {
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("palisade-ingest-http-" + route,
-                true),
-                NioIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(1,
+                new DefaultThreadFactory("palisade-ingest-http-" + route, true), NioIoHandler.newFactory());
         this.loop = group.next();
         this.resolver = new DnsAddressResolverGroup(
                 new DnsNameResolverBuilder().datagramChannelType(NioDatagramChannel.class));
@@ -147,10 +155,12 @@ final class DeliveryClient implements AutoCloseable {
         HttpHeaders h = DefaultHttpHeadersFactory.headersFactory().withValidation(true).newHeaders();
         h.set(HttpHeaderNames.HOST, address.toString());
         for (IngestLog.Header header : record.headers()) {
-            if (!NOT_COPIED.contains(header.name().toLowerCase(Locale.ROOT))) {
+            String name = header.name().toLowerCase(Locale.ROOT);
+            if (!NOT_COPIED.contains(name) && !name.startsWith(CONSUMER_PREFIX)) {
                 h.add(header.name(), header.value());
             }
         }
+        record.consumer().ifPresent(consumer -> h.set(CONSUMER_ID, consumer));
         h.set(IDEMPOTENCY_KEY, record.id());
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, record.body().length);
         return h;
@@ -259,7 +269,7 @@ final class DeliveryClient implements AutoCloseable {
     private void write(Exchange ex, Conn conn) {
         conn.channel.writeAndFlush(ex.request()).addListener((ChannelFuture w) -> {
             if (!w.isSuccess()) {
-                conn.cause = describe(w.cause());
+                conn.cause = Causes.describe(w.cause());
                 w.channel().close(); // channelInactive decides: a fresh connection, or a broken attempt
             }
         });
@@ -434,7 +444,7 @@ final class DeliveryClient implements AutoCloseable {
                     return;
                 }
                 if (object.decoderResult().isFailure()) {
-                    conn.cause = "invalid response: " + describe(object.decoderResult().cause());
+                    conn.cause = "invalid response: " + Causes.describe(object.decoderResult().cause());
                     ctx.close();
                     return;
                 }
@@ -468,7 +478,7 @@ final class DeliveryClient implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            conn.cause = describe(cause);
+            conn.cause = Causes.describe(cause);
             ctx.close();
         }
     }
@@ -478,22 +488,11 @@ final class DeliveryClient implements AutoCloseable {
             return "connect timeout after " + connectMillis + "ms";
         }
         if (cause instanceof UnknownHostException || cause != null && cause.getCause() instanceof UnknownHostException) {
-            return "cannot resolve: " + describe(cause);
+            return "cannot resolve: " + Causes.describe(cause);
         }
-        return "connect failed: " + describe(cause);
+        return "connect failed: " + Causes.describe(cause);
     }
 
-    private static String describe(Throwable t) {
-        if (t == null) {
-            return "unknown error";
-        }
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage();
-        return message == null ? root.getClass().getSimpleName() : message;
-    }
 
     /** {@code 5s}, {@code 250ms}. */
     static String shortDuration(Duration d) {

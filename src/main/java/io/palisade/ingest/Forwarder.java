@@ -63,8 +63,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Wake-ups.</b> The forwarder looks for due work on {@link #start()}, on {@link #wake()}, after each attempt and
  * each commit, and on a timer at the route's next due time ({@code log.nextDue}). While a record is held it is the
  * earliest due, hiding when the next other record comes due; the forwarder then remembers the retry times it
- * committed itself, and otherwise looks again every {@code retry.initial} (between 10 ms and 1 s). A timer is never set
- * further than {@link #MAX_WAIT} ahead, so an earlier wake-up replacing it leaves little behind in the timer's queue.
+ * committed itself, and otherwise looks again within {@link #MAX_WAIT} (new and replayed records come with
+ * {@link #wake()}). A timer is never set further than {@link #MAX_WAIT} ahead, so an earlier wake-up replacing it
+ * leaves little behind in the timer's queue.
  *
  * <p><b>Attempts.</b> The cluster is looked up by name at every attempt through the {@link ClusterSource} (a reload may
  * change or remove it); {@code cluster.pick("")} chooses the endpoint (down the failover chain too), the picked
@@ -87,7 +88,6 @@ final class Forwarder implements AutoCloseable {
     static final Duration STORE_BACKOFF = Duration.ofSeconds(1);
     /** The longest a wake-up timer is set ahead; a later due time is reached in steps. */
     static final Duration MAX_WAIT = Duration.ofSeconds(1);
-    private static final Duration MIN_POLL = Duration.ofMillis(10);
     /** Records held per {@code concurrency} slot: those attempted plus those whose results wait for their commit. */
     private static final int HELD_PER_SLOT = 2;
     /**
@@ -121,8 +121,10 @@ final class Forwarder implements AutoCloseable {
     /** Attempts between taking their record and their result: what {@code concurrency} bounds. */
     private int attempting;
     private final TreeSet<Instant> knownRetries = new TreeSet<>();
+    /** The wake-up timer set and not yet fired, or null; fires at {@link #wakeAt}. */
     private ScheduledFuture<?> wakeTimer;
     private Instant wakeAt;
+    private long wakeGeneration;
     /** Retryable failures since the last answer that showed the upstream alive. */
     private int failuresInARow;
     private Instant pausedUntil = Instant.MIN;
@@ -267,8 +269,9 @@ final class Forwarder implements AutoCloseable {
         }
         List<IngestLog.Pending> due;
         try {
-            // Held records are due too (their attempt time is past): ask for enough to see past them.
-            due = log.due(route, now, room + held.size());
+            // Held records are due too (their attempt time is past): the store passes over them without reading
+            // their bodies.
+            due = log.due(route, now, room, held.keySet());
         } catch (RuntimeException e) {
             warnings.warn("read", "ingest route " + route + ": reading due records failed; trying again in "
                     + DeliveryClient.shortDuration(STORE_BACKOFF), e);
@@ -287,12 +290,12 @@ final class Forwarder implements AutoCloseable {
         if (pausedUntil.isAfter(now)) {
             wakeAt(pausedUntil, now);
         } else if (room > 0) {
-            scheduleNext(a, now);
+            scheduleNext(now);
         }
         // With no room left no timer is needed: each ended attempt and each commit looks again.
     }
 
-    private void scheduleNext(IngestAction a, Instant now) {
+    private void scheduleNext(Instant now) {
         Optional<Instant> next;
         try {
             next = log.nextDue(route);
@@ -307,8 +310,10 @@ final class Forwarder implements AutoCloseable {
             if (next.get().isAfter(now)) {
                 target = next.get();
             } else {
-                // The earliest due record is held (or came due since the read): look again soon.
-                target = now.plus(poll(a));
+                // The earliest due record is held (or came due since the read), hiding when the next one comes due.
+                // New and replayed records come with wake(), and retries committed here are remembered: what is left
+                // to find this way (records due later from before a restart) can wait a second.
+                target = now.plus(MAX_WAIT);
             }
         }
         if (!knownRetries.isEmpty() && (target == null || knownRetries.first().isBefore(target))) {
@@ -319,27 +324,35 @@ final class Forwarder implements AutoCloseable {
         }
     }
 
-    private static Duration poll(IngestAction a) {
-        Duration initial = a.retry().initial();
-        return initial.compareTo(MIN_POLL) < 0 ? MIN_POLL : initial.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : initial;
-    }
-
-    /** Sets the wake-up timer for {@code target} (at most {@link #MAX_WAIT} ahead) unless one is set earlier. */
+    /**
+     * Sets the wake-up timer for {@code target} (at most {@link #MAX_WAIT} ahead) unless one is set earlier. The timer
+     * is forgotten on this thread when it fires (its generation matches), not when its task is done on the timer's
+     * thread: a fill that runs in between must see it as spent, or it would set no timer and the route would sleep.
+     */
     private void wakeAt(Instant target, Instant now) {
         Instant capped = target.isAfter(now.plus(MAX_WAIT)) ? now.plus(MAX_WAIT) : target;
-        if (wakeTimer != null && !wakeTimer.isDone() && !capped.isBefore(wakeAt)) {
+        if (wakeTimer != null && !capped.isBefore(wakeAt)) {
             return;
         }
         if (wakeTimer != null) {
             wakeTimer.cancel(false);
+            wakeTimer = null;
         }
+        long generation = ++wakeGeneration;
         long delay = Math.max(0, Duration.between(now, capped).toNanos());
-        wakeAt = capped;
         try {
-            wakeTimer = timer.schedule(this::requestFill, delay, TimeUnit.NANOSECONDS);
+            wakeTimer = timer.schedule(() -> run(() -> woken(generation)), delay, TimeUnit.NANOSECONDS);
+            wakeAt = capped;
         } catch (RejectedExecutionException e) {
-            wakeTimer = null; // the timer is shutting down with the gateway
+            // The timer is shutting down with the gateway.
         }
+    }
+
+    private void woken(long generation) {
+        if (generation == wakeGeneration) {
+            wakeTimer = null;
+        }
+        requestFill();
     }
 
     // ---- attempts ------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * with the load and with the disk's fsync time, and a lone write is committed at once.
  *
  * <p>Futures complete on this thread once their commit returned: with {@link IngestLog.Durability#ALWAYS} the record
- * is fsynced then; with an interval, it is in the WAL (it survives the process being killed) and this thread calls
- * {@link IngestLog#sync()} at least once per interval. Dependent actions run on this thread too, so callers should hop
+ * is fsynced then; with an interval, it is in the WAL (it survives the process being killed) and a second thread
+ * ({@code palisade-ingest-sync}) calls {@link IngestLog#sync()} once per interval, beside the writer: on this thread a
+ * sync would hold every append behind an fsync of all that the interval wrote. Dependent actions run on this thread
+ * too, so callers should hop
  * to their own thread (an event loop's {@code execute}) rather than do work here. A commit that fails completes its
  * own futures exceptionally ({@link io.palisade.store.StoreFullException} when the disk is full,
  * {@link io.palisade.store.StoreException} otherwise) and the thread goes on with the next group.
@@ -52,7 +55,6 @@ final class Journal implements AutoCloseable {
     };
 
     private final IngestLog log;
-    private final Optional<Duration> syncInterval;
     private final int capacity;
     private final Clock clock;
     private final Ticker ticker;
@@ -60,12 +62,12 @@ final class Journal implements AutoCloseable {
     private final Stats stats;
     private final RateLimitedLog failures;
     private final Thread thread;
+    private final Optional<Thread> syncer;
     private volatile boolean closed;
     private volatile boolean stopped;
 
     private Journal(IngestLog log, Optional<Duration> syncInterval, int capacity, Clock clock, Ticker ticker) {
         this.log = log;
-        this.syncInterval = syncInterval;
         this.capacity = capacity;
         this.clock = clock;
         this.ticker = ticker;
@@ -74,6 +76,11 @@ final class Journal implements AutoCloseable {
         this.failures = RateLimitedLog.every(Duration.ofSeconds(10), LOG, ticker);
         this.thread = new Thread(this::run, "palisade-ingest-journal");
         thread.setDaemon(true);
+        this.syncer = syncInterval.map(interval -> {
+            Thread t = new Thread(() -> syncEvery(interval.toNanos()), "palisade-ingest-sync");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
@@ -103,6 +110,7 @@ final class Journal implements AutoCloseable {
         });
         Journal journal = new Journal(log, syncInterval, capacity, clock, Ticker.system());
         journal.thread.start();
+        journal.syncer.ifPresent(Thread::start);
         return journal;
     }
 
@@ -152,7 +160,7 @@ final class Journal implements AutoCloseable {
 
     /**
      * Stops taking writes (new ones fail with {@link JournalClosedException}), commits what is queued, syncs (with an
-     * interval) and stops the thread; returns when it has stopped. Does not close the log.
+     * interval) and stops its threads; returns when they have stopped. Does not close the log.
      */
     @Override
     public void close() {
@@ -163,11 +171,13 @@ final class Journal implements AutoCloseable {
             return;
         }
         boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
+        for (Thread t : syncer.isPresent() ? List.of(thread, syncer.get()) : List.of(thread)) {
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
         }
         if (interrupted) {
@@ -191,22 +201,15 @@ final class Journal implements AutoCloseable {
     }
 
     private void run() {
-        long intervalNanos = syncInterval.map(Duration::toNanos).orElse(0L);
-        long nextSync = ticker.read() + intervalNanos;
         List<Op> group = new ArrayList<>(MAX_GROUP);
         while (true) {
             try {
-                long wait = intervalNanos > 0 ? Math.max(0, nextSync - ticker.read()) : TimeUnit.SECONDS.toNanos(1);
-                Op first = queue.poll(wait, TimeUnit.NANOSECONDS);
+                Op first = queue.poll(1, TimeUnit.SECONDS);
                 if (first != null) {
                     group.add(first);
                     queue.drainTo(group, MAX_GROUP - 1);
                     commit(group);
                     group.clear();
-                }
-                if (intervalNanos > 0 && ticker.read() - nextSync >= 0) {
-                    sync();
-                    nextSync = ticker.read() + intervalNanos;
                 }
                 if (closed && queue.isEmpty()) {
                     break;
@@ -221,11 +224,31 @@ final class Journal implements AutoCloseable {
                 group.clear();
             }
         }
-        if (intervalNanos > 0) {
+        if (syncer.isPresent()) {
+            // Everything committed is durable when close() returns.
             sync();
         }
         stopped = true;
+        LockSupport.unpark(syncer.orElse(null));
         failLeftovers();
+    }
+
+    /** The sync thread: {@link IngestLog#sync()} once per interval until the writer has stopped. */
+    private void syncEvery(long intervalNanos) {
+        long next = ticker.read() + intervalNanos;
+        while (!stopped) {
+            long left = next - ticker.read();
+            if (left > 0) {
+                LockSupport.parkNanos(this, left);
+                continue;
+            }
+            sync();
+            next += intervalNanos;
+            if (next - ticker.read() < 0) {
+                // A sync longer than the interval: the next one starts now, not a burst of catching up.
+                next = ticker.read();
+            }
+        }
     }
 
     private void failLeftovers() {

@@ -60,6 +60,8 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
     private final Ticker ticker;
     private final ScheduledExecutorService thread;
     private final RefusalAudit refusals;
+    /** Told of every rollout that ended rolled back (automatically or by an operator): the alerts hear of it. */
+    private volatile java.util.function.BiConsumer<Long, String> rolledBack = (version, reason) -> { };
     /** Probes block on sockets for up to their deadlines; virtual threads keep that off the release thread. */
     private final java.util.concurrent.ExecutorService probing = java.util.concurrent.Executors
             .newVirtualThreadPerTaskExecutor();
@@ -479,8 +481,20 @@ public final class ReleaseManager<P, C> implements ReleaseApi, AutoCloseable {
         store.setStates(List.of(new StateChange(r.canary.number(), VersionState.ROLLED_BACK, List.of(reason))),
                 new Audit(now, actor, action, OptionalLong.of(r.canary.number()), reason));
         last = new ReleaseJson.Ended(r.canary.number(), outcome, now, reason);
+        if ("rolled_back".equals(outcome)) {
+            try {
+                rolledBack.accept(r.canary.number(), reason);
+            } catch (RuntimeException e) {
+                log.warn("a rollback listener failed", e);
+            }
+        }
         log.warn("config version {} {}: {}; version {} serves all traffic", r.canary.number(),
                 outcome.replace('_', ' '), reason, r.baseline.number());
+    }
+
+    /** Sets who hears of each rollout that ended rolled back: the version and why (on the release thread). */
+    public void onRolledBack(java.util.function.BiConsumer<Long, String> listener) {
+        this.rolledBack = java.util.Objects.requireNonNull(listener, "listener");
     }
 
     private void stopJudging(Rollout<P, C> r) {

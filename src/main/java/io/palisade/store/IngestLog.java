@@ -68,7 +68,16 @@ public interface IngestLog extends AutoCloseable {
      * due when it is appended, so records that were never tried come in the order they were accepted. (Due order
      * rather than strict acceptance order lets an index answer with {@code limit} rows however long the backlog is.)
      */
-    List<Pending> due(String route, Instant now, int limit);
+    default List<Pending> due(String route, Instant now, int limit) {
+        return due(route, now, limit, java.util.Set.of());
+    }
+
+    /**
+     * As {@link #due(String, Instant, int)}, passing over the records whose ids are in {@code skip} (those the caller
+     * holds in flight) without reading their bodies: a forwarder asks again for more while some of its records wait
+     * for their results, and must not pay for reading those again.
+     */
+    List<Pending> due(String route, Instant now, int limit, java.util.Collection<String> skip);
 
     /** When the earliest pending record of {@code route} is due, if it has any. */
     Optional<Instant> nextDue(String route);
@@ -112,7 +121,11 @@ public interface IngestLog extends AutoCloseable {
     /** Deletes idempotency mappings that expired at {@code now}; returns how many. */
     int pruneIdempotency(Instant now);
 
-    /** Makes every committed append durable on disk (for {@link Durability#INTERVAL}; harmless for ALWAYS). */
+    /**
+     * Makes every committed append durable on disk (for {@link Durability#INTERVAL}; harmless for ALWAYS). Unlike the
+     * other writes it may run on another thread beside the writer (the journal syncs from a thread of its own, so that
+     * appends do not wait behind the fsync).
+     */
     void sync();
 
     /**

@@ -507,7 +507,7 @@ class ConfigLoaderTest {
                     stripprefix: true
                 """)).containsExactly(
                 "listner: unknown key (expected one of: access_log, admin, auth, clusters, consumers, ingest,"
-                        + " listeners, rate_limiting, rollout, routes, server, slos)",
+                        + " listeners, rate_limiting, rollout, routes, server, slos, status_page)",
                 "clusters.orders.timout: unknown key (expected one of: adaptive_concurrency, balancer, endpoints,"
                         + " failover, hash_on, health_check, limits, outlier, retries, timeouts)",
                 "clusters.orders.timeouts.conect: unknown key (expected one of: connect, idle, request)",

@@ -98,6 +98,23 @@ class DeliveryClientTest {
     }
 
     @Test
+    void theConsumerIsNamedAsOnProxiedRequests_andStoredConsumerHeadersAreNotSent() throws Exception {
+        DeliveryUpstream up = upstream();
+        Instant now = Instant.now();
+        IngestLog.Header spoofed = new IngestLog.Header("X-Consumer-Id", "someone-else");
+        IngestLog.Header groups = new IngestLog.Header("x-consumer-groups", "admins");
+        IngestLog.Pending withConsumer = new IngestLog.Pending(1, "c1", "track", now, "POST", "/", "",
+                List.of(spoofed, groups), Optional.of("acme"), new byte[0], 0, 0, now);
+        IngestLog.Pending anonymous = new IngestLog.Pending(2, "c2", "track", now, "POST", "/", "",
+                List.of(spoofed), Optional.empty(), new byte[0], 0, 0, now);
+        assertThat(send(up.address(), TIMEOUTS, withConsumer).status()).isEqualTo(200);
+        assertThat(send(up.address(), TIMEOUTS, anonymous).status()).isEqualTo(200);
+        assertThat(up.received().get(0).all("X-Consumer-Id")).containsExactly("acme");
+        assertThat(up.received().get(0).all("X-Consumer-Groups")).isEmpty();
+        assertThat(up.received().get(1).all("X-Consumer-Id")).isEmpty();
+    }
+
+    @Test
     void anEmptyBody_isSentWithContentLengthZero_forAnyMethod() throws Exception {
         DeliveryUpstream up = upstream();
         for (String method : new String[] {"POST", "PUT", "PATCH", "DELETE", "GET"}) {

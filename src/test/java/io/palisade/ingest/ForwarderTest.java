@@ -131,12 +131,16 @@ class ForwarderTest {
     }
 
     private Cluster cluster(String name, Address address, Duration requestTimeout) {
+        return cluster(name, address, requestTimeout, 1000);
+    }
+
+    private Cluster cluster(String name, Address address, Duration requestTimeout, int maxRequests) {
         clusterConfigs.put(name, new ClusterConfig(name, List.of(new EndpointConfig(address, 1)),
                 BalancerKind.ROUND_ROBIN, Optional.empty(),
                 new Timeouts(Duration.ofSeconds(2), requestTimeout, Duration.ofSeconds(30)), Optional.empty(),
                 // Ejection is the cluster's business, tested there; here every attempt reaches the endpoint.
                 new OutlierConfig(1_000_000, Duration.ofSeconds(10), Duration.ofSeconds(60), 50, 50),
-                new CircuitLimits(1000, 1000, 1000), new RetryConfig(2, 0.2), Optional.empty(),
+                new CircuitLimits(1000, 1000, maxRequests), new RetryConfig(2, 0.2), Optional.empty(),
                 AdaptiveConcurrencySettings.disabled()));
         manager.apply(new LinkedHashMap<>(clusterConfigs));
         return manager.cluster(name).orElseThrow();
@@ -501,6 +505,25 @@ class ForwarderTest {
         f.update(action("collector", 4, QUICK));
         await().atMost(WAIT).until(() -> stats.delivered() == 1);
         assertThat(deliveriesOf(up, s.id())).isEqualTo(1);
+    }
+
+    @Test
+    void aClusterAtItsRequestLimit_isRetried_untilASlotIsFree() throws Exception {
+        DeliveryUpstream up = upstream();
+        Cluster cluster = cluster("collector", up.address(), Duration.ofSeconds(10), 1);
+        assertThat(cluster.tryAcquireRequest()).as("the proxy's request holds the only slot").isTrue();
+        Stored s = accept("track");
+        ForwarderStats stats = new ForwarderStats();
+        forwarder("track", action("collector", 4, QUICK), stats).start();
+        await().atMost(WAIT).until(() -> stats.retried() >= 2);
+        assertThat(log.find("track", s.id(), 0).orElseThrow().attempts()).allSatisfy(a ->
+                assertThat(a.error()).isEqualTo("cluster collector is at its request limit (max_requests)"));
+        assertThat(up.received()).isEmpty();
+
+        cluster.releaseRequest();
+        await().atMost(WAIT).until(() -> stats.delivered() == 1);
+        assertThat(deliveriesOf(up, s.id())).isEqualTo(1);
+        assertThat(cluster.activeRequests()).isZero();
     }
 
     @Test

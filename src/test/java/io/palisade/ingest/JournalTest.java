@@ -336,10 +336,15 @@ class JournalTest {
     }
 
     @Test
-    void intervalDurability_syncsWhileIdle_andOnClose() throws Exception {
+    void intervalDurability_syncsBesideTheWriter_andOnClose() throws Exception {
         start(Optional.of(Duration.ofMillis(10)), 1_000);
         journal.append(record("a")).get(30, TimeUnit.SECONDS);
         await().atMost(WAIT).until(() -> journal.stats().syncs() >= 3);
+        CompletableFuture<IngestLog.Appended> held = holdTheWriter();
+        long whileHeld = journal.stats().syncs();
+        await().atMost(WAIT).until(() -> journal.stats().syncs() >= whileHeld + 3);
+        gate.open();
+        held.get(30, TimeUnit.SECONDS);
         long before = journal.stats().syncs();
         journal.close();
         assertThat(journal.stats().syncs()).isGreaterThan(before);

@@ -91,6 +91,19 @@ class RetryScheduleTest {
     }
 
     @Test
+    void pause_equalJitterOverTheSameCeiling() {
+        for (int rounds : new int[] {1, 3, 12, 100}) {
+            long ceiling = RetrySchedule.ceilingNanos(RETRY, rounds);
+            for (int i = 0; i < 500; i++) {
+                assertThat(schedule.pause(RETRY, rounds).toNanos()).as("rounds=%s", rounds)
+                        .isBetween(ceiling / 2, ceiling);
+            }
+        }
+        IngestAction.Retry zero = new IngestAction.Retry(Duration.ZERO, Duration.ZERO, 3, Duration.ofHours(1));
+        assertThat(schedule.pause(zero, 4)).isZero();
+    }
+
+    @Test
     void retryAfter_deltaSecondsAndHttpDatesInAllThreeForms() {
         assertThat(schedule.retryAfter("120")).contains(Duration.ofSeconds(120));
         assertThat(schedule.retryAfter(" 0 ")).contains(Duration.ZERO);

@@ -1,5 +1,6 @@
 package io.palisade.upstream.health;
 
+import io.palisade.error.Causes;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -240,12 +241,12 @@ public final class ActiveHealthChecker implements AutoCloseable {
             probe.channel = connect.channel();
             connect.addListener((ChannelFuture f) -> {
                 if (!f.isSuccess()) {
-                    probe.finish(false, "connect failed: " + describe(f.cause()));
+                    probe.finish(false, "connect failed: " + Causes.describe(f.cause()));
                     return;
                 }
                 f.channel().writeAndFlush(request()).addListener((ChannelFuture w) -> {
                     if (!w.isSuccess()) {
-                        probe.finish(false, "write failed: " + describe(w.cause()));
+                        probe.finish(false, "write failed: " + Causes.describe(w.cause()));
                     }
                 });
             });
@@ -316,7 +317,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
                 if (msg.decoderResult().isFailure()) {
-                    probe.finish(false, "invalid response: " + describe(msg.decoderResult().cause()));
+                    probe.finish(false, "invalid response: " + Causes.describe(msg.decoderResult().cause()));
                     return;
                 }
                 if (msg instanceof HttpResponse response) {
@@ -335,20 +336,9 @@ public final class ActiveHealthChecker implements AutoCloseable {
 
             @Override
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                probe.finish(false, describe(cause));
+                probe.finish(false, Causes.describe(cause));
             }
         }
     }
 
-    private static String describe(Throwable t) {
-        if (t == null) {
-            return "unknown error";
-        }
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage();
-        return message == null ? root.getClass().getSimpleName() : message;
-    }
 }
