@@ -169,7 +169,8 @@ public final class Gateway implements AutoCloseable {
             releases.onRolledBack((version, reason) -> alerts.configRolledBack(Long.toString(version), reason));
             alerts.start();
             this.statusPage = cfg.statusPage().isPresent()
-                    ? StatusPageRuntime.start(cfg.statusPage().get(), slo, alerts, transport, clock) : null;
+                    ? StatusPageRuntime.start(cfg.statusPage().get(), slo, alerts, transport,
+                    new StoredIncidents(store, clock), clock) : null;
             this.listeners = new Listeners(transport, workers, acceptor,
                     limiter -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
             listeners.bind(cfg.listeners(), connectionLimiters);
