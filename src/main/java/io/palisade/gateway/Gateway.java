@@ -6,6 +6,7 @@ import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.palisade.admin.AdminConfig;
 import io.palisade.admin.AdminServer;
+import io.palisade.admin.IncidentApi;
 import io.palisade.release.ReleaseManager;
 import io.palisade.store.StateStore;
 import io.palisade.ingest.IngestService;
@@ -277,7 +278,9 @@ public final class Gateway implements AutoCloseable {
         }
         try {
             return AdminServer.start(config, adminGroup, transport.serverChannel(), new GatewayAdmin(this),
-                    releases, new IngestAdmin(ingest, store, control, clock), alerts.api(), ticker);
+                    releases, new IngestAdmin(ingest, store, control, clock), alerts.api(), statusPage == null
+                            ? IncidentApi.none() : new IncidentAdmin(statusPage.book(), store, control, clock),
+                    ticker);
         } catch (UncheckedIOException e) {
             // Taken between the check and the bind.
             throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());
