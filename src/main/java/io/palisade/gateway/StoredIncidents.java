@@ -8,6 +8,9 @@ import io.palisade.store.StoredDocument;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The status page's {@link IncidentStore} on the gateway's {@link StateStore}: each incident or maintenance is one
@@ -16,6 +19,7 @@ import java.util.List;
  * event loop.
  */
 final class StoredIncidents implements IncidentStore {
+    private static final Logger log = LoggerFactory.getLogger(StoredIncidents.class);
     private final StateStore store;
     private final Clock clock;
 
@@ -26,18 +30,26 @@ final class StoredIncidents implements IncidentStore {
 
     @Override
     public List<Incident> incidents() {
-        List<Incident> out = new ArrayList<>();
-        for (StoredDocument d : store.incidents()) {
-            out.add(IncidentJson.incident(IncidentJson.parse(d.json())));
-        }
-        return out;
+        return read("incident", store.incidents(), d -> IncidentJson.incident(IncidentJson.parse(d.json())));
     }
 
     @Override
     public List<Maintenance> maintenances() {
-        List<Maintenance> out = new ArrayList<>();
-        for (StoredDocument d : store.maintenances()) {
-            out.add(IncidentJson.maintenance(IncidentJson.parse(d.json())));
+        return read("maintenance", store.maintenances(), d -> IncidentJson.maintenance(IncidentJson.parse(d.json())));
+    }
+
+    /**
+     * A row that does not read (edited by hand, written by a newer gateway) is left out with a warning: one bad row
+     * must not keep the gateway from starting, and the row stays in the table for a person to look at.
+     */
+    private static <T> List<T> read(String what, List<StoredDocument> rows, Function<StoredDocument, T> decode) {
+        List<T> out = new ArrayList<>(rows.size());
+        for (StoredDocument d : rows) {
+            try {
+                out.add(decode.apply(d));
+            } catch (RuntimeException e) {
+                log.warn("stored {} {} cannot be read, left out of the status page: {}", what, d.id(), e.toString());
+            }
         }
         return out;
     }
