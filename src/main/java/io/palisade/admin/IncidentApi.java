@@ -32,7 +32,9 @@ public interface IncidentApi {
     /** {@code GET /maintenances}: all, the latest scheduled first. */
     CompletionStage<AdminReply> maintenances();
 
-    /** {@code POST /maintenances}: schedules one ({@code name, scheduled_for, scheduled_until, components, message}). */
+    /**
+     * {@code POST /maintenances}: schedules one ({@code name, scheduled_for, scheduled_until, components, message}).
+     */
     CompletionStage<AdminReply> schedule(ObjectNode body, Caller caller);
 
     /** For a gateway without a {@code status_page} section: every call is a 404 saying so. */

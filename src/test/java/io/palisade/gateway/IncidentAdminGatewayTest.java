@@ -1,6 +1,7 @@
 package io.palisade.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -103,10 +104,11 @@ class IncidentAdminGatewayTest {
         String audit = ok(call(gw, "GET", "/audit?limit=1000", null, true), 200).toString();
         assertThat(audit).contains("incident.open", "incident.update", "incident.publish", "incident.postmortem",
                 "maintenance.schedule", "token@127.0.0.1");
-        HttpResponse<String> page = gw.client().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                + gw.gateway().statusPagePort() + "/api/v2/incidents.json")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(page.body()).contains("Checkout errors", "\"Second\"");
+        // The public page renders on its own thread after a change: it catches up, soon.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(gw.client().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.gateway().statusPagePort()
+                        + "/api/v2/incidents.json")).build(), HttpResponse.BodyHandlers.ofString()).body())
+                .contains("Checkout errors", "\"Second\""));
     }
 
     @GatewayTest(loops = 1)

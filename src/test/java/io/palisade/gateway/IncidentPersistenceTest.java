@@ -1,6 +1,7 @@
 package io.palisade.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -103,11 +104,14 @@ class IncidentPersistenceTest {
             book.publish(draft.id(), Actor.person("cy"));
             book.resolve(draft.id(), "", Actor.person("cy"));
 
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-                    "http://127.0.0.1:" + g.statusPagePort() + "/api/v2/incidents.json")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            JsonNode incidents = JSON.readTree(r.body()).path("incidents");
-            assertThat(incidents.findValuesAsText("name")).contains("Checkout errors", "Collector slow");
+            // The public page renders on its own thread after a change: it catches up, soon.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + g.statusPagePort() + "/api/v2/incidents.json")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                JsonNode incidents = JSON.readTree(r.body()).path("incidents");
+                assertThat(incidents.findValuesAsText("name")).contains("Checkout errors", "Collector slow");
+            });
         }
         try (Gateway g = start(file)) {
             assertThat(g.statusPage().book().incident(draft.id()).orElseThrow().status())
