@@ -50,9 +50,11 @@ final class StatusPageRuntime implements AutoCloseable {
         this.ticker = ticker;
     }
 
+    /** With the incidents and maintenances in {@code incidents} (loaded here), so they survive a restart. */
     static StatusPageRuntime start(StatusPageSettings settings, SloEngine slo, AlertEngine alerts,
-                                   Transport transport, Clock clock) throws InterruptedException {
-        IncidentBook book = new IncidentBook(settings.componentIds(), IncidentStore.inMemory(), clock);
+                                   Transport transport, IncidentStore incidents, Clock clock)
+            throws InterruptedException {
+        IncidentBook book = new IncidentBook(settings.componentIds(), incidents, clock);
         AutoIncidents auto = new AutoIncidents(settings, book, clock);
         auto.attach(subscriber -> alerts.addListener((before, after) -> pageAlert(slo, before, after)
                 .ifPresent(subscriber)));
