@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin port's front door, one per connection: the probes answer anyone; every other call passes
  * {@link AdminAuth} first, then goes to its resource here ({@code /alerts} to the {@link AlertApi}), to
- * {@link ReleaseRoutes} or to {@link IngestRoutes}. Anything else is a JSON 404/405.
+ * {@link ReleaseRoutes}, to {@link IngestRoutes} or to
+ * {@link IncidentRoutes}. Anything else is a JSON 404/405.
  *
  * <p>Answers may come later than the request (the release manager completes on its own thread), and HTTP/1.1 wants
  * them in request order: each request waits for the one before it to be answered, and the connection reads nothing
@@ -39,18 +40,20 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final ReleaseRoutes releases;
     private final IngestRoutes ingest;
     private final AlertApi alerts;
+    private final IncidentRoutes incidents;
     /** Completes once the last request read so far is answered; touched only on the channel's event loop. */
     private CompletableFuture<Void> answered = DONE;
     private int pending;
 
     AdminHandler(AdminBackend backend, AdminAuth auth, Refusals refusals, ReleaseRoutes releases,
-                 IngestRoutes ingest, AlertApi alerts) {
+                 IngestRoutes ingest, AlertApi alerts, IncidentRoutes incidents) {
         this.backend = backend;
         this.auth = auth;
         this.refusals = refusals;
         this.releases = releases;
         this.ingest = ingest;
         this.alerts = alerts;
+        this.incidents = incidents;
     }
 
     @Override
@@ -117,6 +120,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             default -> {
                 if (IngestRoutes.handles(r.path())) {
                     return ingest.serve(ctx, r, caller);
+                }
+                if (IncidentRoutes.handles(r.path())) {
+                    return incidents.serve(ctx, r, caller);
                 }
                 return releases.serve(ctx, r, caller);
             }

@@ -69,12 +69,22 @@ public final class AdminServer implements AutoCloseable {
                                     Class<? extends ServerSocketChannel> channelClass, AdminBackend backend,
                                     ReleaseApi releases, IngestApi ingest, AlertApi alerts, Ticker ticker)
             throws InterruptedException {
+        return start(config, group, channelClass, backend, releases, ingest, alerts, IncidentApi.none(), ticker);
+    }
+
+    /** As the others, with {@code /incidents} and {@code /maintenances}. */
+    public static AdminServer start(AdminConfig config, EventLoopGroup group,
+                                    Class<? extends ServerSocketChannel> channelClass, AdminBackend backend,
+                                    ReleaseApi releases, IngestApi ingest, AlertApi alerts, IncidentApi incidents,
+                                    Ticker ticker) throws InterruptedException {
         Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(incidents, "incidents");
         Objects.requireNonNull(releases, "releases");
         Objects.requireNonNull(ingest, "ingest");
         Objects.requireNonNull(alerts, "alerts");
         Objects.requireNonNull(ticker, "ticker");
-        Pipeline pipeline = new Pipeline(backend, releases, ingest, alerts, readToken(config.tokenFile()), ticker);
+        Pipeline pipeline = new Pipeline(backend, releases, ingest, alerts, incidents, readToken(config.tokenFile()),
+                ticker);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -113,15 +123,22 @@ public final class AdminServer implements AutoCloseable {
         private final ReleaseRoutes routes;
         private final IngestRoutes ingest;
         private final AlertApi alerts;
+        private final IncidentRoutes incidents;
 
-        Pipeline(AdminBackend backend, ReleaseApi releases, IngestApi ingest, AlertApi alerts, Optional<String> token,
-                 Ticker ticker) {
+        Pipeline(AdminBackend backend, ReleaseApi releases, IngestApi ingest, AlertApi alerts, IncidentApi incidents,
+                 Optional<String> token, Ticker ticker) {
             this.backend = backend;
             this.auth = new AdminAuth(token, ticker);
             this.refusals = new Refusals(releases, ticker);
             this.routes = new ReleaseRoutes(releases, refusals);
             this.ingest = new IngestRoutes(ingest, refusals);
             this.alerts = alerts;
+            this.incidents = new IncidentRoutes(incidents, refusals);
+        }
+
+        Pipeline(AdminBackend backend, ReleaseApi releases, IngestApi ingest, AlertApi alerts, Optional<String> token,
+                 Ticker ticker) {
+            this(backend, releases, ingest, alerts, IncidentApi.none(), token, ticker);
         }
 
         Pipeline(AdminBackend backend, ReleaseApi releases, IngestApi ingest, Optional<String> token, Ticker ticker) {
@@ -136,7 +153,8 @@ public final class AdminServer implements AutoCloseable {
             p.addLast("read-timeout", new ReadTimeoutHandler(30))
                     .addLast("codec", new HttpServerCodec())
                     .addLast("aggregate", new AdminAggregator(MAX_REQUEST_BODY, auth, refusals))
-                    .addLast("admin", new AdminHandler(backend, auth, refusals, routes, ingest, alerts));
+                    .addLast("admin", new AdminHandler(backend, auth, refusals, routes, ingest, alerts,
+                            incidents));
         }
     }
 

@@ -75,6 +75,17 @@ final class AdminClient {
         return send(b);
     }
 
+    Reply patch(String path, JsonNode body) throws Unreachable {
+        return send(request(path).header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8)));
+    }
+
+    /** A text body as it is (a postmortem in Markdown). */
+    Reply put(String path, String text) throws Unreachable {
+        return send(request(path).header("Content-Type", "text/plain; charset=utf-8")
+                .PUT(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8)));
+    }
+
     Reply delete(String path, JsonNode body) throws Unreachable {
         return send(request(path).header("Content-Type", "application/json")
                 .method("DELETE", HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8)));

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         description = "Palisade API gateway.",
         subcommands = {RunCommand.class, ValidateCommand.class, DemoCommand.class, DemoUpstreamCommand.class,
                 KeysCommand.class, ConfigCommand.class, AuditCommand.class, IngestCommand.class, SloCommand.class,
+                IncidentCommand.class, MaintenanceCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

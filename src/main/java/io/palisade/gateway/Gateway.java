@@ -6,6 +6,7 @@ import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.palisade.admin.AdminConfig;
 import io.palisade.admin.AdminServer;
+import io.palisade.admin.IncidentApi;
 import io.palisade.release.ReleaseManager;
 import io.palisade.store.StateStore;
 import io.palisade.ingest.IngestService;
@@ -169,8 +170,8 @@ public final class Gateway implements AutoCloseable {
             releases.onRolledBack((version, reason) -> alerts.configRolledBack(Long.toString(version), reason));
             alerts.start();
             this.statusPage = cfg.statusPage().isPresent()
-                    ? StatusPageRuntime.start(cfg.statusPage().get(), cfg.webhooks(), store, slo,
-                            alerts, transport, clock) : null;
+                    ? StatusPageRuntime.start(cfg.statusPage().get(), slo, alerts, transport,
+                    new StoredIncidents(store, clock), cfg.webhooks(), store, clock) : null;
             this.listeners = new Listeners(transport, workers, acceptor,
                     limiter -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
             listeners.bind(cfg.listeners(), connectionLimiters);
@@ -277,7 +278,9 @@ public final class Gateway implements AutoCloseable {
         }
         try {
             return AdminServer.start(config, adminGroup, transport.serverChannel(), new GatewayAdmin(this),
-                    releases, new IngestAdmin(ingest, store, control, clock), alerts.api(), ticker);
+                    releases, new IngestAdmin(ingest, store, control, clock), alerts.api(), statusPage == null
+                            ? IncidentApi.none() : new IncidentAdmin(statusPage.book(), store, control, clock),
+                    ticker);
         } catch (UncheckedIOException e) {
             // Taken between the check and the bind.
             throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());

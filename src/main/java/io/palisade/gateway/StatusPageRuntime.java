@@ -57,10 +57,14 @@ final class StatusPageRuntime implements AutoCloseable {
         this.ticker = ticker;
     }
 
-    static StatusPageRuntime start(StatusPageSettings settings, WebhookSettings notify, StateStore store,
-                                   SloEngine slo, AlertEngine alerts, Transport transport, Clock clock)
-            throws InterruptedException {
-        IncidentBook book = new IncidentBook(settings.componentIds(), IncidentStore.inMemory(), clock);
+    /**
+     * With the incidents and maintenances in {@code incidents} (loaded here), so they survive a restart; and the
+     * webhooks of {@code notify}, whose outbox is in {@code store}.
+     */
+    static StatusPageRuntime start(StatusPageSettings settings, SloEngine slo, AlertEngine alerts,
+                                   Transport transport, IncidentStore incidents, WebhookSettings notify,
+                                   StateStore store, Clock clock) throws InterruptedException {
+        IncidentBook book = new IncidentBook(settings.componentIds(), incidents, clock);
         // before anything can change the book, so no change goes unsent
         WebhookNotifier webhooks = notify.webhooks().isEmpty() ? null : WebhookNotifier.start(notify,
                 settings.title(), settings.components().stream().collect(Collectors.toMap(

@@ -16,11 +16,13 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -126,6 +128,7 @@ public final class SloEngine implements OutcomeSubscriber, AutoCloseable {
         this.store = store;
         this.node = Objects.requireNonNull(node, "node");
         this.failures = RateLimitedLog.every(Duration.ofMinutes(1), log, Ticker.system());
+        requireUniqueNames(settings);
         List<Slo> built = new ArrayList<>();
         for (SloSettings s : settings) {
             built.add(new Slo(s, new Counts(s.window(), store.isEmpty(), new Ring(DAY_SLOTS, DAY_MILLIS))));
@@ -208,6 +211,16 @@ public final class SloEngine implements OutcomeSubscriber, AutoCloseable {
         WindowFigures figures(String label, Ring ring, int buckets, long now) {
             long[] gb = ring.sum(ring.indexOf(now), buckets);
             return new WindowFigures(label, Duration.ofMillis(buckets * ring.width), gb[0], gb[0] + gb[1]);
+        }
+    }
+
+    /** Names key the stored counters and the alerts: two SLOs of one name would mix their counts. */
+    private static void requireUniqueNames(List<SloSettings> slos) {
+        Set<String> names = new HashSet<>();
+        for (SloSettings s : slos) {
+            if (!names.add(s.name())) {
+                throw new IllegalArgumentException("two SLOs named " + s.name());
+            }
         }
     }
 
@@ -344,6 +357,7 @@ public final class SloEngine implements OutcomeSubscriber, AutoCloseable {
      * store holds for it; a dropped one is forgotten (its stored rows stay until they expire).
      */
     public void update(List<SloSettings> next) {
+        requireUniqueNames(next);
         synchronized (lock) {
             long now = Math.max(clock.millis(), lastMillis);
             lastMillis = now;

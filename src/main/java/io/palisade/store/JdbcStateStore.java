@@ -279,6 +279,57 @@ final class JdbcStateStore implements StateStore {
     }
 
     @Override
+    public List<StoredDocument> incidents() {
+        return documents("incidents");
+    }
+
+    @Override
+    public void saveIncident(StoredDocument incident) {
+        saveDocument("incidents", incident);
+    }
+
+    @Override
+    public List<StoredDocument> maintenances() {
+        return documents("maintenances");
+    }
+
+    @Override
+    public void saveMaintenance(StoredDocument maintenance) {
+        saveDocument("maintenances", maintenance);
+    }
+
+    /** {@code table} is one of ours, never input: the two tables have the same columns. */
+    private List<StoredDocument> documents(String table) {
+        return read("reading " + table, c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, status, updated_ms, body FROM " + table);
+                 ResultSet rs = ps.executeQuery()) {
+                List<StoredDocument> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(new StoredDocument(rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
+                            rs.getString(4)));
+                }
+                return out;
+            }
+        });
+    }
+
+    private void saveDocument(String table, StoredDocument d) {
+        Objects.requireNonNull(d, "document");
+        write("saving " + d.id() + " in " + table, c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
+                    + " (id, status, updated_ms, body) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+                    + " SET status = excluded.status, updated_ms = excluded.updated_ms, body = excluded.body")) {
+                ps.setString(1, d.id());
+                ps.setString(2, d.status());
+                ps.setLong(3, d.updatedAt().toEpochMilli());
+                ps.setString(4, d.json());
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Override
     public void enqueueWebhooks(List<OutboxMessage> messages) {
         List<OutboxMessage> rows = List.copyOf(messages);
         if (rows.isEmpty()) {

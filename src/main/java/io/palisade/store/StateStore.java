@@ -7,8 +7,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The gateway's durable state: config versions, the audit log, a few named settings, the SLO engine's counters and the webhook outbox, in
- * SQLite on local disk or
+ * The gateway's durable state: config versions, the audit log, a few named settings, the SLO engine's counters, the
+ * status page's incidents and maintenances and the webhook outbox, in SQLite on local disk or
  * in a PostgreSQL database that several gateways share. Both run the same migrations ({@code db/migration}).
  *
  * <p>Every method blocks on JDBC, so call it from a thread of your own (the gateway's control thread): called on a
@@ -78,6 +78,18 @@ public interface StateStore extends AutoCloseable {
 
     /** The stored buckets of {@code node}'s SLO {@code slo}, every width, oldest first. */
     List<SloBucket> sloBuckets(String node, String slo);
+
+    /** Every stored incident, in no particular order. */
+    List<StoredDocument> incidents();
+
+    /** Inserts the incident or replaces the one with its id. */
+    void saveIncident(StoredDocument incident);
+
+    /** Every stored maintenance, in no particular order. */
+    List<StoredDocument> maintenances();
+
+    /** Inserts the maintenance or replaces the one with its id. */
+    void saveMaintenance(StoredDocument maintenance);
 
     /** Adds webhook messages to the outbox, pending and due at their {@code nextAttempt}, in one transaction. */
     void enqueueWebhooks(List<OutboxMessage> messages);

@@ -339,6 +339,17 @@ class SloEngineTest {
     }
 
     @Test
+    void twoSlosOfOneName_wouldMixTheirCounts_andAreRefused() {
+        SloSettings a = availability("a", Duration.ofDays(30));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine(a, a))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("two SLOs named a");
+        SloEngine e = engine(a);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> e.update(List.of(a, a)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(e.slos()).containsExactly(a);
+    }
+
+    @Test
     void theTickPeriod_followsTheFinestBucket() {
         assertThat(engine(availability("a", Duration.ofDays(30))).tickMillis()).isEqualTo(1000);
         assertThat(engine(availability("a", Duration.ofHours(6))).tickMillis()).isEqualTo(500);

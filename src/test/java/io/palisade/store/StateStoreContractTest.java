@@ -213,6 +213,24 @@ abstract class StateStoreContractTest {
     }
 
     @Test
+    void incidentsAndMaintenances_saveReplaceAndSurviveAReopen() {
+        assertThat(store.incidents()).isEmpty();
+        assertThat(store.maintenances()).isEmpty();
+        StoredDocument open = new StoredDocument("i1", "investigating", T0, "{\"id\":\"i1\",\"n\":\"é ✓\"}");
+        store.saveIncident(open);
+        store.saveIncident(new StoredDocument("i2", "resolved", T0.plusSeconds(1), "{\"id\":\"i2\"}"));
+        StoredDocument resolved = new StoredDocument("i1", "resolved", T0.plusSeconds(2), "{\"id\":\"i1\",\"r\":1}");
+        store.saveIncident(resolved);
+        StoredDocument m = new StoredDocument("m1", "scheduled", T0, "{\"id\":\"m1\"}");
+        store.saveMaintenance(m);
+        store.close();
+
+        StateStore again = open();
+        assertThat(again.incidents()).hasSize(2).contains(resolved).doesNotContain(open);
+        assertThat(again.maintenances()).containsExactly(m);
+    }
+
+    @Test
     void reopenAfterClose_keepsEverything_andNumberingGoesOn() {
         StoredVersion v1 = store.addVersion(newVersion("a", VersionState.ACTIVE), audit("config.apply", T0));
         store.addVersion(newVersion("b", VersionState.CANARY), audit("config.apply", T0));
