@@ -69,6 +69,25 @@ abstract class StateStoreContractTest {
     }
 
     @Test
+    void webhookOutbox_dueInOrder_retried_delivered_failed_andDisabledSubscribersSkipped() {
+        store.enqueueWebhooks(List.of(
+                new OutboxMessage("msg_1", "http://a/", "{\"n\":1}", T0, 0, T0),
+                new OutboxMessage("msg_2", "http://b/", "{\"n\":2}", T0, 0, T0),
+                new OutboxMessage("msg_3", "http://a/", "{\"n\":3}", T0, 0, T0.plusSeconds(10))));
+        assertThat(store.dueWebhooks(T0, 10)).extracting(OutboxMessage::id).containsExactly("msg_1", "msg_2");
+        store.retryWebhookAt("msg_1", 1, T0.plusSeconds(20), "HTTP 503");
+        store.webhookDelivered("msg_2", T0);
+        assertThat(store.dueWebhooks(T0.plusSeconds(10), 10)).extracting(OutboxMessage::id).containsExactly("msg_3");
+        store.webhookFailed("msg_3", 1, "HTTP 400");
+        assertThat(store.dueWebhooks(T0.plusSeconds(20), 10)).singleElement()
+                .satisfies(m -> assertThat(m.attempts()).isEqualTo(1));
+        store.disableWebhookSubscriber("http://a/", T0, "410 Gone");
+        store.disableWebhookSubscriber("http://a/", T0, "410 Gone");
+        assertThat(store.disabledWebhookSubscribers()).containsExactly("http://a/");
+        assertThat(store.dueWebhooks(T0.plusSeconds(3600), 10)).isEmpty();
+    }
+
+    @Test
     void emptyStore_hasNoVersionsAuditOrSettings() {
         assertThat(store.versions(10)).isEmpty();
         assertThat(store.version(1)).isEmpty();
