@@ -29,6 +29,10 @@ final class RestartOnly {
             errors.add("status_page: changed (expected: unchanged on reload; the status page's listener, components"
                     + " and incident book are set up at start, restart to change them)");
         }
+        if (!now.webhooks().equals(next.webhooks())) {
+            errors.add("notify: changed (expected: unchanged on reload; the webhook notifier is set up at start with"
+                    + " its subscribers and their secrets, restart to change them)");
+        }
         if (!now.ingest().fsyncInterval().equals(next.ingest().fsyncInterval())) {
             errors.add("ingest.fsync: changed (expected: unchanged on reload; the ingest store opens with it, restart"
                     + " to change it)");
