@@ -21,7 +21,12 @@ import io.palisade.status.UptimeSource;
 import io.palisade.store.StateStore;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.time.LocalDate;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
@@ -38,6 +43,8 @@ import java.util.stream.Collectors;
 final class StatusPageRuntime implements AutoCloseable {
     /** How often automatic incidents look for the quiet that resolves them. */
     static final long TICK_MILLIS = 1000;
+    /** How long one read of the SLOs' daily history serves the uptime bars. */
+    static final long HISTORY_FRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final IncidentBook book;
     private final StatusPage page;
@@ -132,26 +139,42 @@ final class StatusPageRuntime implements AutoCloseable {
                 at));
     }
 
-    /** A component's day: the worst good share of the SLOs it names (no SLO with traffic that day: no data). */
+    /**
+     * A component's day: the worst good share of the SLOs it names (no SLO with traffic that day: no data). The page
+     * asks once per component and day, 90 times per component per render; each SLO's history is read once per render
+     * (it is built under the SLO engine's lock) and looked up by day.
+     */
     static UptimeSource uptime(StatusPageSettings settings, SloEngine slo) {
+        Map<String, Map<LocalDate, DayFigures>> histories = new ConcurrentHashMap<>();
+        AtomicLong readAt = new AtomicLong(Long.MIN_VALUE);
         return (componentId, day) -> {
             Optional<StatusPageSettings.ComponentSettings> c = settings.component(componentId);
             if (c.isEmpty()) {
                 return OptionalDouble.empty();
             }
+            long now = System.nanoTime();
+            long last = readAt.get();
+            if (now - last > HISTORY_FRESH_NANOS && readAt.compareAndSet(last, now)) {
+                histories.clear(); // a render is over in far less: the next one reads the SLOs again
+            }
             OptionalDouble worst = OptionalDouble.empty();
             for (String name : c.get().slos()) {
-                for (DayFigures d : slo.history(name)) {
-                    if (d.day().equals(day)) {
-                        OptionalDouble share = d.goodRatio();
-                        if (share.isPresent() && (worst.isEmpty() || share.getAsDouble() < worst.getAsDouble())) {
-                            worst = share;
-                        }
-                    }
+                DayFigures d = histories.computeIfAbsent(name, n -> byDay(slo.history(n))).get(day);
+                OptionalDouble share = d == null ? OptionalDouble.empty() : d.goodRatio();
+                if (share.isPresent() && (worst.isEmpty() || share.getAsDouble() < worst.getAsDouble())) {
+                    worst = share;
                 }
             }
             return worst;
         };
+    }
+
+    private static Map<LocalDate, DayFigures> byDay(List<DayFigures> days) {
+        Map<LocalDate, DayFigures> out = new HashMap<>(days.size() * 2);
+        for (DayFigures d : days) {
+            out.put(d.day(), d);
+        }
+        return out;
     }
 
     int port() {
