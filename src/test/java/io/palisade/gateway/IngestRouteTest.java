@@ -219,6 +219,37 @@ class IngestRouteTest {
     }
 
     @GatewayTest(loops = {1})
+    void aBodySlowerThanTheRouteTimeout_is408BodyTimeout_andNothingIsStored(Gateways gateways) throws Exception {
+        collector = Collector.start();
+        api = TestUpstream.start("api");
+        GatewayFixture gw = gateways.start("""
+                clusters:
+                  collector: { endpoints: [ "%s" ] }
+                  api: { endpoints: [ "%s" ] }
+                routes:
+                  - name: track
+                    match: { path_prefix: /v1/track }
+                    timeouts: { request: 1s }
+                    ingest: { cluster: collector }
+                  - match: { path_prefix: /api }
+                    cluster: api
+                """.formatted(collector.address(), api.address()));
+        awaitReady(gw);
+        try (RawClient c = new RawClient(gw.port())) {
+            c.timeout(30_000);
+            c.send("POST /v1/track HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly-ten-b");
+            RawClient.Response r = c.read();
+            assertThat(r.status()).isEqualTo(408);
+            assertThat(r.body()).contains("body_timeout");
+            assertThat(c.closedByServer()).as("the rest of the body is not read: the connection closes").isTrue();
+        }
+        stillServing(gw);
+        JsonNode route = json(gw.admin("GET", "/ingest")).path("routes").get(0);
+        assertThat(route.path("accepted").asLong()).isZero();
+        assertThat(route.path("backlog").asLong()).isZero();
+    }
+
+    @GatewayTest(loops = {1})
     void aBinaryBody_isDeliveredByteForByte(Gateways gateways) throws Exception {
         GatewayFixture gw = start(gateways, "{ cluster: collector }", "");
         awaitReady(gw);
