@@ -9,7 +9,6 @@ import io.palisade.time.RateLimitedLog;
 import io.palisade.time.Ticker;
 import io.palisade.upstream.Cluster;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -371,8 +370,25 @@ public final class IngestService implements IngestTarget, AutoCloseable {
         return n;
     }
 
-    private static int utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8).length;
+    /** The UTF-8 length without encoding: this runs on the event loop for every ingest request. */
+    static int utf8(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                n++; // unpaired: the encoder writes '?'
+            } else {
+                n += 3;
+            }
+        }
+        return n;
     }
 
     // ---------------------------------------------------------------- background upkeep

@@ -91,4 +91,12 @@ class IngestServiceTest {
             assertThat(s.routes().get(0).backlog()).isEqualTo(2);
         }
     }
+
+    @Test
+    void utf8Lengths_matchTheEncoder() {
+        for (String text : List.of("", "plain", "caf\u00e9", "\u20ac1", "emoji \uD83D\uDE00", "lone \uD800 surrogate")) {
+            assertThat(IngestService.utf8(text)).as(text)
+                    .isEqualTo(text.getBytes(StandardCharsets.UTF_8).length);
+        }
+    }
 }
