@@ -27,6 +27,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,6 +67,8 @@ public final class IngestService implements IngestTarget, AutoCloseable {
     static final long RECORD_OVERHEAD = 128;
     static final int JOURNAL_CAPACITY = 65_536;
     static final Duration REOPEN_EVERY = Duration.ofSeconds(5);
+    /** How long close() lets a running store task (an open, a prune) finish; an open of a big store takes seconds. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
     static final Duration REFRESH_EVERY = Duration.ofSeconds(2);
     static final Duration PRUNE_EVERY = Duration.ofMinutes(10);
     static final int FULL_RETRY_AFTER_SECONDS = 5;
@@ -115,7 +118,13 @@ public final class IngestService implements IngestTarget, AutoCloseable {
         this.clusters = clusters;
         this.clock = clock;
         this.ids = new RecordIds(clock);
-        this.timer = Executors.newScheduledThreadPool(1, daemon("palisade-ingest-timer"));
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, daemon("palisade-ingest-timer"));
+        // close() lets a running task finish instead of interrupting it: an interrupt that lands in the middle of
+        // opening or closing the store's connection pool is logged by Hikari as an error, and the half-open store
+        // would be left to the finalizer. Queued work (reopen, refresh, prune) is simply dropped.
+        t.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        t.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+        this.timer = t;
         this.reads = Executors.newSingleThreadExecutor(daemon("palisade-ingest-reads"));
         this.failures = RateLimitedLog.every(Duration.ofSeconds(10), log, Ticker.system());
     }
@@ -617,7 +626,16 @@ public final class IngestService implements IngestTarget, AutoCloseable {
             s = store;
         }
         forwarders.forEach(Forwarder::close);
-        timer.shutdownNow();
+        timer.shutdown();
+        try {
+            if (!timer.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("an ingest store task still runs {} after close; the store closes under it", CLOSE_WAIT);
+                timer.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            timer.shutdownNow();
+        }
         if (j != null) {
             j.close();
         }
