@@ -30,13 +30,38 @@ import java.util.Optional;
  * most are refused first, and the last {@code R} slots are always left to consumers below their share: a flooding
  * tenant can never take the whole cluster. Pass the client address as the consumer for anonymous requests.
  *
- * <p>Refusals are answered with {@link #REJECTION} (503 + Retry-After). {@code tryAcquire} is lock-free; a completion
+ * <p>A refusal says which of the two it was ({@link Refusal}): a consumer at or above its share is shed
+ * ({@link Refusal#SHED}, 503 {@code load_shed}: its own excess, which SLOs leave out, so one tenant's flood spends
+ * nobody's error budget); a consumer below its share refused because the whole cluster is at its limit
+ * ({@link Refusal#SATURATED}, 503 {@code upstream_overloaded}: the service is failing that consumer, and SLOs count it).
+ * Both carry Retry-After. {@code admit} is lock-free and allocates only the permit; a completion
  * updates the limit under a lock that is only ever tried, never waited for (a sample arriving while another thread
  * updates the limit is skipped).
  */
 public interface AdaptiveConcurrency {
-    /** How a refusal is answered: 503 {@code load_shed} with Retry-After. */
+    /** How a heavy consumer's shed request is answered: 503 {@code load_shed} with Retry-After. */
     ErrorKind REJECTION = ErrorKind.LOAD_SHED;
+
+    /** What {@link #admit} decided: a {@link Permit}, or a {@link Refusal}. */
+    sealed interface Admission permits Permit, Refusal {}
+
+    /** Why a request was refused, and how it is answered. */
+    enum Refusal implements Admission {
+        /** The consumer held its fair share or more: its excess is shed. */
+        SHED(ErrorKind.LOAD_SHED),
+        /** The consumer was below its share, and the cluster had no slot left even for it. */
+        SATURATED(ErrorKind.UPSTREAM_OVERLOADED);
+
+        private final ErrorKind kind;
+
+        Refusal(ErrorKind kind) {
+            this.kind = kind;
+        }
+
+        public ErrorKind kind() {
+            return kind;
+        }
+    }
 
     /** A limiter for one cluster; admits everything while {@code enabled} is false. */
     static AdaptiveConcurrency create(AdaptiveConcurrencySettings settings) {
@@ -44,7 +69,7 @@ public interface AdaptiveConcurrency {
     }
 
     /** One request in flight on the cluster. The first of {@link #onComplete} and {@link #release} counts. */
-    interface Permit {
+    non-sealed interface Permit extends Admission {
         /**
          * The exchange ended.
          *
@@ -57,8 +82,13 @@ public interface AdaptiveConcurrency {
         void release();
     }
 
+    /** A slot for {@code consumer}, or the reason there is none. */
+    Admission admit(String consumer);
+
     /** A slot for {@code consumer}, or empty when the cluster is at its limit for this consumer. */
-    Optional<Permit> tryAcquire(String consumer);
+    default Optional<Permit> tryAcquire(String consumer) {
+        return admit(consumer) instanceof Permit p ? Optional.of(p) : Optional.empty();
+    }
 
     /** The current limit ({@link Integer#MAX_VALUE} when disabled). */
     int limit();

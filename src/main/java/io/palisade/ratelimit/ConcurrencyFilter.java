@@ -68,11 +68,11 @@ public final class ConcurrencyFilter implements GatewayFilter {
         // Asking for the cluster picks it (on a weighted route), so only routes that have a limiter ask.
         AdaptiveConcurrency limiter = byCluster.isEmpty() ? null : byCluster.get(ctx.upstreamCluster());
         if (limiter != null) {
-            Optional<AdaptiveConcurrency.Permit> permit = limiter.tryAcquire(consumer);
-            if (permit.isEmpty()) {
-                return FilterResult.rejectStage(AdaptiveConcurrency.REJECTION);
+            AdaptiveConcurrency.Admission admission = limiter.admit(consumer);
+            if (admission instanceof AdaptiveConcurrency.Refusal refusal) {
+                return FilterResult.rejectStage(refusal.kind());
             }
-            AdaptiveConcurrency.Permit p = permit.get();
+            AdaptiveConcurrency.Permit p = (AdaptiveConcurrency.Permit) admission;
             ctx.onComplete((status, upstreamNanos) -> {
                 if (upstreamNanos > 0) {
                     p.onComplete(upstreamNanos, status == 503 || status == 504 || status == 502);

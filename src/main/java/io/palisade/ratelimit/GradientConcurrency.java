@@ -1,7 +1,6 @@
 package io.palisade.ratelimit;
 
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -22,7 +21,6 @@ final class GradientConcurrency implements AdaptiveConcurrency {
         @Override
         public void release() {}
     };
-    private static final Optional<Permit> ADMITTED = Optional.of(NOTHING);
 
     private final InFlightCounters<String> consumers = new InFlightCounters<>();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -46,26 +44,27 @@ final class GradientConcurrency implements AdaptiveConcurrency {
     }
 
     @Override
-    public Optional<Permit> tryAcquire(String consumer) {
+    public Admission admit(String consumer) {
         Objects.requireNonNull(consumer, "consumer");
         if (!settings.enabled()) {
-            return ADMITTED;
+            return NOTHING;
         }
         int l = limit;
         InFlightCounters.Counter counter = consumers.tryIncrement(consumer, Integer.MAX_VALUE);
         int mine = counter.get() - 1;
         int others = Math.max(0, consumers.size() - 1);
         int share = ceilDiv(l, others + 2);
-        int threshold = mine < share ? l : l - reserve(l);
+        boolean light = mine < share;
+        int threshold = light ? l : l - reserve(l);
         for (;;) {
             int now = inFlight.get();
             if (now >= threshold) {
                 consumers.decrement(consumer, counter);
                 rejections.increment();
-                return Optional.empty();
+                return light ? Refusal.SATURATED : Refusal.SHED;
             }
             if (inFlight.compareAndSet(now, now + 1)) {
-                return Optional.of(new Slot(consumer, counter, now + 1));
+                return new Slot(consumer, counter, now + 1);
             }
         }
     }

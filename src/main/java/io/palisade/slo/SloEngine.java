@@ -58,13 +58,11 @@ import org.slf4j.LoggerFactory;
  *       one that left sooner is not counted.</li>
  * </ul>
  *
- * <p><b>Load shedding.</b> The adaptive limiter sheds the heaviest consumers' excess first, and that is the flooding
- * tenant's own doing: seed 001's flood must not spend the other tenants' budget. The outcome says that a request was
- * shed ({@link ErrorKind#LOAD_SHED}) and for which consumer, but not whether that consumer was over its fair share or
- * whether the cluster was so full that a light consumer was refused too: the limiter's decision is not in the record.
- * So every {@code load_shed} is left out, and a light consumer shed at a full cluster goes uncounted as well. That
- * case comes with the upstream slowing or failing (which is what lowered the limit), and those requests do count.
- * {@code upstream_overloaded} (the cluster's own circuit limits, not a fair-share decision) counts as bad.
+ * <p><b>Load shedding.</b> The adaptive limiter answers {@link ErrorKind#LOAD_SHED} only to a consumer that holds
+ * its fair share of the cluster or more (the heaviest first): that is the flooding tenant's own doing, and seed 001's
+ * flood must not spend the other tenants' budget, so those are left out. A consumer below its share that is refused
+ * because the whole cluster is at its limit gets {@link ErrorKind#UPSTREAM_OVERLOADED}, which counts as bad, as does
+ * the same kind from the cluster's own circuit limits.
  *
  * <p><b>Counting.</b> The event loops only add one to a {@link LongAdder} per SLO (good or bad): no clock read, no
  * allocation, no lock. Each tick (at most every second, more often for short SLO windows) takes what was added since

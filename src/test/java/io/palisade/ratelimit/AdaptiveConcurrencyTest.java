@@ -69,6 +69,25 @@ class AdaptiveConcurrencyTest {
         assertThat(ac.tryAcquire("heavy")).isEmpty();
     }
 
+    @Test
+    void aRefusal_saysWhetherTheConsumerWasShedOverItsShare_orTheClusterWasFullForALightOne() {
+        AdaptiveConcurrency ac = AdaptiveConcurrency.create(settings("{ min: 20, max: 20 }"));
+        while (ac.admit("heavy") instanceof AdaptiveConcurrency.Permit) {
+            // the heavy consumer takes all it may
+        }
+        assertThat(ac.admit("heavy")).isEqualTo(AdaptiveConcurrency.Refusal.SHED);
+        assertThat(AdaptiveConcurrency.Refusal.SHED.kind().code()).isEqualTo("load_shed");
+        assertThat(ac.admit("light")).isInstanceOf(AdaptiveConcurrency.Permit.class);
+        assertThat(ac.admit("light")).isInstanceOf(AdaptiveConcurrency.Permit.class);
+        // The cluster is at its limit: the light consumer is still below its share, and is refused all the same;
+        // that is the service failing it, not its own excess.
+        assertThat(ac.inFlight()).isEqualTo(20);
+        assertThat(ac.admit("light")).isEqualTo(AdaptiveConcurrency.Refusal.SATURATED);
+        assertThat(AdaptiveConcurrency.Refusal.SATURATED.kind().code()).isEqualTo("upstream_overloaded");
+        assertThat(AdaptiveConcurrency.Refusal.SATURATED.kind().status().code()).isEqualTo(503);
+        assertThat(ac.rejections()).as("the refusal that ended the loop, SHED and SATURATED").isEqualTo(3);
+    }
+
     /** Keeps as many requests in flight as the limiter admits, completing the oldest with {@code latency} each step. */
     private static final class Load {
         final AdaptiveConcurrency ac;
