@@ -6,6 +6,7 @@ import io.palisade.testing.SilentServer;
 import io.palisade.testing.TestUpstream;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -20,6 +21,10 @@ import org.junit.jupiter.api.Test;
  * alongside, at least 1 s), and the event loops' worst lag while the hung route is saturated within 10 x the worst lag
  * of a thread of the drill's own JVM, and at least the deadline: a loop that waited on the hung upstream would lag by a
  * whole deadline per parked request, back to back.
+ *
+ * <p>Detect and tell: the hung route's SLO burns, and an incident must open on the public status page by itself while
+ * the fault lasts (goal: within 120 s), naming the hung route's component and not the other one; when the dependency
+ * answers again, it must move to {@code monitoring} and resolve by itself. The report gives the seconds.
  */
 class Seed004HungUpstreamDrill {
     private static final Pattern LAG = Pattern.compile("palisade_event_loop_lag_max_seconds ([0-9.eE-]+)");
@@ -28,9 +33,13 @@ class Seed004HungUpstreamDrill {
     private static final int OK_REQUESTS = DrillLength.pick(2_000, 4_000);
 
     @Test
-    void hungUpstream_504AtDeadline_otherRoutesUnaffected() throws Exception {
+    void hungUpstream_504AtDeadline_otherRoutesUnaffected_incidentOpensAndResolvesByItself() throws Exception {
         Report report = new Report("seed004-hung-upstream");
-        try (TestUpstream fast = TestUpstream.start("fast"); SilentServer hung = new SilentServer()) {
+        int hungPort = Ports.free();
+        int statusPort = Ports.free();
+        SilentServer hung = new SilentServer(hungPort);
+        TestUpstream healed = null;
+        try (TestUpstream fast = TestUpstream.start("fast")) {
             String yaml = """
                     access_log: { enabled: false }
                     clusters:
@@ -43,14 +52,18 @@ class Seed004HungUpstreamDrill {
                       fast:
                         endpoints: [ "%s" ]
                     routes:
-                      - match: { path_prefix: /hung }
+                      - name: hung
+                        match: { path_prefix: /hung }
                         cluster: hung
                         timeouts: { request: %dms }
-                      - match: { path_prefix: /ok }
+                      - name: ok
+                        match: { path_prefix: /ok }
                         cluster: fast
-                    """.formatted(hung.address(), fast.address(), DEADLINE.toMillis());
+                    """.formatted(hung.address(), fast.address(), DEADLINE.toMillis())
+                    + StatusWatch.yaml(statusPort, "hung", "ok");
             try (GatewayProcess gw = GatewayProcess.start("seed004", yaml, Ports.free(), Ports.free());
-                 LagProbe lagControl = new LagProbe()) {
+                 LagProbe lagControl = new LagProbe();
+                 StatusWatch watch = StatusWatch.start(statusPort)) {
                 List<Load.Sample> before;
                 try (Load ok = new Load(4, Duration.ofSeconds(30),
                         n -> Load.get(gw.url("/ok"), Duration.ofSeconds(10)))) {
@@ -62,6 +75,9 @@ class Seed004HungUpstreamDrill {
                 NoiseControl control = new NoiseControl(fast);
                 List<Load.Sample> during;
                 List<Load.Sample> hungSamples;
+                StatusWatch.Sighting opened;
+                Map<String, String> componentsDuring;
+                long faultAt = System.nanoTime();
                 try (Load bad = new Load(64, Duration.ofSeconds(60),
                         n -> Load.get(gw.url("/hung"), Duration.ofSeconds(10)));
                      Load ok = new Load(4, Duration.ofSeconds(60),
@@ -69,6 +85,9 @@ class Seed004HungUpstreamDrill {
                     // The hung route stays saturated (64 callers parked on it) for as long as the other route
                     // takes to serve as many requests as in the baseline.
                     ok.runUntil(OK_REQUESTS);
+                    // The fault lasts until the status page has said so (or the goal's 120 s have passed).
+                    opened = watch.await("investigating", faultAt, Duration.ofSeconds(120));
+                    componentsDuring = watch.components();
                     bad.runUntil(0);
                     during = ok.samples();
                     hungSamples = bad.samples();
@@ -99,6 +118,38 @@ class Seed004HungUpstreamDrill {
                         + " %.0f ms); silent server accepted %d connections", lagBeforeMs, lagAfterMs, lagControlMs,
                         NoiseBounds.FACTOR, lagControlMs, DEADLINE.toMillis(), lagBound, hung.acceptedCount());
 
+                // The dependency answers again: the incident moves to monitoring and resolves with no one touching it.
+                hung.close();
+                healed = TestUpstream.start("healed", hungPort);
+                long recoveredAt = System.nanoTime();
+                StatusWatch.Sighting monitoring;
+                StatusWatch.Sighting resolved;
+                List<Load.Sample> afterRecovery;
+                try (Load again = new Load(2, Duration.ofSeconds(180),
+                        n -> Load.get(gw.url("/hung"), Duration.ofSeconds(10)))) {
+                    monitoring = watch.await("monitoring", recoveredAt, Duration.ofSeconds(120));
+                    resolved = watch.await("resolved", recoveredAt, Duration.ofSeconds(120));
+                    again.stop();
+                    afterRecovery = again.samples();
+                }
+                report.line("status page: incident \"%s\" (impact %s) seen %.1f s after the fault began (goal <= 120 s;"
+                                + " the route's deadline is %d ms); components then %s; after the dependency came back:"
+                                + " monitoring after %.1f s, resolved after %.1f s (resolve_after %d s); %d incident"
+                                + " sightings in all, %d requests on the route after recovery %s",
+                        opened.name(), opened.impact(), StatusWatch.seconds(faultAt, opened), DEADLINE.toMillis(),
+                        componentsDuring, StatusWatch.seconds(recoveredAt, monitoring),
+                        StatusWatch.seconds(recoveredAt, resolved), StatusWatch.RESOLVE_AFTER.toSeconds(),
+                        watch.sightings().size(), afterRecovery.size(), Load.statusCounts(afterRecovery));
+                assertThat(StatusWatch.seconds(faultAt, opened)).as("seconds from fault to incident")
+                        .isLessThanOrEqualTo(120);
+                assertThat(componentsDuring.get("hung")).as("the hung route's component").isNotEqualTo("operational");
+                assertThat(componentsDuring.get("ok")).as("the other route's component").isEqualTo("operational");
+                assertThat(watch.sightings().stream().map(StatusWatch.Sighting::id).distinct().count())
+                        .as("one fault, one incident").isEqualTo(1);
+                assertThat(watch.components()).as("all operational once resolved").containsOnlyKeys("hung", "ok")
+                        .allSatisfy((id, status) -> assertThat(status).isEqualTo("operational"));
+                assertThat(afterRecovery).isNotEmpty().allMatch(s -> s.status() == 200);
+
                 assertThat(hungSamples).isNotEmpty().allMatch(s -> s.status() == 504);
                 assertThat(hungSamples).as("answered at the deadline, not before")
                         .allMatch(s -> s.latencyMicros() >= DEADLINE.toNanos() / 1000);
@@ -111,6 +162,11 @@ class Seed004HungUpstreamDrill {
                         .isLessThanOrEqualTo(Math.max(lagBound, lagBeforeMs));
                 assertThat(gw.stop()).isIn(0, 143);
                 assertThat(gw.logText()).doesNotContain("LEAK");
+            }
+        } finally {
+            hung.close();
+            if (healed != null) {
+                healed.close();
             }
         }
     }
