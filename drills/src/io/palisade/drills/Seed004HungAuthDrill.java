@@ -41,6 +41,10 @@ import org.junit.jupiter.api.Test;
  * alongside, at least 1 s), the slowest 503 within {@link NoiseBounds#singleMs} of the deadline (the same, at least
  * 5 s), and recovery within 10 x ({@code open_for} + deadline). The seed's hang (no deadline at all) crosses each of
  * them; the figures are in the report.
+ *
+ * <p>Detect and tell: the auth route's SLO burns on the 503s, and an incident must open on the public status page by
+ * itself while the hang lasts (goal: within 120 s), naming the auth route's component and not the open one; when the
+ * service answers again it must move to {@code monitoring} and resolve by itself.
  */
 class Seed004HungAuthDrill {
     /** Monitoring's view of the admin port: HTTP/1.1, as Prometheus scrapes. */
@@ -65,6 +69,7 @@ class Seed004HungAuthDrill {
     void hungAuthService_503WithinDeadline_openRoutesUnaffected_recoversByItself() throws Exception {
         Report report = new Report("seed004-hung-auth");
         int authPort = Ports.free();
+        int statusPort = Ports.free();
         SilentServer silent = new SilentServer(authPort);
         ReleaseDrills.AnsweringAuth answering = null;
         try (TestUpstream app = TestUpstream.start("app");
@@ -86,7 +91,9 @@ class Seed004HungAuthDrill {
                        - name: open
                          match: { path_prefix: /open }
                          cluster: app
-                     """.formatted(authPort, DEADLINE_MS, OPEN_FOR_MS, app.address()), Ports.free(), Ports.free())) {
+                     """.formatted(authPort, DEADLINE_MS, OPEN_FOR_MS, app.address())
+                     + StatusWatch.yaml(statusPort, "secure", "open"), Ports.free(), Ports.free());
+             StatusWatch watch = StatusWatch.start(statusPort)) {
             List<Load.Sample> before;
             try (Load open = new Load(4, PHASE, n -> Load.get(gw.url("/open/" + n),
                     Duration.ofSeconds(10)))) {
@@ -100,6 +107,9 @@ class Seed004HungAuthDrill {
             List<Callers.Call> hung;
             List<Long> scrapeMs = new ArrayList<>();
             Map<String, Integer> scrapeStatuses = new TreeMap<>();
+            StatusWatch.Sighting opened;
+            Map<String, String> componentsDuring;
+            long faultAt = System.nanoTime();
             try (Callers secure = new Callers(16, gw.url("/secure/")); Load open = new Load(4, PHASE,
                     n -> Load.get(gw.url("/open/" + n), Duration.ofSeconds(10)))) {
                 while (open.sent() < OPEN_REQUESTS && open.elapsedMs() < PHASE.toMillis()) {
@@ -109,6 +119,9 @@ class Seed004HungAuthDrill {
                     Thread.sleep(200); // monitoring scrapes at its own pace
                 }
                 open.runUntil(OPEN_REQUESTS);
+                // The hang lasts until the status page has said so (or the goal's 120 s have passed).
+                opened = watch.await("investigating", faultAt, Duration.ofSeconds(120));
+                componentsDuring = watch.components();
                 secure.stop();
                 during = open.samples();
                 hung = secure.calls();
@@ -160,6 +173,8 @@ class Seed004HungAuthDrill {
             // The service comes back on the same address; nobody touches the gateway.
             long switchAt;
             long recoveredAt;
+            StatusWatch.Sighting monitoring;
+            StatusWatch.Sighting resolved;
             List<Callers.Call> recovery;
             try (Callers secure = new Callers(8, gw.url("/secure/"))) {
                 await().atMost(Duration.ofSeconds(30)).until(() -> secure.calls().size() >= 100);
@@ -173,6 +188,8 @@ class Seed004HungAuthDrill {
                 int atRecovery = secure.calls().size();
                 await().atMost(Duration.ofSeconds(60)).until(() -> secure.calls().size()
                         >= atRecovery + RECOVERED_CALLS);
+                monitoring = watch.await("monitoring", switchAt, Duration.ofSeconds(120));
+                resolved = watch.await("resolved", switchAt, Duration.ofSeconds(120));
                 secure.stop();
                 recovery = secure.calls();
             }
@@ -190,6 +207,21 @@ class Seed004HungAuthDrill {
                     sum(metrics, "secure", "allowed"), sum(metrics, "secure", "unavailable"),
                     sum(metrics, "secure", "forbidden"));
 
+            report.line("status page: incident \"%s\" (impact %s) seen %.1f s after the hang began (goal <= 120 s;"
+                            + " the auth deadline is %d ms); components then %s; after the service came back:"
+                            + " monitoring after %.1f s, resolved after %.1f s (resolve_after %d s); %d incident(s)",
+                    opened.name(), opened.impact(), StatusWatch.seconds(faultAt, opened), DEADLINE_MS,
+                    componentsDuring, StatusWatch.seconds(switchAt, monitoring), StatusWatch.seconds(switchAt, resolved),
+                    StatusWatch.RESOLVE_AFTER.toSeconds(),
+                    watch.sightings().stream().map(StatusWatch.Sighting::id).distinct().count());
+            assertThat(StatusWatch.seconds(faultAt, opened)).as("seconds from fault to incident")
+                    .isLessThanOrEqualTo(120);
+            assertThat(componentsDuring.get("secure")).as("the auth route's component").isNotEqualTo("operational");
+            assertThat(componentsDuring.get("open")).as("the open route's component").isEqualTo("operational");
+            assertThat(watch.sightings().stream().map(StatusWatch.Sighting::id).distinct().count())
+                    .as("one fault, one incident").isEqualTo(1);
+            assertThat(watch.components()).as("all operational once resolved")
+                    .allSatisfy((id, status) -> assertThat(status).isEqualTo("operational"));
             assertThat(recoverySeconds).as("recovers by itself within 10 x (open_for + deadline) (s)")
                     .isLessThanOrEqualTo(NoiseBounds.FACTOR * (OPEN_FOR_MS + DEADLINE_MS) / 1000.0);
             assertThat(between).as("until then, still 503 and never 403").allMatch(c -> c.status() == 503);
