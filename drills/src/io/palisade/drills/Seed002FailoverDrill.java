@@ -17,6 +17,11 @@ import org.junit.jupiter.api.Test;
  * <p>Nothing here is timed closely: traffic must move within a minute (by hand, in the seed, it took tens of minutes),
  * and the deadlines and health-check timeouts sit well above what scheduling on a busy 2-core machine adds to a
  * loopback request (about a second at worst), so that the only errors are the cut's own.
+ *
+ * <p>Detect and tell: then the failover cluster is cut too, and nothing is left to serve (the seed's network cut with
+ * no second cluster to take over). An incident must open on the public status page by itself (goal: within 120 s), and
+ * when the primary is back it must move to {@code monitoring} and resolve by itself. Whether the two cuts that failover
+ * absorbed opened one too is in the report (a burst of errors during the switch can burn enough budget to page).
  */
 class Seed002FailoverDrill {
     private static final int WORKERS = 8;
@@ -29,6 +34,7 @@ class Seed002FailoverDrill {
         TestUpstream backup = TestUpstream.start("backup");
         TestUpstream p1 = TestUpstream.start("primary", p1Port);
         TestUpstream p2 = TestUpstream.start("primary", p2Port);
+        int statusPort = Ports.free();
         String yaml = """
                 access_log: { enabled: false }
                 clusters:
@@ -44,10 +50,12 @@ class Seed002FailoverDrill {
                     endpoints: [ "%s" ]
                     timeouts: { connect: 1s, request: 3s, idle: 30s }
                 routes:
-                  - match: { path_prefix: / }
+                  - name: orders
+                    match: { path_prefix: / }
                     cluster: primary
-                """.formatted(p1Port, p2Port, backup.address());
+                """.formatted(p1Port, p2Port, backup.address()) + StatusWatch.yaml(statusPort, "orders");
         try (GatewayProcess gw = GatewayProcess.start("seed002", yaml, Ports.free(), Ports.free());
+             StatusWatch watch = StatusWatch.start(statusPort);
              Load load = new Load(WORKERS, Duration.ofSeconds(300),
                      n -> Load.get(gw.url("/orders/" + n), Duration.ofSeconds(10)))) {
             awaitServedBy(load, "primary", 0);
@@ -55,6 +63,7 @@ class Seed002FailoverDrill {
 
             // Cut 1: connections refused.
             long cut1 = load.elapsedMs();
+            long cutsBegan = System.nanoTime();
             p1.close();
             p2.close();
             long failover1 = awaitServedBy(load, "backup", cut1);
@@ -85,6 +94,38 @@ class Seed002FailoverDrill {
                         after.total, after.errors, s1.acceptedCount() + s2.acceptedCount());
                 assertThat(after.errors).as("errors once failed over").isZero();
             }
+            // The errors of the switches may have burned enough budget to page: such an incident must resolve by
+            // itself too, before the next fault, which then opens its own.
+            long settled = System.nanoTime();
+            if (watch.incidents() > 0) {
+                StatusWatch.Sighting done = watch.await("resolved", cutsBegan, Duration.ofSeconds(120));
+                report.line("status page during the two cuts that failover absorbed: %s; resolved %.1f s after"
+                        + " failover settled", watch.sightings().stream().map(x -> x.status() + " after "
+                        + String.format("%.1f s", StatusWatch.seconds(cutsBegan, x)) + " (" + x.impact() + ")")
+                        .toList(), StatusWatch.seconds(settled, done));
+            } else {
+                report.line("status page during the two cuts that failover absorbed: no incident");
+            }
+
+            // Cut 3: the failover cluster goes too; nothing is left to serve.
+            long cut3 = System.nanoTime();
+            backup.close();
+            StatusWatch.Sighting opened = watch.await("investigating", cut3, Duration.ofSeconds(120));
+            var componentsDuring = watch.components();
+            long heal3 = System.nanoTime();
+            p1 = TestUpstream.start("primary", p1Port);
+            p2 = TestUpstream.start("primary", p2Port);
+            awaitServedBy(load, "primary", load.elapsedMs());
+            StatusWatch.Sighting monitoring = watch.await("monitoring", heal3, Duration.ofSeconds(120));
+            StatusWatch.Sighting resolved = watch.await("resolved", heal3, Duration.ofSeconds(120));
+            report.line("both clusters cut: incident \"%s\" (impact %s) seen %.1f s after the cut (goal <= 120 s);"
+                            + " components then %s; primary back: monitoring after %.1f s, resolved after %.1f s"
+                            + " (resolve_after %d s); %d incident(s) over the drill", opened.name(), opened.impact(),
+                    StatusWatch.seconds(cut3, opened), componentsDuring, StatusWatch.seconds(heal3, monitoring),
+                    StatusWatch.seconds(heal3, resolved), StatusWatch.RESOLVE_AFTER.toSeconds(), watch.incidents());
+            assertThat(StatusWatch.seconds(cut3, opened)).as("seconds from fault to incident").isLessThanOrEqualTo(120);
+            assertThat(componentsDuring.get("orders")).isNotEqualTo("operational");
+            assertThat(watch.components().get("orders")).as("operational once resolved").isEqualTo("operational");
             load.stop();
             List<Load.Sample> all = load.samples();
             report.line("total requests %d, statuses %s, slowest %.0f ms (client timeout 10 s); machine load"

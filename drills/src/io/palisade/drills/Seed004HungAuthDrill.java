@@ -213,12 +213,12 @@ class Seed004HungAuthDrill {
                     opened.name(), opened.impact(), StatusWatch.seconds(faultAt, opened), DEADLINE_MS,
                     componentsDuring, StatusWatch.seconds(switchAt, monitoring), StatusWatch.seconds(switchAt, resolved),
                     StatusWatch.RESOLVE_AFTER.toSeconds(),
-                    watch.sightings().stream().map(StatusWatch.Sighting::id).distinct().count());
+                    watch.incidents());
             assertThat(StatusWatch.seconds(faultAt, opened)).as("seconds from fault to incident")
                     .isLessThanOrEqualTo(120);
             assertThat(componentsDuring.get("secure")).as("the auth route's component").isNotEqualTo("operational");
             assertThat(componentsDuring.get("open")).as("the open route's component").isEqualTo("operational");
-            assertThat(watch.sightings().stream().map(StatusWatch.Sighting::id).distinct().count())
+            assertThat(watch.incidents())
                     .as("one fault, one incident").isEqualTo(1);
             assertThat(watch.components()).as("all operational once resolved")
                     .allSatisfy((id, status) -> assertThat(status).isEqualTo("operational"));

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What a person watching the gateway's public status page sees, and when: polls {@code /api/v2/incidents.json} on the
- * status page's own listener every 200 ms from its own thread, and notes for each incident the first moment it was
- * seen in each status. A drill marks its fault and its recovery with {@link System#nanoTime()} and reads the seconds
+ * status page's own listener every 200 ms from its own thread, and notes each incident's changes of status, with the
+ * moment each was first seen (an incident that flaps back to {@code investigating} is noted again). A drill marks its fault and its recovery with {@link System#nanoTime()} and reads the seconds
  * from there to the incident, to {@code monitoring} and to {@code resolved}.
  *
  * <p>The status page section a drill adds to its config comes from {@link #yaml}: its SLOs over the drill's routes
@@ -31,14 +31,15 @@ final class StatusWatch implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
 
-    /** An incident's first sighting in one status. */
+    /** An incident seen in a status it was not in at the poll before. */
     record Sighting(String id, String name, String status, String impact, long atNanos, JsonNode incident) {}
 
     private final int port;
     private final Thread thread;
     private final AtomicBoolean stop = new AtomicBoolean();
-    /** Keyed by incident id + status; guarded by {@code this}. */
-    private final Map<String, Sighting> sightings = new LinkedHashMap<>();
+    /** Guarded by {@code this}: each incident's status at the last poll, and every change seen. */
+    private final Map<String, String> last = new LinkedHashMap<>();
+    private final List<Sighting> sightings = new ArrayList<>();
     private volatile int polls;
     private volatile String lastProblem = "";
 
@@ -83,8 +84,10 @@ final class StatusWatch implements AutoCloseable {
                         String id = i.path("id").asText();
                         String status = i.path("status").asText();
                         synchronized (this) {
-                            sightings.putIfAbsent(id + "/" + status, new Sighting(id, i.path("name").asText(),
-                                    status, i.path("impact").asText(), now, i));
+                            if (!status.equals(last.put(id, status))) {
+                                sightings.add(new Sighting(id, i.path("name").asText(), status,
+                                        i.path("impact").asText(), now, i));
+                            }
                         }
                     }
                     polls++;
@@ -108,14 +111,19 @@ final class StatusWatch implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
-    /** Every first sighting so far, in the order seen. */
+    /** Every change of status so far, in the order seen. */
     synchronized List<Sighting> sightings() {
-        return new ArrayList<>(sightings.values());
+        return new ArrayList<>(sightings);
+    }
+
+    /** How many distinct incidents the page has shown. */
+    synchronized long incidents() {
+        return last.size();
     }
 
     /** The first sighting of any incident in {@code status} at or after {@code sinceNanos}. */
     synchronized Optional<Sighting> first(String status, long sinceNanos) {
-        return sightings.values().stream().filter(s -> s.status().equals(status) && s.atNanos() >= sinceNanos)
+        return sightings.stream().filter(s -> s.status().equals(status) && s.atNanos() >= sinceNanos)
                 .findFirst();
     }
 
