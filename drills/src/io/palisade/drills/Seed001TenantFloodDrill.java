@@ -45,6 +45,10 @@ import org.junit.jupiter.api.Test;
  * {@link #FLOOD_MIN} and at most {@link #FLOOD_SHORT}; with {@code -Dpalisade.drill.long=true} it runs the
  * whole {@link #FLOOD} or A's 100,000 paths, whichever comes first, as does the random-key flood with its
  * {@link #RANDOM_KEYS}. The report says how much was actually sent.
+ *
+ * <p>Detect and tell: the route's availability SLO counts the flood's 429s and the random keys' 401s as the clients'
+ * own, so it spends nothing of its error budget and nothing opens on the public status page: a tenant over its quota
+ * is not an outage of the service, and saying so publicly would be the false alarm that teaches people to ignore it.
  */
 class Seed001TenantFloodDrill {
     private static final int MAX_KEYS = 50_000;
@@ -87,6 +91,7 @@ class Seed001TenantFloodDrill {
         Report report = new Report("seed001-tenant-flood");
         ApiKeys.GeneratedKey a = ApiKeys.generate();
         ApiKeys.GeneratedKey b = ApiKeys.generate();
+        int statusPort = Ports.free();
         try (TestUpstream upstream = TestUpstream.start("api")) {
             String yaml = """
                     access_log: { enabled: false }
@@ -109,9 +114,11 @@ class Seed001TenantFloodDrill {
                           - { key: [consumer, path], rate: 60/m, name: per-path }
                           - { key: consumer, rate: %d/s, name: per-tenant }
                         concurrency: { per_consumer: 16 }
-                    """.formatted(a.sha256Hex(), b.sha256Hex(), MAX_KEYS, upstream.address(), A_QUOTA);
+                    """.formatted(a.sha256Hex(), b.sha256Hex(), MAX_KEYS, upstream.address(), A_QUOTA)
+                    + StatusWatch.yaml(statusPort, "api");
             try (GatewayProcess gw = GatewayProcess.start("seed001", yaml, Ports.free(), Ports.free(),
-                    List.of("-Xms" + HEAP, "-Xmx" + HEAP, "-Xlog:gc:stderr", LEAK_DETECTION))) {
+                    List.of("-Xms" + HEAP, "-Xmx" + HEAP, "-Xlog:gc:stderr", LEAK_DETECTION));
+                 StatusWatch watch = StatusWatch.start(statusPort)) {
                 long pid = gw.pid();
                 InetAddress bSource = InetAddress.getByName("127.0.0.20");
                 try (LoopbackHttp warm = new LoopbackHttp(gw.port(), bSource, 10_000)) {
@@ -217,6 +224,14 @@ class Seed001TenantFloodDrill {
                         TABLE_BUDGET_BYTES / 1048576.0);
                 report.line("5xx answered by the gateway: %.0f; process %d alive: %s", fiveXx(metrics), pid,
                         gw.alive());
+                double sloGood = sloRequests(metrics, "good");
+                double sloBad = sloRequests(metrics, "bad");
+                double budget = metric(metrics, "palisade_slo_error_budget_remaining{slo=\"api-availability\"}");
+                String indicator = watch.indicator();
+                report.line("SLO api-availability (99.9%%, 6h): %.0f good, %.0f bad, error budget left %.3f; alerts"
+                                + " raised %s; status page: %d incident(s) in %d polls, indicator %s, components %s",
+                        sloGood, sloBad, budget, series(metrics, "palisade_alerts_raised_total"), watch.incidents(),
+                        watch.polls(), indicator, watch.components());
 
                 assertThat(baseline).as("tenant B before the flood: 100 % success").isNotEmpty()
                         .allMatch(s -> s.status() == 200);
@@ -231,6 +246,13 @@ class Seed001TenantFloodDrill {
                 assertThat(random.statuses().getOrDefault(429, 0L)).as("heavy sources refused before auth")
                         .isPositive();
                 assertThat(fiveXx(metrics)).as("no 5xx at all").isZero();
+                assertThat(sloGood).as("the SLO saw tenant B's requests").isPositive();
+                assertThat(sloBad).as("the flood spent none of the SLO's budget").isZero();
+                assertThat(budget).as("error budget left").isEqualTo(1.0);
+                assertThat(watch.polls()).as("the status page was watched throughout").isPositive();
+                assertThat(watch.incidents()).as("nothing public opened").isZero();
+                assertThat(indicator).isEqualTo("none");
+                assertThat(watch.components()).containsEntry("api", "operational");
                 assertThat(evicted).as("the flood overflowed the key table (keys evicted)").isPositive();
                 assertThat(monitor.maxKeys()).as("limiter keys during the flood, within max_keys and Caffeine's write"
                         + " buffer").isLessThanOrEqualTo(MAX_KEYS + CAFFEINE_WRITE_BUFFER);
@@ -453,6 +475,10 @@ class Seed001TenantFloodDrill {
             out.add(m.group(1) + "=" + m.group(2));
         }
         return out;
+    }
+
+    private static double sloRequests(String metrics, String result) {
+        return metric(metrics, "palisade_slo_requests_total{result=\"" + result + "\",slo=\"api-availability\"}");
     }
 
     /** The sum of every {@code palisade_requests_total} series with {@code code_class="5xx"}. */
