@@ -20,8 +20,11 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.palisade.auth.ApiKeys;
+import io.palisade.testing.PacedLoad;
 import io.palisade.testing.TestUpstream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -57,6 +60,12 @@ import org.junit.jupiter.api.Test;
  * {@code -Dpalisade.drill.long=true}) under steady load with valid keys, and a JWT issuer's key server goes down under
  * load: no valid caller may ever see a 401 or a 403. And a burst of bad keys must show in the 4xx counter an alert
  * would watch. Nothing here is timed: every request must succeed, whatever the machine's speed.
+ *
+ * <p>Detect and tell ({@link #authBackendDown_503NeverForbidden_incidentOpensAndResolves_badKeyBurstRaises4xxAlert}):
+ * an authorization service that cannot be reached is a 503, never a 403, and it opens an incident on the public status
+ * page by itself that moves to monitoring and resolves when the service is back; a burst of bad credentials raises the
+ * {@code http_4xx_spike} alert on {@code /alerts} from the real process (after the rule's two minutes of warm-up, which
+ * the drill waits out with steady traffic), and opens nothing public: those are the clients' own mistakes.
  */
 class Seed000AuthRefreshDrill {
     private static final int CONSUMERS = 10_000;
@@ -276,6 +285,126 @@ class Seed000AuthRefreshDrill {
                 jwks.stop(0);
             }
         }
+    }
+
+    @Test
+    void authBackendDown_503NeverForbidden_incidentOpensAndResolves_badKeyBurstRaises4xxAlert() throws Exception {
+        Report report = new Report("seed000-detect-and-tell");
+        ApiKeys.GeneratedKey good = ApiKeys.generate();
+        int authPort = Ports.free();
+        int statusPort = Ports.free();
+        ReleaseDrills.AnsweringAuth auth = new ReleaseDrills.AnsweringAuth(authPort);
+        long started = System.nanoTime();
+        try (TestUpstream orders = TestUpstream.start("orders");
+             GatewayProcess gw = GatewayProcess.start("seed000-tell", """
+                     access_log: { enabled: false }
+                     consumers:
+                       shop: { groups: [orders-read], api_keys: [ { sha256: "%s" } ] }
+                     auth:
+                       external:
+                         policy:
+                           url: "http://127.0.0.1:%d/check"
+                           timeout: 1s
+                           breaker: { open_for: 1s }
+                     clusters:
+                       orders: { endpoints: [ "%s" ] }
+                     routes:
+                       - name: orders
+                         match: { path_prefix: /orders }
+                         cluster: orders
+                         auth: { any_of: [api_key], groups: [orders-read] }
+                       - name: checked
+                         match: { path_prefix: /checked }
+                         cluster: orders
+                         auth: { any_of: ["external:policy"] }
+                     """.formatted(good.sha256Hex(), authPort, orders.address())
+                     + StatusWatch.yaml(statusPort, "orders", "checked"), Ports.free(), Ports.free());
+             StatusWatch watch = StatusWatch.start(statusPort);
+             PacedLoad keyed = PacedLoad.steady(gw.port(), null, 2, 25, Duration.ofSeconds(600), Long.MAX_VALUE,
+                     n -> new PacedLoad.Get("/orders/" + n, "X-Api-Key", good.key()));
+             PacedLoad checked = PacedLoad.steady(gw.port(), null, 2, 25, Duration.ofSeconds(600), Long.MAX_VALUE,
+                     n -> new PacedLoad.Get("/checked/" + n))) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> checked.samples().size() >= 100);
+
+            // The authorization service goes away: connections to it are refused.
+            long faultAt = System.nanoTime();
+            auth.close();
+            StatusWatch.Sighting opened = watch.await("investigating", faultAt, Duration.ofSeconds(120));
+            Map<String, String> componentsDuring = watch.components();
+            long healAt = System.nanoTime();
+            auth = new ReleaseDrills.AnsweringAuth(authPort);
+            StatusWatch.Sighting monitoring = watch.await("monitoring", healAt, Duration.ofSeconds(120));
+            StatusWatch.Sighting resolved = watch.await("resolved", healAt, Duration.ofSeconds(120));
+            long base = checked.startNanos();
+            List<PacedLoad.Sample> outage = PacedLoad.between(checked.samples(), faultAt - base, healAt - base);
+            report.line("%s run; machine load average %s (2 shared cores)", DrillLength.name(), Report.loadAverage());
+            report.line("auth service unreachable: %d calls on its route %s (never 403); incident \"%s\" (impact %s)"
+                            + " seen %.1f s after the fault (goal <= 120 s), components then %s; service back:"
+                            + " monitoring after %.1f s, resolved after %.1f s (resolve_after %d s)", outage.size(), PacedLoad.statusCounts(outage), opened.name(),
+                    opened.impact(), StatusWatch.seconds(faultAt, opened), componentsDuring,
+                    StatusWatch.seconds(healAt, monitoring), StatusWatch.seconds(healAt, resolved),
+                    StatusWatch.RESOLVE_AFTER.toSeconds());
+            assertThat(PacedLoad.statusCounts(outage)).as("an unreachable auth service is 503, never 403")
+                    .containsKey(503).doesNotContainKeys(401, 403);
+            assertThat(PacedLoad.statusCounts(outage).keySet()).isSubsetOf(200, 503);
+            assertThat(StatusWatch.seconds(faultAt, opened)).as("seconds from fault to incident")
+                    .isLessThanOrEqualTo(120);
+            assertThat(componentsDuring.get("checked")).isNotEqualTo("operational");
+            assertThat(componentsDuring.get("orders")).isEqualTo("operational");
+            assertThat(watch.components()).allSatisfy((id, st) -> assertThat(st).isEqualTo("operational"));
+
+            // Seed 000's missing alert. The spike rule judges nothing in its first two minutes (no baseline yet):
+            // steady good traffic fills them.
+            long warm = started + Duration.ofMinutes(2).plusSeconds(5).toNanos();
+            while (System.nanoTime() < warm) {
+                Thread.sleep(500); // the gateway's own warm-up, in real time: it runs in its own process
+            }
+            long burstAt = System.nanoTime();
+            int unauthorized = 0;
+            for (int i = 0; i < BAD_BURST; i++) {
+                unauthorized += status(gw.url("/orders/bad"), "pk_forged_" + i) == 401 ? 1 : 0;
+            }
+            JsonNode alert = awaitAlert(gw, "http_4xx_spike", "route", "orders");
+            double toAlert = (System.nanoTime() - burstAt) / 1e9;
+            keyed.stop();
+            checked.stop();
+            List<PacedLoad.Sample> goodCalls = keyed.samples();
+            List<PacedLoad.Sample> afterHeal = PacedLoad.between(checked.samples(), resolved.atNanos() - base,
+                    Long.MAX_VALUE);
+            report.line("bad-key burst: %d requests, %d answered 401; http_4xx_spike (severity %s) on route orders"
+                            + " %.1f s after the burst began: %s", BAD_BURST, unauthorized,
+                    alert.path("severity").asText(), toAlert, alert.path("summary").asText());
+            report.line("good key throughout: %d requests %s; auth route after the incident resolved: %d calls %s;"
+                    + " status page: %d incident(s), indicator %s", goodCalls.size(), PacedLoad.statusCounts(goodCalls),
+                    afterHeal.size(), PacedLoad.statusCounts(afterHeal), watch.incidents(), watch.indicator());
+            assertThat(afterHeal).isNotEmpty().allMatch(x -> x.status() == 200);
+            assertThat(unauthorized).isEqualTo(BAD_BURST);
+            assertThat(alert.path("severity").asText()).isEqualTo("ticket");
+            assertThat(watch.incidents()).as("the burst of bad credentials opens nothing public").isEqualTo(1);
+            assertThat(PacedLoad.statusCounts(goodCalls)).as("the good key never sees 401/403").containsOnlyKeys(200);
+            assertThat(gw.stop()).isIn(0, 143);
+            assertThat(gw.logText()).doesNotContain("LEAK");
+        } finally {
+            auth.close();
+        }
+    }
+
+    /** Waits for an active alert of {@code name} with the label, as {@code GET /alerts} shows it. */
+    private static JsonNode awaitAlert(GatewayProcess gw, String name, String label, String value)
+            throws InterruptedException, java.io.IOException {
+        long limit = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        String last = "";
+        while (System.nanoTime() < limit) {
+            HttpResponse<String> r = gw.adminCall("GET", "/alerts", null);
+            last = r.body();
+            for (JsonNode a : new ObjectMapper().readTree(last).path("active")) {
+                if (a.path("name").asText().equals(name) && a.path("labels").path(label).asText().equals(value)) {
+                    return a;
+                }
+            }
+            Thread.sleep(250); // polling the admin API, as an operator's dashboard would
+        }
+        throw new AssertionError("no active " + name + " alert for " + label + " " + value + " within 120 s: " + last);
     }
 
     // ------------------------------------------------------------------------------------------------ config
