@@ -44,6 +44,12 @@ import org.slf4j.LoggerFactory;
 public final class WebhookNotifier implements IncidentListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WebhookNotifier.class);
     static final int BATCH = 100;
+    /**
+     * How long delivered and given-up messages stay in the outbox (for an operator reading what was sent, like
+     * Statuspage's webhook log) before the sender deletes them; without it the table grows with every incident.
+     */
+    static final Duration KEEP = Duration.ofDays(7);
+    static final Duration PRUNE_EVERY = Duration.ofHours(1);
 
     /** How retries are spaced, and how often the sender looks for due messages when nothing woke it. */
     record Policy(Duration firstRetry, Duration maxRetry, Duration giveUpAfter, Duration poll) {
@@ -158,8 +164,18 @@ public final class WebhookNotifier implements IncidentListener, AutoCloseable {
     }
 
     private void sendLoop() {
+        Instant nextPrune = clock.instant();
         while (!closed) {
             try {
+                Instant now = clock.instant();
+                if (!now.isBefore(nextPrune)) {
+                    nextPrune = now.plus(PRUNE_EVERY);
+                    int pruned = store.pruneWebhooks(now.minus(KEEP));
+                    if (pruned > 0) {
+                        log.info("webhook outbox: deleted {} messages delivered or given up over {} ago", pruned,
+                                KEEP);
+                    }
+                }
                 List<OutboxMessage> due = store.dueWebhooks(clock.instant(), BATCH);
                 for (OutboxMessage m : due) {
                     if (closed) {

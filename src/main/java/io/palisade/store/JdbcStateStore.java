@@ -407,6 +407,17 @@ final class JdbcStateStore implements StateStore {
     }
 
     @Override
+    public int pruneWebhooks(Instant before) {
+        return write("pruning the webhook outbox", c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "DELETE FROM webhook_outbox WHERE state <> 'pending' AND created_ms < ?")) {
+                ps.setLong(1, before.toEpochMilli());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    @Override
     public void disableWebhookSubscriber(String subscriber, Instant at, String reason) {
         updateWebhook("disabling webhook subscriber " + subscriber, "INSERT INTO webhook_disabled"
                 + " (subscriber, at_ms, reason) VALUES (?, ?, ?) ON CONFLICT (subscriber) DO NOTHING", ps -> {

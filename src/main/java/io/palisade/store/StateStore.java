@@ -108,6 +108,12 @@ public interface StateStore extends AutoCloseable {
     /** Gives up on a message: it is never sent again, and {@code error} says why. */
     void webhookFailed(String id, int attempts, String error);
 
+    /**
+     * Deletes delivered and given-up messages created before {@code before}; pending ones stay whatever their age.
+     * Returns how many went.
+     */
+    int pruneWebhooks(Instant before);
+
     /** Stops every message to {@code subscriber}, now and after a restart (it answered 410 Gone). */
     void disableWebhookSubscriber(String subscriber, Instant at, String reason);
 

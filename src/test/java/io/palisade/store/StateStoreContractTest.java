@@ -88,6 +88,24 @@ abstract class StateStoreContractTest {
     }
 
     @Test
+    void webhookOutbox_pruneDeletesOldDeliveredAndGivenUpMessages_neverPendingOnes() {
+        store.enqueueWebhooks(List.of(
+                new OutboxMessage("msg_old_sent", "http://a/", "{}", T0, 0, T0),
+                new OutboxMessage("msg_old_failed", "http://a/", "{}", T0, 0, T0),
+                new OutboxMessage("msg_old_pending", "http://a/", "{}", T0, 0, T0.plusSeconds(86_400)),
+                new OutboxMessage("msg_new_sent", "http://a/", "{}", T0.plusSeconds(3_600), 0, T0)));
+        store.webhookDelivered("msg_old_sent", T0);
+        store.webhookFailed("msg_old_failed", 3, "HTTP 400");
+        store.webhookDelivered("msg_new_sent", T0.plusSeconds(3_600));
+
+        assertThat(store.pruneWebhooks(T0.plusSeconds(60))).isEqualTo(2);
+        assertThat(store.pruneWebhooks(T0.plusSeconds(60))).isZero();
+        assertThat(store.dueWebhooks(T0.plusSeconds(86_400), 10)).extracting(OutboxMessage::id)
+                .containsExactly("msg_old_pending");
+        assertThat(store.pruneWebhooks(T0.plusSeconds(7_200))).as("the newer delivered one").isEqualTo(1);
+    }
+
+    @Test
     void emptyStore_hasNoVersionsAuditOrSettings() {
         assertThat(store.versions(10)).isEmpty();
         assertThat(store.version(1)).isEmpty();
