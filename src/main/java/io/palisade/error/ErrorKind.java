@@ -34,6 +34,8 @@ public enum ErrorKind {
     BODY_TIMEOUT(408, "body_timeout", "The request body did not arrive in time.", true, false),
     INVALID_IDEMPOTENCY_KEY(400, "invalid_idempotency_key",
             "The Idempotency-Key header must be 1 to 255 visible ASCII characters.", false, false),
+    WEBSOCKET_NOT_ENABLED(400, "websocket_not_enabled", "This route does not accept WebSocket upgrades.", false,
+            false),
 
     UNAUTHENTICATED(401, "unauthenticated", "Missing or invalid credentials.", false, false),
     FORBIDDEN(403, "forbidden", "This identity is not allowed to call this route.", false, false),

@@ -71,6 +71,6 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     }
 
     private void addProxy(ChannelPipeline p) {
-        p.addLast("proxy", runtime.newHandler());
+        p.addLast(ProxyRuntime.HANDLER_NAME, runtime.newHandler());
     }
 }

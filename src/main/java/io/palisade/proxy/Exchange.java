@@ -63,6 +63,9 @@ import java.util.Optional;
 final class Exchange implements RequestContext {
     enum State { FILTERING, DISPATCHING, FORWARDING, INGESTING, DONE }
 
+    /** A WebSocket upgrade the route tunnels ({@link WebSocketTunnel}): its 101 hands both connections over. */
+    boolean upgrade;
+
     // ---- the request, fixed at its head (read by every job)
     final ProxyHandler owner;
     final ChannelHandlerContext ctx;
@@ -273,7 +276,7 @@ final class Exchange implements RequestContext {
 
     /** Checks what can be decided from the head alone, then runs the filter chain (FILTERING). */
     void start() {
-        if (ExchangeBody.admitHead(this)) {
+        if (ExchangeBody.admitHead(this) && WebSocketTunnel.admit(this)) {
             ExchangeFilters.run(this, 0);
         }
     }
@@ -434,6 +437,27 @@ final class Exchange implements RequestContext {
         }
         complete(Outcome.Ending.ANSWERED, status, null);
         owner.exchangeDone(this, !closeAfterResponse);
+    }
+
+    /**
+     * The upstream connection leaves the exchange for a tunnel: not back to the pool, not closed, its endpoint's
+     * request over.
+     */
+    void handOverUpstream() {
+        UpstreamConnection c = upstream;
+        upstream = null;
+        c.exchange = null;
+        endpoint.onRequestEnd();
+        waitingDownstreamWritable = false;
+        waitingUpstreamWritable = false;
+    }
+
+    /** The 101 went to the client: the exchange is answered, and its connection belongs to a tunnel from now on. */
+    void finishAsTunnel() {
+        state = State.DONE;
+        deadlineNanos = 0;
+        complete(Outcome.Ending.ANSWERED, 101, null);
+        owner.exchangeTunnelled(this);
     }
 
     /** Answers with {@code kind} if the response has not begun, otherwise cuts both connections. */

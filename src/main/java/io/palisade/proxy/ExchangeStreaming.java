@@ -93,7 +93,18 @@ final class ExchangeStreaming {
             return;
         }
         if (msg instanceof HttpResponse response) {
-            if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL && response.status().code() != 101) {
+            if (response.status().code() == 101) {
+                if (ex.upgrade) {
+                    WebSocketTunnel.open(ex, c, response);
+                    return;
+                }
+                // A switch nobody asked for: the connection now speaks something else.
+                ReferenceCountUtil.release(msg);
+                ExchangeDispatch.upstreamFailed(ex, Endpoint.FailureKind.RESET, "protocol");
+                ex.fail(ErrorKind.UPSTREAM_PROTOCOL_ERROR);
+                return;
+            }
+            if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                 ReferenceCountUtil.release(msg);
                 return;
             }

@@ -59,6 +59,9 @@ final class Headers {
             h.set(X_REQUEST_ID, ex.requestId);
         }
         propagateTrace(h);
+        if (ex.upgrade) {
+            WebSocketTunnel.restoreUpgradeHeaders(h);
+        }
         if (ex.chunkedRequest) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }

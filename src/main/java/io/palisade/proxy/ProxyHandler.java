@@ -251,6 +251,20 @@ final class ProxyHandler extends ChannelDuplexHandler {
         ctx.read();
     }
 
+    /**
+     * The exchange became a WebSocket tunnel, which takes this connection over and removes this handler: nothing
+     * more to serve here, and the deadline timer has nobody to time.
+     */
+    void exchangeTunnelled(Exchange ex) {
+        if (ex == current) {
+            current = null;
+        }
+        if (deadlineTimer != null) {
+            deadlineTimer.cancel(false);
+            deadlineTimer = null;
+        }
+    }
+
     /** The response had begun when the exchange failed: the client must see a cut, not a short body. */
     void exchangeAborted(Exchange ex) {
         if (ex == current) {

@@ -53,6 +53,7 @@ public final class ProxyRuntime {
     private final List<UpstreamPool> pools = new CopyOnWriteArrayList<>();
     private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final AtomicLong acceptedTotal = new AtomicLong();
+    private final WebSocketTunnel.Stats websockets = new WebSocketTunnel.Stats();
     private final RateLimitedLog failures = RateLimitedLog.every(Duration.ofSeconds(10), log, Ticker.system());
     private volatile Serving serving;
     private volatile boolean draining;
@@ -112,9 +113,25 @@ public final class ProxyRuntime {
         metrics.gauge("palisade_upstream_pending", "Requests waiting for an upstream connection: one of their own"
                         + " opening, or, queued under max_pending, one to free up.",
                 cb -> cb.call(sum(c -> c.pending)));
+        metrics.gauge("palisade_websocket_tunnels_active", "WebSocket tunnels open now (upgraded connections).",
+                cb -> cb.call(websockets.opened.sum() - websockets.closed.sum()));
+        metrics.counter("palisade_websocket_tunnels_total", "WebSocket tunnels opened since start.",
+                cb -> cb.call(websockets.opened.sum()));
+        metrics.counter("palisade_websocket_bytes_total", "Bytes relayed through WebSocket tunnels, by direction"
+                + " (to_upstream, to_client).", cb -> {
+                    cb.call(websockets.bytesToUpstream.sum(), "to_upstream");
+                    cb.call(websockets.bytesToClient.sum(), "to_client");
+                }, "direction");
     }
 
-    /** The handler to end each client pipeline with (one per connection). */
+    WebSocketTunnel.Stats websocketStats() {
+        return websockets;
+    }
+
+    /** The pipeline name of {@link #newHandler()}'s handler. */
+    public static final String HANDLER_NAME = "proxy";
+
+    /** The handler to end each client pipeline with (one per connection), under {@link #HANDLER_NAME}. */
     public ChannelHandler newHandler() {
         return new ProxyHandler(this);
     }

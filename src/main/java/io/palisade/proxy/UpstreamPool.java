@@ -33,6 +33,8 @@ final class UpstreamPool {
     static final int MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
     static final int MAX_CHUNK = 64 * 1024;
     static final String IDLE = "idle";
+    static final String CODEC = "codec";
+    static final String CONNECTION = "upstream";
 
     private final EventLoop loop;
     private final Transport transport;
@@ -118,9 +120,9 @@ final class UpstreamPool {
                                 .setHeadersFactory(LeanHttpHeaders.headersFactory())
                                 .setTrailersFactory(LeanHttpHeaders.trailersFactory());
                         ch.pipeline()
-                                .addLast("codec", new UpstreamCodec(decoder))
+                                .addLast(CODEC, new UpstreamCodec(decoder))
                                 .addLast(IDLE, idleHandler(timeouts.idle()))
-                                .addLast("upstream", conn);
+                                .addLast(CONNECTION, conn);
                     }
                 });
         PoolCounters.add(counters.open, 1);

@@ -22,14 +22,21 @@ import java.util.Set;
  * @param limits         rate limits and per-consumer concurrency ({@code rate_limits:}, {@code concurrency:})
  * @param ingest         present on an ingest route ({@code ingest:}): requests are stored and answered 202, then
  *                       delivered to the action's cluster later; {@code clusters} is then empty
+ * @param websocketIdle  present when the route tunnels WebSocket upgrades ({@code websocket: true}): how long a
+ *                       tunnel may carry nothing either way before the gateway closes it
+ *                       ({@code timeouts.websocket_idle})
  */
 public record RouteConfig(String id, RouteMatch match, List<WeightedCluster> clusters, boolean stripPrefix,
                           Optional<Duration> requestTimeout, Optional<Duration> idleTimeout,
-                          RequestPolicy request, RoutePolicy auth, RouteLimits limits, Optional<IngestAction> ingest) {
+                          RequestPolicy request, RoutePolicy auth, RouteLimits limits, Optional<IngestAction> ingest,
+                          Optional<Duration> websocketIdle) {
+    /** How long a WebSocket tunnel may stay silent both ways when the route does not say. */
+    public static final Duration DEFAULT_WEBSOCKET_IDLE = Duration.ofMinutes(10);
+
     private static final RouteConfig UNMATCHED = new RouteConfig("unmatched",
             new RouteMatch(Optional.empty(), Optional.empty(), Set.of(), Optional.empty(), Map.of()), List.of(),
             false, Optional.empty(), Optional.empty(), new RequestPolicy(Optional.empty(), false), RoutePolicy.none(),
-            RouteLimits.none(), Optional.empty());
+            RouteLimits.none(), Optional.empty(), Optional.empty());
 
     public RouteConfig {
         clusters = List.copyOf(clusters);
@@ -39,7 +46,21 @@ public record RouteConfig(String id, RouteMatch match, List<WeightedCluster> clu
     public RouteConfig(String id, RouteMatch match, List<WeightedCluster> clusters, boolean stripPrefix,
                        Optional<Duration> requestTimeout, Optional<Duration> idleTimeout, RequestPolicy request,
                        RoutePolicy auth, RouteLimits limits) {
-        this(id, match, clusters, stripPrefix, requestTimeout, idleTimeout, request, auth, limits, Optional.empty());
+        this(id, match, clusters, stripPrefix, requestTimeout, idleTimeout, request, auth, limits, Optional.empty(),
+                Optional.empty());
+    }
+
+    /** A route without WebSocket tunnels. */
+    public RouteConfig(String id, RouteMatch match, List<WeightedCluster> clusters, boolean stripPrefix,
+                       Optional<Duration> requestTimeout, Optional<Duration> idleTimeout, RequestPolicy request,
+                       RoutePolicy auth, RouteLimits limits, Optional<IngestAction> ingest) {
+        this(id, match, clusters, stripPrefix, requestTimeout, idleTimeout, request, auth, limits, ingest,
+                Optional.empty());
+    }
+
+    /** Whether the route tunnels WebSocket upgrades ({@code websocket: true}). */
+    public boolean websocket() {
+        return websocketIdle.isPresent();
     }
 
     /** The route label of requests that matched no route (404, 405, unusable paths), in metrics and logs. */

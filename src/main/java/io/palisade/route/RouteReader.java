@@ -22,7 +22,7 @@ import java.util.Set;
 
 /** The {@code routes} section, checked against the clusters and server limits already read. */
 public final class RouteReader {
-    public static final Set<String> KEYS = Set.of("name", "match", "cluster", "clusters", "strip_prefix", "timeouts",
+    public static final Set<String> KEYS = Set.of("name", "match", "cluster", "clusters", "strip_prefix", "timeouts", "websocket",
             "request", "ingest");
     private static final Set<String> INGEST_KEYS = Set.of("cluster", "max_record", "quota", "empty_body",
             "store_headers", "retry", "concurrency");
@@ -98,16 +98,28 @@ public final class RouteReader {
             ConfigNode timeouts = r.get("timeouts");
             Optional<Duration> requestTimeout = Optional.empty();
             Optional<Duration> idleTimeout = Optional.empty();
+            Optional<Duration> websocketIdle = Optional.empty();
             if (timeouts.expectObject()) {
-                timeouts.rejectUnknown(Set.of("request", "idle"));
+                timeouts.rejectUnknown(Set.of("request", "idle", "websocket_idle"));
                 requestTimeout = timeouts.get("request").optDuration(ConfigNode.MAX_DURATION);
                 idleTimeout = timeouts.get("idle").optDuration(ConfigNode.MAX_DURATION);
+                websocketIdle = timeouts.get("websocket_idle").optDuration(ConfigNode.MAX_DURATION);
             }
+            ConfigNode websocketNode = r.get("websocket");
+            boolean websocket = websocketNode.bool(false);
+            if (websocket && ingest.isPresent()) {
+                websocketNode.invalid("false on an ingest route (it stores requests, it does not tunnel them)");
+            }
+            if (!websocket && websocketIdle.isPresent()) {
+                timeouts.get("websocket_idle").invalid("absent unless websocket is true");
+            }
+            websocketIdle = websocket ? Optional.of(websocketIdle.orElse(RouteConfig.DEFAULT_WEBSOCKET_IDLE))
+                    : Optional.empty();
             RequestPolicy request = request(r.get("request"), server);
             RoutePolicy auth = AuthSettings.parseRoute(r.get("auth"), authSettings);
             RouteLimits limits = RouteLimits.parse(r);
             routes.add(new RouteConfig(id, match, weighted, stripPrefix, requestTimeout, idleTimeout, request, auth,
-                    limits, ingest));
+                    limits, ingest, websocketIdle));
         }
         return List.copyOf(routes);
     }

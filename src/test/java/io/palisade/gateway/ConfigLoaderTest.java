@@ -512,7 +512,7 @@ class ConfigLoaderTest {
                         + " failover, hash_on, health_check, limits, outlier, retries, timeouts)",
                 "clusters.orders.timeouts.conect: unknown key (expected one of: connect, idle, request)",
                 "routes[0].stripprefix: unknown key (expected one of: auth, cluster, clusters, concurrency, ingest,"
-                        + " match, name, rate_limits, request, strip_prefix, timeouts)",
+                        + " match, name, rate_limits, request, strip_prefix, timeouts, websocket)",
                 "routes[0].match.method: unknown key (expected one of: headers, host, methods, path, path_prefix)");
     }
 
@@ -895,7 +895,7 @@ class ConfigLoaderTest {
                 cluster: orders
                 timeouts: { request: 0s, idle: infinite, connect: 1s }
                 """))).containsExactly(
-                "routes[0].timeouts.connect: unknown key (expected one of: idle, request)",
+                "routes[0].timeouts.connect: unknown key (expected one of: idle, request, websocket_idle)",
                 "routes[0].timeouts.request: 0s (expected: > 0)",
                 "routes[0].timeouts.idle: infinite (expected: a duration like 250ms, 5s, 2m, 1h)");
     }
