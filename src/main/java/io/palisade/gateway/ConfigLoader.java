@@ -17,6 +17,7 @@ import io.palisade.route.RouteReader;
 import io.palisade.server.ListenerConfig;
 import io.palisade.server.ServerConfig;
 import io.palisade.server.ServerLimits;
+import io.palisade.server.TrustedProxies;
 import io.palisade.slo.SloSettings;
 import io.palisade.status.StatusPageSettings;
 import io.palisade.upstream.ClusterConfig;
@@ -396,13 +397,14 @@ public final class ConfigLoader {
         if (!node.expectObject()) {
             return new ServerConfig(DEFAULT_LIMITS, 0, DEFAULT_DRAIN);
         }
-        node.rejectUnknown(Set.of("limits", "worker_threads", "drain_timeout", "request_id"));
+        node.rejectUnknown(Set.of("limits", "worker_threads", "drain_timeout", "request_id", "trusted_proxies"));
         ServerLimits limits = serverLimits(node.get("limits"));
         int workerThreads = node.get("worker_threads").intValue(0, 0, 1024);
         Duration drain = node.get("drain_timeout").duration(DEFAULT_DRAIN, MAX_DURATION);
         ServerConfig.RequestIdPolicy requestId = ServerConfig.RequestIdPolicy.valueOf(node.get("request_id")
                 .oneOf("keep", List.of("keep", "generate")).toUpperCase(Locale.ROOT));
-        return new ServerConfig(limits, workerThreads, drain, requestId);
+        TrustedProxies trusted = TrustedProxies.parse(node.get("trusted_proxies"));
+        return new ServerConfig(limits, workerThreads, drain, requestId, trusted);
     }
 
     private static ServerLimits serverLimits(ConfigNode node) {

@@ -78,7 +78,10 @@ final class Exchange implements RequestContext {
     final String path;
     final String query;
     final String requestId;
+    /** The client: the connection's peer, or who a trusted proxy says it forwards for (server.trusted_proxies). */
     final String clientIp;
+    /** The connection's peer, appended to X-Forwarded-For upstream; the client's unless a trusted proxy is between. */
+    String peerIp;
     final String host;
     final long startNanos;
     final boolean clientKeepAlive;
@@ -159,6 +162,7 @@ final class Exchange implements RequestContext {
         this.query = query;
         this.requestId = requestId;
         this.clientIp = clientIp;
+        this.peerIp = clientIp;
         this.startNanos = startNanos;
         this.host = request.headers().get(HttpHeaderNames.HOST);
         RequestFraming framing = RequestFraming.of(request); // decided by the protocol handlers, not again here

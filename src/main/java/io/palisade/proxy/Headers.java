@@ -53,7 +53,7 @@ final class Headers {
         HttpRequest request = ex.request;
         HttpHeaders h = request.headers();
         removeHopByHop(h);
-        addForwarded(h, ex.clientIp, ex.host);
+        addForwarded(h, ex.peerIp, ex.host);
         if (!ex.requestId.equals(h.get(X_REQUEST_ID))) {
             // The validator set it, and requestId was read from it: only a filter could have changed it.
             h.set(X_REQUEST_ID, ex.requestId);

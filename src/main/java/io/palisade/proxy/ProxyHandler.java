@@ -79,7 +79,8 @@ final class ProxyHandler extends ChannelDuplexHandler {
 
     private void startExchange(HttpRequest request) {
         long start = System.nanoTime();
-        GatewaySnapshot snapshot = runtime.snapshotFor(clientIp, request);
+        String client = runtime.snapshot().server().trustedProxies().clientIp(clientIp, request.headers());
+        GatewaySnapshot snapshot = runtime.snapshotFor(client, request);
         // The validator gave every request that reached us an id (the client's, if well-formed).
         String requestId = ProtocolHandlers.requestId(request, "-");
         String uri = request.uri();
@@ -91,19 +92,20 @@ final class ProxyHandler extends ChannelDuplexHandler {
         }
         Optional<String> path = RouteTable.normalizePath(rawPath);
         if (path.isEmpty()) {
-            earlyError(request, snapshot, requestId, start, ErrorKind.MALFORMED_REQUEST, null);
+            earlyError(request, snapshot, requestId, client, start, ErrorKind.MALFORMED_REQUEST, null);
             return;
         }
         RouteLookup lookup = snapshot.routes().find(request.method().name(),
                 request.headers().get(HttpHeaderNames.HOST), path.get(), request.headers());
         if (!lookup.isFound()) {
-            earlyError(request, snapshot, requestId, start, lookup.error().orElse(ErrorKind.ROUTE_NOT_FOUND),
+            earlyError(request, snapshot, requestId, client, start, lookup.error().orElse(ErrorKind.ROUTE_NOT_FOUND),
                     lookup.kind() == RouteLookup.Kind.METHOD_NOT_ALLOWED ? lookup.allowHeader() : null);
             return;
         }
         GatewaySnapshot.RouteRuntime route = snapshot.route(lookup.route().orElseThrow());
-        current = new Exchange(this, ctx, runtime, snapshot, route, request, path.get(), query, requestId, clientIp,
+        current = new Exchange(this, ctx, runtime, snapshot, route, request, path.get(), query, requestId, client,
                 start);
+        current.peerIp = clientIp;
         if (request instanceof HttpContent content) {
             current.onRequestContent(content);
         }
@@ -121,9 +123,9 @@ final class ProxyHandler extends ChannelDuplexHandler {
     }
 
     /** Answers a request that matched no route (or an unusable one) with a short-lived exchange-less response. */
-    private void earlyError(HttpRequest request, GatewaySnapshot snapshot, String requestId, long start,
+    private void earlyError(HttpRequest request, GatewaySnapshot snapshot, String requestId, String client, long start,
                             ErrorKind kind, String allow) {
-        current = Exchange.unrouted(this, ctx, runtime, snapshot, request, requestId, clientIp, start);
+        current = Exchange.unrouted(this, ctx, runtime, snapshot, request, requestId, client, start);
         if (allow != null) {
             current.responseHeaders().set(HttpHeaderNames.ALLOW, allow);
         }

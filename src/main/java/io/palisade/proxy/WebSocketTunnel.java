@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A WebSocket upgrade (RFC 6455 §4) carried through the gateway: the upgrade request goes through the filter chain like
+ * A WebSocket upgrade (RFC 6455 §4) carried through the gateway: the upgrade request goes through the filter chain as
  * any request (auth, rate limits, validation), then to the upstream with its {@code Upgrade} and {@code Connection}
  * kept; when the upstream answers {@code 101 Switching Protocols}, the 101 goes to the client and both connections
  * become one byte tunnel. The gateway does not parse frames: what each side sends reaches the other unchanged.
@@ -187,7 +187,7 @@ final class WebSocketTunnel {
         onClosed.run();
     }
 
-    /** One direction: what its channel reads goes to {@code to}, and it reads again only while {@code to} can take it. */
+    /** One direction: what its channel reads goes to {@code to}; it reads again only once {@code to} can take more. */
     private final class Relay extends ChannelInboundHandlerAdapter {
         private final Channel to;
         private final LongAdder bytes;

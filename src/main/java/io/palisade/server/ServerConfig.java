@@ -7,8 +7,10 @@ import java.time.Duration;
  * @param workerThreads data-side event loops; 0 means one per core
  * @param drainTimeout  how long a graceful shutdown waits for in-flight requests
  * @param requestId     whether a client's {@code X-Request-Id} is kept or replaced ({@code server.request_id})
+ * @param trustedProxies whose {@code X-Forwarded-For} names the client ({@code server.trusted_proxies})
  */
-public record ServerConfig(ServerLimits limits, int workerThreads, Duration drainTimeout, RequestIdPolicy requestId) {
+public record ServerConfig(ServerLimits limits, int workerThreads, Duration drainTimeout, RequestIdPolicy requestId,
+                           TrustedProxies trustedProxies) {
     /** {@code server.request_id}: what becomes of the {@code X-Request-Id} a client sends. */
     public enum RequestIdPolicy {
         /**
@@ -23,8 +25,13 @@ public record ServerConfig(ServerLimits limits, int workerThreads, Duration drai
         GENERATE
     }
 
-    /** With {@link RequestIdPolicy#KEEP}, the default. */
+    /** With {@link RequestIdPolicy#KEEP}, the default, and no trusted proxies. */
     public ServerConfig(ServerLimits limits, int workerThreads, Duration drainTimeout) {
         this(limits, workerThreads, drainTimeout, RequestIdPolicy.KEEP);
+    }
+
+    /** With no trusted proxies: the connection's peer is the client. */
+    public ServerConfig(ServerLimits limits, int workerThreads, Duration drainTimeout, RequestIdPolicy requestId) {
+        this(limits, workerThreads, drainTimeout, requestId, TrustedProxies.none());
     }
 }
