@@ -8,6 +8,7 @@ import io.palisade.auth.ApiKeys;
 import io.palisade.testing.GatewayFixture;
 import io.palisade.testing.GatewayTest;
 import io.palisade.testing.Gateways;
+import io.palisade.testing.NodeScripts;
 import io.palisade.testing.RawClient;
 import io.palisade.testing.TestUpstream;
 import io.palisade.testing.WebSocketEchoServer;
@@ -268,6 +269,28 @@ class WebSocketGatewayTest {
         assertThat(handshakeStatus(gw, "/secure/a", "X-Api-Key", key.key())).as("over 2/m").isEqualTo(429);
         assertThat(echo.upgrades()).isEqualTo(2);
         assertThat(gw.get("/other").statusCode()).isEqualTo(200);
+    }
+
+    /** npm's ws, client and server, the WebSocket library most of the JavaScript world uses, through the gateway. */
+    @GatewayTest(loops = {1})
+    void npmWsClientAndServer_talkThroughTheTunnel(Gateways gateways) throws Exception {
+        plain = TestUpstream.start("plain");
+        try (NodeScripts.Server server = new NodeScripts.Server("ws-echo-server.mjs")) {
+            GatewayFixture gw = gateways.start("""
+                    clusters:
+                      ws: { endpoints: [ "127.0.0.1:%d" ] }
+                    routes:
+                      - name: chat
+                        match: { path_prefix: /chat }
+                        cluster: ws
+                        websocket: true
+                    """.formatted(server.port()));
+            NodeScripts.Run run = NodeScripts.run("ws-client.mjs", "ws://127.0.0.1:" + gw.port() + "/chat/node");
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            assertThat(run.output()).contains("\"upgradeStatus\":101").contains("\"closeCode\":4000")
+                    .contains("\"binaryOk\":true");
+            assertThat(gw.get("/nothing").statusCode()).isEqualTo(404);
+        }
     }
 
     @Test
