@@ -105,4 +105,16 @@ class TlsFilesTest {
             io.netty.util.ReferenceCountUtil.release(engine);
         }
     }
+
+    @Test
+    void theSchemaNamesEveryKeyTheReadersRead() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode schema = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Path.of("schema/palisade.schema.json").toFile());
+        java.util.Set<String> server = new java.util.HashSet<>();
+        schema.at("/$defs/listenerTls/properties").fieldNames().forEachRemaining(server::add);
+        java.util.Set<String> upstream = new java.util.HashSet<>();
+        schema.at("/$defs/upstreamTls/properties").fieldNames().forEachRemaining(upstream::add);
+        assertThat(server).isEqualTo(TlsReader.SERVER_KEYS);
+        assertThat(upstream).isEqualTo(TlsReader.UPSTREAM_KEYS);
+    }
 }
