@@ -41,6 +41,8 @@ final class TlsHandshakeHandler extends ChannelInboundHandlerAdapter {
     private final Optional<Http2Branch> h2;
     private ScheduledFuture<?> timer;
     private boolean done;
+    /** The handshake failed: whatever exception follows is part of that failure. */
+    private boolean failed;
 
     TlsHandshakeHandler(Duration timeout, HandshakeListener listener, TlsSettings settings,
                         Optional<X509TrustManager> clientTrust, Optional<Http2Branch> h2) {
@@ -73,6 +75,7 @@ final class TlsHandshakeHandler extends ChannelInboundHandlerAdapter {
     private void expire(ChannelHandlerContext ctx) {
         if (!done) {
             done = true;
+            failed = true;
             listener.failed("timeout");
             ctx.close();
         }
@@ -85,14 +88,18 @@ final class TlsHandshakeHandler extends ChannelInboundHandlerAdapter {
             cancel();
             if (event.isSuccess()) {
                 succeeded(ctx);
+                if (!ctx.isRemoved()) {
+                    ctx.pipeline().remove(this);
+                }
             } else {
+                // Stays until the close, to keep the failure's exception from reaching the HTTP handlers' logs.
+                failed = true;
                 listener.failed(reason(event.cause()));
                 ctx.close();
             }
+            // After the pipeline's new shape is in place, as Netty's ApplicationProtocolNegotiationHandler does: an
+            // HTTP/2 branch's handlers see the event too.
             ctx.fireUserEventTriggered(evt);
-            if (ctx.channel().isActive() && !ctx.isRemoved()) {
-                ctx.pipeline().remove(this);
-            }
             return;
         }
         ctx.fireUserEventTriggered(evt);
@@ -110,7 +117,7 @@ final class TlsHandshakeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!done) {
+        if (!done || !ctx.channel().isActive() || failed) {
             // A failed handshake (plain HTTP on a TLS port, an alert, a refused certificate) is the client's: it is
             // counted when the handshake event comes, and logged by no one.
             ctx.close();
@@ -152,6 +159,7 @@ final class TlsHandshakeHandler extends ChannelInboundHandlerAdapter {
                 ChannelHandler removed = p.remove(name);
                 assert removed != null;
             }
+            p.remove(this);
             h2.get().install(p);
         }
     }

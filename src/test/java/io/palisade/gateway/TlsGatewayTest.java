@@ -347,6 +347,14 @@ class TlsGatewayTest {
                   wrongname: { endpoints: [ "127.0.0.1:%1$d" ], tls: { ca_file: %2$s/ca.pem, server_name: other.internal } }
                   wrongca: { endpoints: [ "127.0.0.1:%1$d" ], tls: { ca_file: %2$s/other-ca.pem } }
                   skip: { endpoints: [ "127.0.0.1:%1$d" ], tls: { insecure_skip_verify: true } }
+                  checked:
+                    endpoints: [ "127.0.0.1:%1$d" ]
+                    tls: { ca_file: %2$s/ca.pem }
+                    health_check: { path: /healthz, interval: 200ms, timeout: 150ms, healthy_after: 1 }
+                  checkedwrong:
+                    endpoints: [ "127.0.0.1:%1$d" ]
+                    tls: { ca_file: %2$s/other-ca.pem }
+                    health_check: { path: /healthz, interval: 200ms, timeout: 150ms, unhealthy_after: 1 }
                 """.formatted(secure.port(), dir);
         String yaml = yaml("", "").replace("clusters:\n", "clusters:\n" + clusters)
                 .replace("  - { match: { path_prefix: / }, cluster: app }", """
@@ -369,6 +377,16 @@ class TlsGatewayTest {
         assertThat(send(client, base + "/skip").statusCode()).isEqualTo(200);
         assertThat(send(client, base + "/good").statusCode()).isEqualTo(200);
         assertThat(gateway.metrics().scrape()).contains("palisade_upstream_failures_total{cluster=\"wrongca\",kind=\"tls\"}");
+        // Active health checks speak TLS too, verified the same way.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(health("checked")).isEqualTo(io.palisade.upstream.health.HealthState.HEALTHY);
+            assertThat(health("checkedwrong")).isEqualTo(io.palisade.upstream.health.HealthState.UNHEALTHY);
+        });
+    }
+
+    private io.palisade.upstream.health.HealthState health(String cluster) {
+        return GatewayAccess.runtime(gateway).snapshot().clusters().cluster(cluster).orElseThrow().endpoints().get(0)
+                .health();
     }
 
     private static HttpResponse<String> send(HttpClient client, String url) throws Exception {

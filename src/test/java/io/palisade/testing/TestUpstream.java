@@ -83,6 +83,15 @@ public final class TestUpstream implements AutoCloseable {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 << 20), new Handler());
+                        if (tls != null) {
+                            // A client that refuses our certificate is a test's point, not news for the log.
+                            ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                    ctx.close();
+                                }
+                            });
+                        }
                     }
                 });
         server = b.bind(new InetSocketAddress("127.0.0.1", port)).sync().channel();
