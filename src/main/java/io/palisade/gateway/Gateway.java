@@ -196,6 +196,7 @@ public final class Gateway implements AutoCloseable {
             releases.serving(start, first);
             this.admin = startAdmin(cfg.admin(), ticker);
             admin.tls().ifPresent(certificates::watch);
+            registerTlsMetrics();
             ready = true;
             log.info("palisade {} serving config version {} on {} (admin {}, transport {}, {} event loops, state {})",
                     version(), cfg.version(), listeners.ports(), admin.port(), transport, workerThreads, stateDir);
@@ -486,6 +487,21 @@ public final class Gateway implements AutoCloseable {
         } catch (TlsFileException e) {
             throw new ConfigException(List.of(e.describe(path)));
         }
+    }
+
+    /** How the certificate file watcher fared, per TLS listener (the admin port as {@code admin}). */
+    private void registerTlsMetrics() {
+        Map<String, ServerTls> all = new LinkedHashMap<>(listenerTls);
+        admin.tls().ifPresent(t -> all.put("admin", t));
+        if (all.isEmpty()) {
+            return;
+        }
+        metrics.counter("palisade_tls_certificate_file_reloads", "Certificate, key or CA file changes a TLS listener"
+                + " noticed, by result: ok (new handshakes use them) or refused (they could not serve; logged, the"
+                + " previous certificates stay).", cb -> all.forEach((name, tls) -> {
+                    cb.call(tls.fileReloads(), name, "ok");
+                    cb.call(tls.fileReloadsRefused(), name, "refused");
+                }), "listener", "result");
     }
 
     /** Counts a listener's handshakes. */

@@ -45,6 +45,9 @@ public final class ServerTls {
     private final Optional<Http2Branch> h2;
     private final Clock clock;
     private final Object lock = new Object();
+    private final java.util.concurrent.atomic.AtomicLong fileReloads = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong fileReloadsRefused =
+            new java.util.concurrent.atomic.AtomicLong();
     private volatile ServerContexts current;
     /** Guarded by lock. */
     private FileFingerprints fingerprints;
@@ -106,16 +109,28 @@ public final class ServerTls {
             }
             try {
                 reload(settings);
+                fileReloads.incrementAndGet();
                 LOG.info("{}: certificate files changed, new handshakes use them", configPath);
                 return true;
             } catch (TlsFileException e) {
                 // Not retried until a file changes again: one warning per change, not one per poll.
                 fingerprints = now;
+                fileReloadsRefused.incrementAndGet();
                 LOG.warn("{}: certificate files changed but cannot serve, the previous ones stay: {}", configPath,
                         e.describe(configPath));
                 return false;
             }
         }
+    }
+
+    /** File changes that new contexts were built from. */
+    public long fileReloads() {
+        return fileReloads.get();
+    }
+
+    /** File changes that could not serve (logged; the previous contexts stayed). */
+    public long fileReloadsRefused() {
+        return fileReloadsRefused.get();
     }
 
     /** The settings serving now. */

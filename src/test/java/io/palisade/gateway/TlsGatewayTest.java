@@ -289,13 +289,24 @@ class TlsGatewayTest {
                 assertThat(cn(c)).isEqualTo("CN=renewed.test");
             }
         });
-        // A key that does not match: the renewed certificate keeps serving.
+        assertThat(gateway.metrics().scrape())
+                .contains("palisade_tls_certificate_file_reloads_total{listener=\"https\",result=\"ok\"} 1.0");
+        // A key that does not match: the renewed certificate keeps serving. (The renewal itself may have been seen
+        // half written, certificate before key, and refused once: counted from here.)
+        double refusedBefore = refusedReloads();
         Files.copy(dir.resolve("eu.key"), dir.resolve("api.key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Thread.sleep(3_000); // two polls: nothing observable is meant to change, so there is nothing to wait for
+        await().atMost(Duration.ofSeconds(20)).until(() -> refusedReloads() > refusedBefore);
         try (TlsClient c = TlsClient.connect(https(), fresh(), "api.test")) {
             assertThat(cn(c)).isEqualTo("CN=renewed.test");
             assertThat(c.get("/still").status()).isEqualTo(200);
         }
+    }
+
+    private double refusedReloads() {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "palisade_tls_certificate_file_reloads_total\\{listener=\"https\",result=\"refused\"} (\\S+)")
+                .matcher(gateway.metrics().scrape());
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
     @Test
