@@ -100,7 +100,7 @@ class TlsFilesTest {
             assertThat(engine.getEnabledProtocols()).contains("TLSv1.2", "TLSv1.3")
                     .doesNotContain("TLSv1", "TLSv1.1", "SSLv3");
             assertThat(engine.getEnabledCipherSuites()).isNotEmpty().allSatisfy(s -> assertThat(s)
-                    .matches("TLS_(AES|CHACHA20).*|TLS_ECDHE_(RSA|ECDSA)_WITH_(AES_\\d+_GCM|CHACHA20_POLY1305)_SHA\\d+"));
+                    .matches("TLS_(AES|CHACHA20).*|TLS_(ECDHE_RSA|ECDHE_ECDSA|DHE_RSA)_WITH_(AES_\\d+_GCM|CHACHA20_POLY1305)_SHA\\d+"));
         } finally {
             io.netty.util.ReferenceCountUtil.release(engine);
         }
