@@ -1,6 +1,7 @@
 package io.palisade.admin;
 
 import io.palisade.config.Address;
+import io.palisade.tls.TlsSettings;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -11,15 +12,22 @@ import java.util.Optional;
  * @param tokenFile where the bearer token every admin call but {@code /healthz}, {@code /readyz} and {@code /metrics}
  *                  must present is kept; read once when the admin server starts, so a new token takes a restart.
  *                  Without it, reads are open and changes are accepted only over loopback.
+ * @param tls       its {@code tls:} block, as a data listener's: present, the admin port speaks only TLS, so a token
+ *                  never crosses a network in clear text
  */
-public record AdminConfig(Address address, Optional<Path> tokenFile) {
+public record AdminConfig(Address address, Optional<Path> tokenFile, Optional<TlsSettings> tls) {
     public AdminConfig {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(tokenFile, "tokenFile");
+        Objects.requireNonNull(tls, "tls");
+    }
+
+    public AdminConfig(Address address, Optional<Path> tokenFile) {
+        this(address, tokenFile, Optional.empty());
     }
 
     public AdminConfig(Address address) {
-        this(address, Optional.empty());
+        this(address, Optional.empty(), Optional.empty());
     }
 
     /**

@@ -14,6 +14,13 @@ import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.palisade.config.Address;
 import io.palisade.config.ConfigException;
 import io.palisade.time.Ticker;
+import io.palisade.tls.HandshakeListener;
+import io.palisade.tls.ServerTls;
+import io.palisade.tls.TlsFileException;
+import io.palisade.tls.TlsSettings;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -39,10 +46,14 @@ import java.util.Optional;
 public final class AdminServer implements AutoCloseable {
     /** The largest request body: a config YAML with room to spare. */
     public static final int MAX_REQUEST_BODY = 1024 * 1024;
+    /** The handshake deadline of a TLS admin port: admin clients are few and near. */
+    static final Duration TLS_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
     private final Channel channel;
+    private final Optional<ServerTls> tls;
 
-    private AdminServer(Channel channel) {
+    private AdminServer(Channel channel, Optional<ServerTls> tls) {
         this.channel = channel;
+        this.tls = tls;
     }
 
     /**
@@ -77,6 +88,20 @@ public final class AdminServer implements AutoCloseable {
                                     Class<? extends ServerSocketChannel> channelClass, AdminBackend backend,
                                     ReleaseApi releases, IngestApi ingest, AlertApi alerts, IncidentApi incidents,
                                     Ticker ticker) throws InterruptedException {
+        return start(config, group, channelClass, backend, releases, ingest, alerts, incidents, ticker,
+                HandshakeListener.NONE);
+    }
+
+    /**
+     * As the others; with {@code admin.tls}, the port speaks only TLS and {@code handshakes} hears how each handshake
+     * ended.
+     *
+     * @throws ConfigException also when a certificate, key or CA file of {@code admin.tls} cannot serve
+     */
+    public static AdminServer start(AdminConfig config, EventLoopGroup group,
+                                    Class<? extends ServerSocketChannel> channelClass, AdminBackend backend,
+                                    ReleaseApi releases, IngestApi ingest, AlertApi alerts, IncidentApi incidents,
+                                    Ticker ticker, HandshakeListener handshakes) throws InterruptedException {
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(incidents, "incidents");
         Objects.requireNonNull(releases, "releases");
@@ -85,6 +110,7 @@ public final class AdminServer implements AutoCloseable {
         Objects.requireNonNull(ticker, "ticker");
         Pipeline pipeline = new Pipeline(backend, releases, ingest, alerts, incidents, readToken(config.tokenFile()),
                 ticker);
+        Optional<ServerTls> tls = config.tls().isEmpty() ? Optional.empty() : Optional.of(tls(config.tls().get()));
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -92,6 +118,7 @@ public final class AdminServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        tls.ifPresent(t -> t.install(ch.pipeline(), TLS_HANDSHAKE_TIMEOUT, handshakes));
                         pipeline.install(ch.pipeline());
                     }
                 });
@@ -101,7 +128,37 @@ public final class AdminServer implements AutoCloseable {
             Throwable cause = bound.cause();
             throw new UncheckedIOException(cause instanceof IOException e ? e : new IOException(cause));
         }
-        return new AdminServer(bound.channel());
+        return new AdminServer(bound.channel(), tls);
+    }
+
+    private static ServerTls tls(TlsSettings settings) {
+        try {
+            // No HTTP/2 on the admin port: ALPN offers http/1.1 only.
+            return ServerTls.create("admin.tls", settings, Optional.empty(), Clock.systemUTC());
+        } catch (TlsFileException e) {
+            throw new ConfigException(List.of(e.describe("admin.tls")));
+        }
+    }
+
+    /** The admin port's TLS, for the certificate watcher; empty on a plain admin port. */
+    public Optional<ServerTls> tls() {
+        return tls;
+    }
+
+    /**
+     * New handshakes use {@code settings} (a config reload); a file that cannot serve is logged and the certificates
+     * serving now stay. Runs on the caller's thread (it reads files): not an event loop.
+     */
+    public void reloadTls(TlsSettings settings) {
+        if (tls.isEmpty()) {
+            return;
+        }
+        try {
+            tls.get().reload(settings);
+        } catch (TlsFileException e) {
+            LoggerFactory.getLogger(AdminServer.class).warn("{} (the previous certificates stay)",
+                    e.describe("admin.tls"));
+        }
     }
 
     private static Optional<String> readToken(Optional<Path> file) {

@@ -61,7 +61,7 @@ public final class AuthFilter implements GatewayFilter {
             }
         }
         AuthRequest request = new AuthRequest(http.method().name(), ctx.path(), ctx.query(), http.headers(),
-                ctx.clientIp());
+                ctx.clientIp(), ctx.clientCertificate());
         // The decision completes on the auth client's thread; what it changes (headers, URI, consumer) belongs to the
         // exchange, whose state only its event loop touches.
         return service.authenticate(view, policy, request)

@@ -29,6 +29,8 @@ import java.util.Set;
 public final class AuthSettings {
     /** Provider id of API key authentication. */
     public static final String API_KEY = "api_key";
+    /** Provider id of client certificate authentication ({@code auth.mtls}). */
+    public static final String MTLS = "mtls";
     static final String JWT_PREFIX = "jwt:";
     static final String EXTERNAL_PREFIX = "external:";
 
@@ -38,9 +40,10 @@ public final class AuthSettings {
     static final String HS256 = "HS256";
 
     /** The keys of {@code auth:}; each section reader holds its own, so a test can hold the JSON Schema to them. */
-    static final Set<String> AUTH_KEYS = Set.of("api_key", "jwt", "external");
+    static final Set<String> AUTH_KEYS = Set.of("api_key", "jwt", "external", "mtls");
 
-    private static final AuthSettings EMPTY = new AuthSettings(Map.of(), ApiKeyReader.DEFAULT, Map.of(), Map.of());
+    private static final AuthSettings EMPTY = new AuthSettings(Map.of(), ApiKeyReader.DEFAULT, Map.of(), Map.of(),
+            Optional.empty());
 
     /**
      * One configured consumer.
@@ -95,6 +98,15 @@ public final class AuthSettings {
     }
 
     /**
+     * {@code auth.mtls}: a client certificate, verified by the TLS listener against its {@code client_ca_file}, names
+     * a consumer.
+     *
+     * @param consumerFrom where the consumer id is read: {@code subject_cn}, {@code san_dns} or {@code san_uri} (the
+     *                     first of that kind the certificate has)
+     */
+    public record Mtls(String consumerFrom) {}
+
+    /**
      * @param maxEntries 0 disables caching
      */
     public record DecisionCache(Duration allowTtl, Duration denyTtl, Duration serveStaleFor, long maxEntries) {}
@@ -137,13 +149,15 @@ public final class AuthSettings {
     private final ApiKey apiKey;
     private final Map<String, Jwt> jwt;
     private final Map<String, External> external;
+    private final Optional<Mtls> mtls;
 
     private AuthSettings(Map<String, Consumer> consumers, ApiKey apiKey, Map<String, Jwt> jwt,
-                         Map<String, External> external) {
+                         Map<String, External> external, Optional<Mtls> mtls) {
         this.consumers = Map.copyOf(consumers);
         this.apiKey = apiKey;
         this.jwt = Map.copyOf(jwt);
         this.external = Map.copyOf(external);
+        this.mtls = mtls;
     }
 
     /** Whether {@code id} may name a consumer ({@code consumers.<id>}), as the loader checks it. */
@@ -174,10 +188,16 @@ public final class AuthSettings {
         return external;
     }
 
+    /** {@code auth.mtls}, when configured (provider id {@code mtls}). */
+    public Optional<Mtls> mtls() {
+        return mtls;
+    }
+
     /** Every provider id a route may name in {@code any_of}, in a stable order. */
     public List<String> providerIds() {
         List<String> ids = new ArrayList<>();
         ids.add(API_KEY);
+        mtls.ifPresent(m -> ids.add(MTLS));
         jwt.keySet().stream().sorted().forEach(n -> ids.add(JWT_PREFIX + n));
         external.keySet().stream().sorted().forEach(n -> ids.add(EXTERNAL_PREFIX + n));
         return List.copyOf(ids);
@@ -186,12 +206,12 @@ public final class AuthSettings {
     @Override
     public boolean equals(Object o) {
         return o instanceof AuthSettings s && consumers.equals(s.consumers) && apiKey.equals(s.apiKey)
-                && jwt.equals(s.jwt) && external.equals(s.external);
+                && jwt.equals(s.jwt) && external.equals(s.external) && mtls.equals(s.mtls);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(consumers, apiKey, jwt, external);
+        return Objects.hash(consumers, apiKey, jwt, external, mtls);
     }
 
     @Override
@@ -211,7 +231,7 @@ public final class AuthSettings {
         Map<String, Consumer> consumers = ConsumersReader.read(root.get("consumers"));
         ConfigNode auth = root.get("auth");
         if (!auth.expectObject()) {
-            return new AuthSettings(consumers, ApiKeyReader.DEFAULT, Map.of(), Map.of());
+            return new AuthSettings(consumers, ApiKeyReader.DEFAULT, Map.of(), Map.of(), Optional.empty());
         }
         auth.rejectUnknown(AUTH_KEYS);
         ApiKey apiKey = ApiKeyReader.read(auth.get("api_key"));
@@ -227,7 +247,16 @@ public final class AuthSettings {
                 external.put(e.getKey(), ExternalReader.read(e.getKey(), e.getValue()));
             }
         }
-        return new AuthSettings(consumers, apiKey, jwt, external);
+        return new AuthSettings(consumers, apiKey, jwt, external, mtls(auth.get("mtls")));
+    }
+
+    private static Optional<Mtls> mtls(ConfigNode node) {
+        if (!node.isPresent() || !node.expectObject()) {
+            return Optional.empty();
+        }
+        node.rejectUnknown(Set.of("consumer_from"));
+        return Optional.of(new Mtls(node.get("consumer_from").oneOf("subject_cn",
+                List.of("subject_cn", "san_dns", "san_uri"))));
     }
 
     /**

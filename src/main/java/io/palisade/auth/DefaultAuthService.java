@@ -265,6 +265,7 @@ final class DefaultAuthService implements AuthService {
             }
             Map<String, Provider> providers = new LinkedHashMap<>();
             providers.put(AuthSettings.API_KEY, ApiKeyProvider.INSTANCE);
+            next.mtls().ifPresent(m -> providers.put(AuthSettings.MTLS, new MtlsProvider(m)));
             for (AuthSettings.Jwt jwt : next.jwt().values()) {
                 providers.put(jwt.providerId(), reuseOr(jwt.providerId(), jwt, () -> {
                     JwtProvider p = new JwtProvider(jwt, http, ticker, clock, scheduler);

@@ -20,6 +20,14 @@ public interface RequestContext {
 
     String clientIp();
 
+    /**
+     * The client's TLS certificate, when the connection is TLS and the certificate chained to the listener's
+     * {@code client_ca_file}; empty otherwise.
+     */
+    default Optional<java.security.cert.X509Certificate> clientCertificate() {
+        return Optional.empty();
+    }
+
     String requestId();
 
     /** The matched route's id (its name, or the generated one), as metrics and logs name it. */

@@ -20,6 +20,8 @@ import io.palisade.server.ServerLimits;
 import io.palisade.server.TrustedProxies;
 import io.palisade.slo.SloSettings;
 import io.palisade.status.StatusPageSettings;
+import io.palisade.tls.TlsReader;
+import io.palisade.tls.TlsSettings;
 import io.palisade.upstream.ClusterConfig;
 import io.palisade.upstream.ClusterReader;
 import io.palisade.auth.AuthSettings;
@@ -341,7 +343,7 @@ public final class ConfigLoader {
                 l.invalid("a mapping like { address: 0.0.0.0:8080 }");
                 continue;
             }
-            l.rejectUnknown(Set.of("address"));
+            l.rejectUnknown(Set.of("address", "tls"));
             ConfigNode addressNode = l.get("address");
             Optional<Address> address = AddressReader.required(addressNode, 0);
             if (address.isEmpty()) {
@@ -354,7 +356,7 @@ public final class ConfigLoader {
                     break;
                 }
             }
-            listeners.add(new ListenerConfig(name, address.get()));
+            listeners.add(new ListenerConfig(name, address.get(), TlsReader.server(l.get("tls"))));
         }
         return List.copyOf(listeners);
     }
@@ -364,7 +366,7 @@ public final class ConfigLoader {
         if (!node.expectObject()) {
             return new AdminConfig(DEFAULT_ADMIN);
         }
-        node.rejectUnknown(Set.of("address", "token_file"));
+        node.rejectUnknown(Set.of("address", "token_file", "tls"));
         // The file is read here so a missing or short token refuses the config (validate, reload) rather than the
         // start; the admin server reads it again when it starts, and only then. A relative path is taken from the
         // working directory: this method does not know where the config file is.
@@ -378,9 +380,10 @@ public final class ConfigLoader {
             AdminConfig.tokenFileProblem(file).ifPresent(tokenNode::error);
             return Optional.of(file);
         });
+        Optional<TlsSettings> tls = TlsReader.server(node.get("tls"));
         Optional<Address> written = AddressReader.read(addressNode, 0);
         if (addressNode.isPresent() && written.isEmpty()) {
-            return new AdminConfig(DEFAULT_ADMIN, tokenFile);
+            return new AdminConfig(DEFAULT_ADMIN, tokenFile, tls);
         }
         Address address = written.orElse(DEFAULT_ADMIN);
         for (ListenerConfig listener : listeners) {
@@ -390,7 +393,7 @@ public final class ConfigLoader {
                 break;
             }
         }
-        return new AdminConfig(address, tokenFile);
+        return new AdminConfig(address, tokenFile, tls);
     }
 
     private static ServerConfig server(ConfigNode node) {

@@ -29,6 +29,11 @@ import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.ProtocolHandlers;
 import io.palisade.server.Transport;
 import io.palisade.time.Ticker;
+import io.palisade.tls.CertificateWatcher;
+import io.palisade.tls.HandshakeListener;
+import io.palisade.tls.ServerTls;
+import io.palisade.tls.TlsFileException;
+import io.palisade.tls.TlsSettings;
 import io.palisade.upstream.ClusterManager;
 import io.palisade.upstream.ClusterSet;
 import java.io.UncheckedIOException;
@@ -98,6 +103,10 @@ public final class Gateway implements AutoCloseable {
     private final ReleaseManager<ConfigLoader.Loaded, Candidate> releases;
     /** Ingest routes' records, in their own file beside the config store; opens in the background. */
     private final IngestService ingest;
+    /** Data listeners' TLS by listener name; their certificates reload with the config and when their files change. */
+    private final Map<String, ServerTls> listenerTls = new LinkedHashMap<>();
+    /** Polls the listeners' certificate files. */
+    private CertificateWatcher certificates;
     /** Burn rates of the configured SLOs, from every outcome; counters saved in the state store. */
     private final SloEngine slo;
     /** SLO and built-in alerts (GET /alerts, metrics); the status page's incidents listen to it. */
@@ -172,11 +181,22 @@ public final class Gateway implements AutoCloseable {
             this.statusPage = cfg.statusPage().isPresent()
                     ? StatusPageRuntime.start(cfg.statusPage().get(), slo, alerts, transport,
                     new StoredIncidents(store, clock), cfg.webhooks(), store, clock) : null;
+            this.certificates = CertificateWatcher.start(CertificateWatcher.DEFAULT_INTERVAL);
+            for (ListenerConfig l : cfg.listeners()) {
+                if (l.tls().isPresent()) {
+                    ServerTls tls = serverTls("listeners." + l.name() + ".tls", l.tls().get(), clock);
+                    listenerTls.put(l.name(), tls);
+                    certificates.watch(tls);
+                }
+            }
             this.listeners = new Listeners(transport, workers, acceptor,
-                    limiter -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
+                    (l, limiter) -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes,
+                            Optional.ofNullable(listenerTls.get(l.name())), handshakes(l.name())));
             listeners.bind(cfg.listeners(), connectionLimiters);
             releases.serving(start, first);
             this.admin = startAdmin(cfg.admin(), ticker);
+            admin.tls().ifPresent(certificates::watch);
+            registerTlsMetrics();
             ready = true;
             log.info("palisade {} serving config version {} on {} (admin {}, transport {}, {} event loops, state {})",
                     version(), cfg.version(), listeners.ports(), admin.port(), transport, workerThreads, stateDir);
@@ -280,7 +300,7 @@ public final class Gateway implements AutoCloseable {
             return AdminServer.start(config, adminGroup, transport.serverChannel(), new GatewayAdmin(this),
                     releases, new IngestAdmin(ingest, store, control, clock), alerts.api(), statusPage == null
                             ? IncidentApi.none() : new IncidentAdmin(statusPage.book(), store, control, clock),
-                    ticker);
+                    ticker, handshakes("admin"));
         } catch (UncheckedIOException e) {
             // Taken between the check and the bind.
             throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());
@@ -387,6 +407,7 @@ public final class Gateway implements AutoCloseable {
      */
     void activate(Candidate next) {
         applyConnectionCaps(next.loaded().config());
+        applyTls(next.loaded().config());
         clusters.activate(List.of(next.clusters()));
         filterFactory.activate(List.of(next.policy()));
         runtime.swap(next.snapshot());
@@ -406,6 +427,7 @@ public final class Gateway implements AutoCloseable {
      */
     void activate(Candidate primary, Candidate canary, TrafficSplit split) {
         applyConnectionCaps(primary.loaded().config());
+        applyTls(primary.loaded().config());
         clusters.activate(List.of(primary.clusters(), canary.clusters()));
         filterFactory.activate(List.of(primary.policy(), canary.policy()));
         runtime.serve(primary.snapshot(), canary.snapshot(), split);
@@ -434,6 +456,67 @@ public final class Gateway implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * A TLS listener's settings and files as the activated config names them, for new handshakes; open connections
+     * keep theirs. The config's validation read the files already, so a failure here is a file changed since: it is
+     * logged and the contexts serving now stay.
+     */
+    private void applyTls(GatewayConfig cfg) {
+        for (ListenerConfig l : cfg.listeners()) {
+            ServerTls tls = listenerTls.get(l.name());
+            if (tls != null && l.tls().isPresent()) {
+                try {
+                    tls.reload(l.tls().get());
+                } catch (TlsFileException e) {
+                    log.warn("{} (the previous certificates stay)", e.describe("listeners." + l.name() + ".tls"));
+                }
+            }
+        }
+        if (admin != null) {
+            cfg.admin().tls().ifPresent(admin::reloadTls);
+        }
+    }
+
+    /** A listener's TLS at start, a file that cannot serve refusing the start as a config error. */
+    static ServerTls serverTls(String path, TlsSettings settings, Clock clock) {
+        try {
+            // The HTTP/2 support registers its ALPN branch here; until then h2 is not offered.
+            return ServerTls.create(path, settings, Optional.empty(), clock);
+        } catch (TlsFileException e) {
+            throw new ConfigException(List.of(e.describe(path)));
+        }
+    }
+
+    /** How the certificate file watcher fared, per TLS listener (the admin port as {@code admin}). */
+    private void registerTlsMetrics() {
+        Map<String, ServerTls> all = new LinkedHashMap<>(listenerTls);
+        admin.tls().ifPresent(t -> all.put("admin", t));
+        if (all.isEmpty()) {
+            return;
+        }
+        metrics.counter("palisade_tls_certificate_file_reloads", "Certificate, key or CA file changes a TLS listener"
+                + " noticed, by result: ok (new handshakes use them) or refused (they could not serve; logged, the"
+                + " previous certificates stay).", cb -> all.forEach((name, tls) -> {
+                    cb.call(tls.fileReloads(), name, "ok");
+                    cb.call(tls.fileReloadsRefused(), name, "refused");
+                }), "listener", "result");
+    }
+
+    /** Counts a listener's handshakes. */
+    private HandshakeListener handshakes(String listener) {
+        return new HandshakeListener() {
+            @Override
+            public void succeeded(String version, String protocol) {
+                metrics.tlsHandshake(listener, version, protocol);
+            }
+
+            @Override
+            public void failed(String reason) {
+                metrics.tlsHandshakeFailed(listener, reason);
+            }
+        };
     }
 
     /** Lowering a cap closes no connection: new ones wait until the count is under it. */
@@ -485,6 +568,7 @@ public final class Gateway implements AutoCloseable {
             log.warn("drain timeout: closing with {} requests in flight", cut);
         }
         lagMonitor.stop();
+        certificates.close();
         admin.close();
         if (statusPage != null) {
             statusPage.close();
@@ -520,6 +604,9 @@ public final class Gateway implements AutoCloseable {
         }
         if (lagMonitor != null) {
             steps.add(lagMonitor::stop);
+        }
+        if (certificates != null) {
+            steps.add(certificates::close);
         }
         if (statusPage != null) {
             steps.add(statusPage::close);

@@ -10,6 +10,9 @@ import io.palisade.server.ServerLimits;
 import io.palisade.proxy.ProxyRuntime;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.ProtocolHandlers;
+import io.palisade.tls.HandshakeListener;
+import io.palisade.tls.ServerTls;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -17,10 +20,12 @@ import java.util.function.Supplier;
  * routes or tenants, which the proxy's filter chain deals with.
  *
  * <pre>
- *  bytes ─▶ connection-limiter ─▶ http-codec ─▶ header-read-timeout ─▶ request-validator ─▶ proxy
- *           (accept cap)          (HTTP/1.1,     (slow heads: 408,      (RFC 9112 framing,    (route, policy,
- *                                  size caps)     idle close)            Host, ids, 4xx)       upstream)
+ *  bytes ─▶ connection-limiter ─▶ [tls ─▶ tls-handshake] ─▶ http-codec ─▶ header-read-timeout ─▶ request-validator ─▶ proxy
+ *           (accept cap)           (SNI, a TLS listener's     (HTTP/1.1,     (slow heads: 408,      (RFC 9112 framing,    (route, policy,
+ *                                   deadline, ALPN h2 branch)  size caps)     idle close)            Host, ids, 4xx)       upstream)
  * </pre>
+ *
+ * <p>On a TLS listener the handshake is bounded by the same {@code header_read_timeout} as a request head.
  *
  * Limits and the request id policy are read from the live snapshot when a connection is accepted, so a reload's
  * new settings apply to new connections; the outcomes of the requests the protocol handlers refuse name that
@@ -31,13 +36,24 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     private final ProxyRuntime runtime;
     private final ConnectionLimiter connectionLimiter;
     private final OutcomePublisher outcomes;
+    /** The listener's TLS; absent on a plain listener. */
+    private final Optional<ServerTls> tls;
+    private final HandshakeListener handshakes;
 
     GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ProxyRuntime runtime,
                               ConnectionLimiter connectionLimiter, OutcomePublisher outcomes) {
+        this(snapshots, runtime, connectionLimiter, outcomes, Optional.empty(), HandshakeListener.NONE);
+    }
+
+    GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ProxyRuntime runtime,
+                              ConnectionLimiter connectionLimiter, OutcomePublisher outcomes,
+                              Optional<ServerTls> tls, HandshakeListener handshakes) {
         this.snapshots = snapshots;
         this.runtime = runtime;
         this.connectionLimiter = connectionLimiter;
         this.outcomes = outcomes;
+        this.tls = tls;
+        this.handshakes = handshakes;
     }
 
     @Override
@@ -47,6 +63,9 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         ServerLimits l = s.limits();
         ChannelPipeline p = ch.pipeline();
         addConnectionLimit(p);
+        if (tls.isPresent()) {
+            tls.get().install(p, l.headerReadTimeout(), handshakes);
+        }
         addCodec(p, l);
         addTimeouts(p, l);
         addRequestValidation(p, s, snapshot.version());

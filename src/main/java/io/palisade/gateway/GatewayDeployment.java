@@ -131,9 +131,12 @@ final class GatewayDeployment implements Deployment<ConfigLoader.Loaded, Gateway
                 }
                 Duration timeout = c.timeouts().connect().plus(c.healthCheck().map(h -> h.timeout())
                         .orElse(Duration.ZERO));
+                // The probe's health request is plain HTTP: a TLS cluster's endpoints are probed for DNS and TCP
+                // only, and their health path is left to the active checks, which speak TLS.
                 probes.add(new Probe.Endpoint("clusters." + c.name() + ".endpoints[" + i + "]",
                         e.address().host(), e.address().port(), timeout,
-                        c.healthCheck().map(h -> h.path()), status -> status >= 200 && status < 400));
+                        c.tls().isPresent() ? Optional.empty() : c.healthCheck().map(h -> h.path()),
+                        status -> status >= 200 && status < 400));
             }
         }
         AuthSettings auth = cfg.auth();

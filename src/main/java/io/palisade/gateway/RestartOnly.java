@@ -1,5 +1,6 @@
 package io.palisade.gateway;
 
+import io.palisade.server.ListenerConfig;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,10 +14,14 @@ final class RestartOnly {
      */
     static List<String> changes(GatewayConfig now, GatewayConfig next) {
         List<String> errors = new ArrayList<>();
-        if (!now.listeners().equals(next.listeners())) {
+        // A TLS listener's certificates, versions, ALPN and client auth apply to new handshakes on reload; its
+        // socket, and whether it speaks TLS at all, do not.
+        if (!bindings(now.listeners()).equals(bindings(next.listeners()))) {
             errors.add("listeners: changed (expected: unchanged on reload; restart to change listeners)");
         }
-        if (!now.admin().equals(next.admin())) {
+        if (!now.admin().address().equals(next.admin().address())
+                || !now.admin().tokenFile().equals(next.admin().tokenFile())
+                || now.admin().tls().isPresent() != next.admin().tls().isPresent()) {
             errors.add("admin: changed (expected: unchanged on reload; restart to change the admin address)");
         }
         if (now.server().workerThreads() != next.server().workerThreads()) {
@@ -38,5 +43,10 @@ final class RestartOnly {
                     + " to change it)");
         }
         return errors;
+    }
+
+    private static List<String> bindings(List<ListenerConfig> listeners) {
+        return listeners.stream().map(l -> l.name() + " " + l.address() + (l.tls().isPresent() ? " tls" : ""))
+                .toList();
     }
 }

@@ -45,6 +45,8 @@ public final class GatewayMetrics {
     private final Counter configReloads;
     private final Counter authDecisions;
     private final Counter versionRequests;
+    private final Counter tlsHandshakes;
+    private final Counter tlsHandshakeFailures;
     /** Per config version: [answered, failed]. At most two versions serve at once, so this stays tiny. */
     private final ConcurrentHashMap<String, CounterDataPoint[]> versionChildren = new ConcurrentHashMap<>();
     /** The versions serving now; null until the first {@link #retainVersions}: all allowed. */
@@ -92,6 +94,14 @@ public final class GatewayMetrics {
                 cb -> cb.call(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed()));
         gauge("palisade_jvm_heap_max_bytes", "The heap's limit (-Xmx).",
                 cb -> cb.call(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax()));
+        tlsHandshakes = Counter.builder().name("palisade_tls_handshakes_total")
+                .help("TLS handshakes completed on a listener (data listeners by name, the admin port as admin), by"
+                        + " negotiated version and the application protocol that serves (h2, http/1.1).")
+                .labelNames("listener", "version", "protocol").withoutExemplars().register(registry);
+        tlsHandshakeFailures = Counter.builder().name("palisade_tls_handshake_failures_total")
+                .help("TLS handshakes that failed, by listener and reason (timeout, closed, not_tls,"
+                        + " protocol_version, no_shared_cipher, client_certificate, bad_certificate, other).")
+                .labelNames("listener", "reason").withoutExemplars().register(registry);
         configReloads = Counter.builder().name("palisade_config_reloads_total")
                 .help("Config reloads by result (ok, invalid).").labelNames("result").withoutExemplars()
                 .register(registry);
@@ -252,6 +262,16 @@ public final class GatewayMetrics {
             }
         }
         child.inc();
+    }
+
+    /** A completed TLS handshake; labels are few (listeners, two versions, two protocols). */
+    public void tlsHandshake(String listener, String version, String protocol) {
+        tlsHandshakes.labelValues(listener, version, protocol).inc();
+    }
+
+    /** A failed TLS handshake; {@code reason} is one of the few words its help lists. */
+    public void tlsHandshakeFailed(String listener, String reason) {
+        tlsHandshakeFailures.labelValues(listener, reason).inc();
     }
 
     public void configReload(boolean ok) {

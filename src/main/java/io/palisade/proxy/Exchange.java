@@ -213,6 +213,11 @@ final class Exchange implements RequestContext {
     }
 
     @Override
+    public Optional<java.security.cert.X509Certificate> clientCertificate() {
+        return io.palisade.tls.TlsConnection.peerCertificate(ctx.channel());
+    }
+
+    @Override
     public String requestId() {
         return requestId;
     }

@@ -221,7 +221,7 @@ final class ExchangeDispatch {
 
     private static void onConnectFailed(Exchange ex, Throwable cause) {
         upstreamFailed(ex, Endpoint.FailureKind.CONNECT_FAILED, cause instanceof ConnectTimeoutException
-                ? "connect_timeout" : "connect");
+                ? "connect_timeout" : cause instanceof javax.net.ssl.SSLException ? "tls" : "connect");
         // Nothing was sent, so retrying is safe for any method.
         if (tryRetry(ex, true)) {
             return;

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.palisade.route.RouteTable;
+import io.palisade.tls.TlsConnection;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.concurrent.ThreadLocalRandom;
@@ -30,6 +31,7 @@ final class Headers {
     static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     static final AsciiString HTTP = AsciiString.cached("http");
+    static final AsciiString HTTPS = AsciiString.cached("https");
 
     private static final AsciiString[] HOP_BY_HOP = {
         HttpHeaderNames.CONNECTION, KEEP_ALIVE, PROXY_CONNECTION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
@@ -53,7 +55,7 @@ final class Headers {
         HttpRequest request = ex.request;
         HttpHeaders h = request.headers();
         removeHopByHop(h);
-        addForwarded(h, ex.peerIp, ex.host);
+        addForwarded(h, ex.peerIp, ex.host, TlsConnection.isSecure(ex.ctx.channel()));
         if (!ex.requestId.equals(h.get(X_REQUEST_ID))) {
             // The validator set it, and requestId was read from it: only a filter could have changed it.
             h.set(X_REQUEST_ID, ex.requestId);
@@ -142,9 +144,14 @@ final class Headers {
 
     /** Appends the client address to {@code X-Forwarded-For} and sets the other forwarding headers. */
     static void addForwarded(HttpHeaders headers, String clientIp, String host) {
+        addForwarded(headers, clientIp, host, false);
+    }
+
+    /** As {@link #addForwarded(HttpHeaders, String, String)}; {@code secure}: the client came over TLS. */
+    static void addForwarded(HttpHeaders headers, String clientIp, String host, boolean secure) {
         String prior = headers.get(X_FORWARDED_FOR);
         headers.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
-        headers.set(X_FORWARDED_PROTO, HTTP);
+        headers.set(X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
         if (host != null) {
             headers.set(X_FORWARDED_HOST, host);
         }

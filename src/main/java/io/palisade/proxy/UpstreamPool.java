@@ -4,6 +4,9 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -35,6 +38,7 @@ final class UpstreamPool {
     static final String IDLE = "idle";
     static final String CODEC = "codec";
     static final String CONNECTION = "upstream";
+    static final String TLS = "tls";
 
     private final EventLoop loop;
     private final Transport transport;
@@ -119,6 +123,8 @@ final class UpstreamPool {
                                 // about absent headers on the way. Trailers: see UpstreamCodec.
                                 .setHeadersFactory(LeanHttpHeaders.headersFactory())
                                 .setTrailersFactory(LeanHttpHeaders.trailersFactory());
+                        cluster.tls().ifPresent(tls -> ch.pipeline().addLast(TLS, tls.newHandler(ch.alloc(),
+                                endpoint.address().host(), endpoint.address().port(), timeouts.connect())));
                         ch.pipeline()
                                 .addLast(CODEC, new UpstreamCodec(decoder))
                                 .addLast(IDLE, idleHandler(timeouts.idle()))
@@ -132,7 +138,36 @@ final class UpstreamPool {
             PoolCounters.add(counters.open, -1);
             cluster.releaseConnection();
         });
-        return f;
+        return cluster.tls().isPresent() ? afterHandshake(f) : f;
+    }
+
+    /**
+     * A TLS connection is ready when its handshake is done, not when TCP connected: a failed handshake (an
+     * untrusted certificate, a wrong name) is a failed connect, retried and answered as one (502).
+     */
+    private static ChannelFuture afterHandshake(ChannelFuture connected) {
+        Channel ch = connected.channel();
+        ChannelPromise ready = ch.newPromise();
+        connected.addListener((ChannelFutureListener) c -> {
+            if (!c.isSuccess()) {
+                ready.tryFailure(c.cause());
+                return;
+            }
+            SslHandler ssl = (SslHandler) ch.pipeline().get(TLS);
+            if (ssl == null) {
+                ready.tryFailure(new javax.net.ssl.SSLException("TLS handler missing"));
+                return;
+            }
+            ssl.handshakeFuture().addListener(h -> {
+                if (h.isSuccess()) {
+                    ready.trySuccess();
+                } else {
+                    ready.tryFailure(h.cause());
+                    ch.close();
+                }
+            });
+        });
+        return ready;
     }
 
     /**

@@ -1,5 +1,8 @@
 package io.palisade.upstream;
 
+import io.palisade.tls.ClientTls;
+import io.palisade.tls.TlsFileException;
+import io.palisade.tls.UpstreamTls;
 import io.palisade.error.ErrorKind;
 import io.palisade.upstream.ClusterAvailability.View;
 import io.palisade.upstream.balance.Balancer;
@@ -73,6 +76,7 @@ public final class Cluster {
     }
 
     private final ClusterConfig config;
+    private final Optional<ClientTls> tls;
     private final List<Endpoint> endpoints;
     private final Balancer<Endpoint> balancer;
     private final ClusterCounters counters;
@@ -94,6 +98,21 @@ public final class Cluster {
         }
         this.endpoints = List.copyOf(list);
         this.availability = new ClusterAvailability(this, config, endpoints, counters, context);
+        this.tls = config.tls().map(t -> clientTls(config.name(), t));
+    }
+
+    private static ClientTls clientTls(String name, UpstreamTls settings) {
+        try {
+            return ClientTls.create("clusters." + name, settings);
+        } catch (TlsFileException e) {
+            // The config's validation read the CA file; it changed since.
+            throw new IllegalStateException(e.describe("clusters." + name + ".tls"), e);
+        }
+    }
+
+    /** TLS to the endpoints, when the cluster has a {@code tls:} block. */
+    public Optional<ClientTls> tls() {
+        return tls;
     }
 
     public String name() {

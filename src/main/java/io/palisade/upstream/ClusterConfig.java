@@ -4,6 +4,7 @@ import io.palisade.upstream.balance.BalancerKind;
 import io.palisade.upstream.health.HealthCheckConfig;
 import io.palisade.upstream.health.OutlierConfig;
 import io.palisade.ratelimit.AdaptiveConcurrencySettings;
+import io.palisade.tls.UpstreamTls;
 import java.util.List;
 import java.util.Optional;
 
@@ -12,8 +13,24 @@ import java.util.Optional;
  *
  * @param failover            the cluster used when this one has no healthy endpoint
  * @param adaptiveConcurrency the latency-driven concurrency limit that sheds the heaviest consumers first
+ * @param tls                 present: connections to the endpoints (and health checks) speak TLS, verified unless it
+ *                            says otherwise
  */
 public record ClusterConfig(String name, List<EndpointConfig> endpoints, BalancerKind balancer,
                             Optional<HashOn> hashOn, Timeouts timeouts, Optional<HealthCheckConfig> healthCheck,
                             OutlierConfig outlier, CircuitLimits limits, RetryConfig retries,
-                            Optional<String> failover, AdaptiveConcurrencySettings adaptiveConcurrency) {}
+                            Optional<String> failover, AdaptiveConcurrencySettings adaptiveConcurrency,
+                            Optional<UpstreamTls> tls) {
+    public ClusterConfig {
+        java.util.Objects.requireNonNull(tls, "tls");
+    }
+
+    /** A cluster spoken to in plain HTTP. */
+    public ClusterConfig(String name, List<EndpointConfig> endpoints, BalancerKind balancer,
+                         Optional<HashOn> hashOn, Timeouts timeouts, Optional<HealthCheckConfig> healthCheck,
+                         OutlierConfig outlier, CircuitLimits limits, RetryConfig retries,
+                         Optional<String> failover, AdaptiveConcurrencySettings adaptiveConcurrency) {
+        this(name, endpoints, balancer, hashOn, timeouts, healthCheck, outlier, limits, retries, failover,
+                adaptiveConcurrency, Optional.empty());
+    }
+}

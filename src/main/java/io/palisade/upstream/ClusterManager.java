@@ -1,5 +1,7 @@
 package io.palisade.upstream;
 
+import io.palisade.tls.ClientTls;
+import io.palisade.tls.UpstreamTls;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.resolver.AddressResolverGroup;
@@ -203,7 +205,7 @@ public final class ClusterManager implements AutoCloseable {
             core.owner = list.get(0);
             core.alsoIn = list.subList(1, list.size()).toArray(Cluster[]::new);
         });
-        holders.forEach((core, list) -> reconcileCheck(core, list.get(0).config().healthCheck()));
+        holders.forEach((core, list) -> reconcileCheck(core, list.get(0).config().healthCheck(), list.get(0).tls()));
         ClusterSet primary = serving.get(0);
         context.clusters = primary;
         context.serving = List.copyOf(serving);
@@ -225,14 +227,17 @@ public final class ClusterManager implements AutoCloseable {
         counters.putAll(nextCounters);
     }
 
-    private void reconcileCheck(EndpointCore core, Optional<HealthCheckConfig> wanted) {
-        if (Objects.equals(core.checkConfig, wanted.orElse(null))) {
+    private void reconcileCheck(EndpointCore core, Optional<HealthCheckConfig> wanted, Optional<ClientTls> tls) {
+        Optional<UpstreamTls> tlsSettings = tls.map(ClientTls::settings);
+        if (Objects.equals(core.checkConfig, wanted.orElse(null)) && core.checkTls.equals(tlsSettings)) {
             return;
         }
         stopCheck(core);
         if (wanted.isPresent()) {
             core.checkConfig = wanted.get();
-            core.check = checker.start(core.address, wanted.get(), result -> core.owner.probed(core, result));
+            core.checkTls = tlsSettings;
+            core.check = checker.start(core.address, wanted.get(), tls,
+                    result -> core.owner.probed(core, result));
             return;
         }
         boolean ejected = core.outlier.isEjected();
@@ -249,6 +254,7 @@ public final class ClusterManager implements AutoCloseable {
             core.check.close();
             core.check = null;
             core.checkConfig = null;
+            core.checkTls = Optional.empty();
         }
     }
 

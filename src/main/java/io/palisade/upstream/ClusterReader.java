@@ -4,6 +4,8 @@ import io.palisade.config.Address;
 import io.palisade.config.AddressReader;
 import io.palisade.config.ConfigNode;
 import io.palisade.config.Syntax;
+import io.palisade.tls.TlsReader;
+import io.palisade.tls.UpstreamTls;
 import io.palisade.upstream.balance.BalancerKind;
 import io.palisade.upstream.health.HealthCheckConfig;
 import io.palisade.upstream.health.OutlierConfig;
@@ -23,7 +25,7 @@ import java.util.Set;
 /** The {@code clusters} section. Defaults are listed in docs/configuration.md. */
 public final class ClusterReader {
     public static final Set<String> KEYS = Set.of("endpoints", "balancer", "hash_on", "timeouts", "health_check", "outlier",
-            "limits", "retries", "failover");
+            "limits", "retries", "failover", "tls", "protocol");
     /** Cluster keys owned by other packages, parsed there from the same node. */
     public static final Set<String> KEYS_ELSEWHERE = Set.of("adaptive_concurrency");
 
@@ -88,8 +90,23 @@ public final class ClusterReader {
         RetryConfig retries = retries(c.get("retries"));
         Optional<String> failover = c.get("failover").optString();
         AdaptiveConcurrencySettings adaptive = AdaptiveConcurrencySettings.parse(c.get("adaptive_concurrency"));
+        Optional<UpstreamTls> tls = TlsReader.upstream(c.get("tls"));
+        protocol(c.get("protocol"));
         return new ClusterConfig(name, endpoints, balancer, hashOn, timeouts, healthCheck, outlier, limits, retries,
-                failover, adaptive);
+                failover, adaptive, tls);
+    }
+
+    /** {@code protocol}: only {@code http1} until HTTP/2 to upstreams lands; h2c and h2 are refused by name. */
+    private static void protocol(ConfigNode node) {
+        if (!node.isPresent()) {
+            return;
+        }
+        String p = node.optString().orElse("");
+        if (p.equals("h2c") || p.equals("h2")) {
+            node.error(p + " (expected: http1; HTTP/2 to upstreams is not in this build yet)");
+        } else if (!p.equals("http1")) {
+            node.invalid("http1");
+        }
     }
 
     private static List<EndpointConfig> endpoints(ConfigNode node) {

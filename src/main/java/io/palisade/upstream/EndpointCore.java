@@ -31,6 +31,8 @@ final class EndpointCore {
     // Guarded by the ClusterManager's lock.
     ActiveHealthChecker.Check check;
     HealthCheckConfig checkConfig;
+    /** The cluster's TLS the running check speaks. */
+    java.util.Optional<io.palisade.tls.UpstreamTls> checkTls = java.util.Optional.empty();
 
     EndpointCore(String cluster, Address address, ClusterCounters counters) {
         this.cluster = cluster;

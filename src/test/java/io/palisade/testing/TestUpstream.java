@@ -66,6 +66,10 @@ public final class TestUpstream implements AutoCloseable {
     private final List<Channel> open = new CopyOnWriteArrayList<>();
 
     private TestUpstream(String name, int port) throws InterruptedException {
+        this(name, port, null);
+    }
+
+    private TestUpstream(String name, int port, io.netty.handler.ssl.SslContext tls) throws InterruptedException {
         this.name = name;
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .option(io.netty.channel.ChannelOption.SO_REUSEADDR, true)
@@ -75,7 +79,19 @@ public final class TestUpstream implements AutoCloseable {
                         connections.incrementAndGet();
                         open.add(ch);
                         ch.closeFuture().addListener(f -> open.remove(ch));
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 << 20), new Handler());
+                        if (tls != null) {
+                            // A client that refuses our certificate is a test's point, not news for the log.
+                            ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                    ctx.close();
+                                }
+                            });
+                        }
                     }
                 });
         server = b.bind(new InetSocketAddress("127.0.0.1", port)).sync().channel();
@@ -83,6 +99,16 @@ public final class TestUpstream implements AutoCloseable {
 
     public static TestUpstream start(String name) {
         return start(name, 0);
+    }
+
+    /** An upstream that speaks only TLS, with {@code tls}'s certificate. */
+    public static TestUpstream startTls(String name, io.netty.handler.ssl.SslContext tls) {
+        try {
+            return new TestUpstream(name, 0, tls);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     public static TestUpstream start(String name, int port) {

@@ -1,5 +1,6 @@
 package io.palisade.upstream.health;
 
+import io.palisade.tls.ClientTls;
 import io.palisade.error.Causes;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -117,6 +118,12 @@ public final class ActiveHealthChecker implements AutoCloseable {
      * @throws IllegalStateException when this checker is closed
      */
     public synchronized Check start(Address address, HealthCheckConfig config, Consumer<ProbeResult> listener) {
+        return start(address, config, Optional.empty(), listener);
+    }
+
+    /** As {@link #start(Address, HealthCheckConfig, Consumer)}, over TLS when {@code tls} is present. */
+    public synchronized Check start(Address address, HealthCheckConfig config, Optional<ClientTls> tls,
+                                    Consumer<ProbeResult> listener) {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(listener, "listener");
@@ -124,7 +131,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
             throw new IllegalStateException("health checker is closed");
         }
         EventLoop loop = group.next();
-        Check check = new Check(loop, template.clone(loop), address, config, listener);
+        Check check = new Check(loop, template.clone(loop), address, config, tls, listener);
         checks.add(check);
         long interval = Math.max(1, config.interval().toNanos());
         check.begin(ThreadLocalRandom.current().nextLong(interval / 10 + 1));
@@ -151,14 +158,16 @@ public final class ActiveHealthChecker implements AutoCloseable {
         private final Address address;
         private final HealthCheckConfig config;
         private final Consumer<ProbeResult> listener;
+        private final Optional<ClientTls> tls;
         private final long timeoutNanos;
         private volatile boolean stopped;
         private ScheduledFuture<?> next; // event loop only
         private Probe current; // event loop only
 
         private Check(EventLoop loop, Bootstrap bootstrap, Address address, HealthCheckConfig config,
-                      Consumer<ProbeResult> listener) {
+                      Optional<ClientTls> tls, Consumer<ProbeResult> listener) {
             this.loop = loop;
+            this.tls = tls;
             this.timeoutNanos = Math.max(1, config.timeout().toNanos());
             int connectMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, config.timeout().toMillis()));
             this.bootstrap = bootstrap.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis);
@@ -234,6 +243,10 @@ public final class ActiveHealthChecker implements AutoCloseable {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            // Over TLS the request waits in the SslHandler until the handshake is done; a failed
+                            // handshake closes the channel and fails the probe.
+                            tls.ifPresent(t -> ch.pipeline().addLast(t.newHandler(ch.alloc(), address.host(),
+                                    address.port(), config.timeout())));
                             ch.pipeline().addLast(new HttpClientCodec(), new ProbeHandler(probe));
                         }
                     })
