@@ -343,7 +343,7 @@ public final class ConfigLoader {
                 l.invalid("a mapping like { address: 0.0.0.0:8080 }");
                 continue;
             }
-            l.rejectUnknown(Set.of("address", "tls"));
+            l.rejectUnknown(Set.of("address", "tls", "proxy_protocol"));
             ConfigNode addressNode = l.get("address");
             Optional<Address> address = AddressReader.required(addressNode, 0);
             if (address.isEmpty()) {
@@ -356,7 +356,8 @@ public final class ConfigLoader {
                     break;
                 }
             }
-            listeners.add(new ListenerConfig(name, address.get(), TlsReader.server(l.get("tls"))));
+            listeners.add(new ListenerConfig(name, address.get(), TlsReader.server(l.get("tls")),
+                    l.get("proxy_protocol").bool(false)));
         }
         return List.copyOf(listeners);
     }

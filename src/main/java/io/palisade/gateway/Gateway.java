@@ -191,7 +191,8 @@ public final class Gateway implements AutoCloseable {
             }
             this.listeners = new Listeners(transport, workers, acceptor,
                     (l, limiter) -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes,
-                            Optional.ofNullable(listenerTls.get(l.name())), handshakes(l.name())));
+                            Optional.ofNullable(listenerTls.get(l.name())), handshakes(l.name()))
+                            .proxyProtocol(l.proxyProtocol()));
             listeners.bind(cfg.listeners(), connectionLimiters);
             releases.serving(start, first);
             this.admin = startAdmin(cfg.admin(), ticker);

@@ -10,6 +10,7 @@ import io.palisade.server.ServerLimits;
 import io.palisade.proxy.ProxyRuntime;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.ProtocolHandlers;
+import io.palisade.server.ProxyProtocol;
 import io.palisade.tls.HandshakeListener;
 import io.palisade.tls.ServerTls;
 import java.util.Optional;
@@ -39,6 +40,8 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     /** The listener's TLS; absent on a plain listener. */
     private final Optional<ServerTls> tls;
     private final HandshakeListener handshakes;
+    /** Set once before the listener binds; read by its event loops after (the bind orders the two). */
+    private boolean proxyProtocol;
 
     GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ProxyRuntime runtime,
                               ConnectionLimiter connectionLimiter, OutcomePublisher outcomes) {
@@ -56,6 +59,12 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         this.handshakes = handshakes;
     }
 
+    /** {@code proxy_protocol: true}: each connection begins with a PROXY protocol header. */
+    GatewayChannelInitializer proxyProtocol(boolean on) {
+        this.proxyProtocol = on;
+        return this;
+    }
+
     @Override
     protected void initChannel(SocketChannel ch) {
         GatewaySnapshot snapshot = snapshots.get();
@@ -63,6 +72,9 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         ServerLimits l = s.limits();
         ChannelPipeline p = ch.pipeline();
         addConnectionLimit(p);
+        if (proxyProtocol) {
+            ProxyProtocol.install(p); // the balancer's header comes before any TLS or HTTP byte
+        }
         if (tls.isPresent()) {
             tls.get().install(p, l.headerReadTimeout(), handshakes);
         }

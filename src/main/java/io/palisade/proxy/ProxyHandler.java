@@ -12,6 +12,7 @@ import io.palisade.error.ErrorKind;
 import io.palisade.route.RouteLookup;
 import io.palisade.route.RouteTable;
 import io.palisade.server.ProtocolHandlers;
+import io.palisade.server.ProxyProtocol;
 import io.palisade.server.RequestAborted;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -36,6 +37,7 @@ final class ProxyHandler extends ChannelDuplexHandler {
     private ScheduledFuture<?> deadlineTimer;
     private long timerDueNanos;
     private boolean draining;
+    private boolean peerKnown;
 
     ProxyHandler(ProxyRuntime runtime) {
         this.runtime = runtime;
@@ -79,6 +81,14 @@ final class ProxyHandler extends ChannelDuplexHandler {
 
     private void startExchange(HttpRequest request) {
         long start = System.nanoTime();
+        if (!peerKnown) {
+            // Behind a PROXY-protocol balancer the header, read before the first request, names the peer.
+            String proxied = ProxyProtocol.client(ctx.channel());
+            if (proxied != null) {
+                clientIp = proxied;
+            }
+            peerKnown = true;
+        }
         String client = runtime.snapshot().server().trustedProxies().clientIp(clientIp, request.headers());
         GatewaySnapshot snapshot = runtime.snapshotFor(client, request);
         // The validator gave every request that reached us an id (the client's, if well-formed).
