@@ -128,6 +128,15 @@ public final class TestPki {
                 b.addExtension(Extension.keyUsage, true,
                         new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
             }
+            if (!isCa) {
+                // A CRL location, as every public CA's certificate has (testssl.sh rates a certificate without CRL
+                // or OCSP URI HIGH); nothing here fetches it.
+                b.addExtension(Extension.cRLDistributionPoints, false, new org.bouncycastle.asn1.x509.CRLDistPoint(
+                        new org.bouncycastle.asn1.x509.DistributionPoint[] {new org.bouncycastle.asn1.x509
+                                .DistributionPoint(new org.bouncycastle.asn1.x509.DistributionPointName(
+                                        new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier,
+                                                "http://127.0.0.1:9/palisade-test.crl"))), null, null)}));
+            }
             if (!sans.isEmpty()) {
                 b.addExtension(Extension.subjectAlternativeName, false,
                         new GeneralNames(sans.toArray(GeneralName[]::new)));
