@@ -75,7 +75,7 @@ class AdminTokenConfigTest {
     @Test
     void anUnknownAdminKey_namesTokenFileAmongTheKnownOnes() {
         assertThat(errors("admin: { tokenfile: x }\n" + ConfigLoaderTest.MINIMAL))
-                .containsExactly("admin.tokenfile: unknown key (expected one of: address, token_file)");
+                .containsExactly("admin.tokenfile: unknown key (expected one of: address, tls, token_file)");
     }
 
     @GatewayTest(loops = 1)
