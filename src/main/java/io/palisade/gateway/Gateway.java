@@ -17,6 +17,7 @@ import io.palisade.route.RouteConfig;
 import io.palisade.upstream.Cluster;
 import io.palisade.config.Address;
 import io.palisade.config.ConfigException;
+import io.palisade.server.Http2Counters;
 import io.palisade.server.ListenerConfig;
 import io.palisade.admin.ReloadResult;
 import io.palisade.metrics.GatewayMetrics;
@@ -82,6 +83,8 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup healthGroup;
     private final ExecutorService control;
     private final GatewayMetrics metrics = new GatewayMetrics();
+    /** Streams, resets and GOAWAYs of every HTTP/2 client connection. */
+    private final Http2Counters http2Counters = new Http2Counters();
     private final OutcomePublisher outcomes = OutcomePublisher.create();
     private final AccessLog accessLog;
     private final ClusterManager clusters;
@@ -158,6 +161,7 @@ public final class Gateway implements AutoCloseable {
                 connectionLimiters.put(l.name(), ProtocolHandlers.connectionLimiter(cfg.server().limits()));
             }
             GatewayGauges.register(metrics, clusters, connectionLimiters.values());
+            GatewayGauges.registerHttp2(metrics, http2Counters);
             this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
             this.slo = SloEngine.create(cfg.slos(), clock, store, NODE);
             outcomes.subscribe(slo);
@@ -173,7 +177,8 @@ public final class Gateway implements AutoCloseable {
                     ? StatusPageRuntime.start(cfg.statusPage().get(), slo, alerts, transport,
                     new StoredIncidents(store, clock), cfg.webhooks(), store, clock) : null;
             this.listeners = new Listeners(transport, workers, acceptor,
-                    limiter -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes));
+                    (listener, limiter) -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes,
+                            listener, http2Counters));
             listeners.bind(cfg.listeners(), connectionLimiters);
             releases.serving(start, first);
             this.admin = startAdmin(cfg.admin(), ticker);

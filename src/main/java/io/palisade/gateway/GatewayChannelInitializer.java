@@ -9,6 +9,10 @@ import io.palisade.server.ServerConfig;
 import io.palisade.server.ServerLimits;
 import io.palisade.proxy.ProxyRuntime;
 import io.palisade.server.ConnectionLimiter;
+import io.palisade.server.Http2Counters;
+import io.palisade.server.Http2Handlers;
+import io.palisade.server.Http2Settings;
+import io.palisade.server.ListenerConfig;
 import io.palisade.server.ProtocolHandlers;
 import java.util.function.Supplier;
 
@@ -22,6 +26,10 @@ import java.util.function.Supplier;
  *                                  size caps)     idle close)            Host, ids, 4xx)       upstream)
  * </pre>
  *
+ * On a listener with {@code http2:} an h2c preface detector goes first; a connection that opens with the HTTP/2
+ * preface swaps the HTTP/1.1 handlers for {@link Http2Handlers}', and each of its streams gets a request validator and
+ * a proxy of its own.
+ *
  * Limits and the request id policy are read from the live snapshot when a connection is accepted, so a reload's
  * new settings apply to new connections; the outcomes of the requests the protocol handlers refuse name that
  * snapshot's version.
@@ -31,13 +39,24 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     private final ProxyRuntime runtime;
     private final ConnectionLimiter connectionLimiter;
     private final OutcomePublisher outcomes;
+    private final ListenerConfig listener;
+    private final Http2Counters http2Counters;
 
     GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ProxyRuntime runtime,
                               ConnectionLimiter connectionLimiter, OutcomePublisher outcomes) {
+        this(snapshots, runtime, connectionLimiter, outcomes, null, new Http2Counters());
+    }
+
+    /** @param listener the listener whose connections these are; its {@code http2:} block turns on h2c */
+    GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ProxyRuntime runtime,
+                              ConnectionLimiter connectionLimiter, OutcomePublisher outcomes, ListenerConfig listener,
+                              Http2Counters http2Counters) {
         this.snapshots = snapshots;
         this.runtime = runtime;
         this.connectionLimiter = connectionLimiter;
         this.outcomes = outcomes;
+        this.listener = listener;
+        this.http2Counters = http2Counters;
     }
 
     @Override
@@ -47,10 +66,30 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         ServerLimits l = s.limits();
         ChannelPipeline p = ch.pipeline();
         addConnectionLimit(p);
+        if (listener != null && listener.h2c()) {
+            p.addLast(Http2Handlers.PREFACE_DETECTOR, Http2Handlers.priorKnowledge(listener.http2().orElseThrow(), l,
+                    http2Counters, stream -> addStreamHandlers(stream, s, snapshot.version())));
+        }
         addCodec(p, l);
         addTimeouts(p, l);
         addRequestValidation(p, s, snapshot.version());
         addProxy(p);
+    }
+
+    /**
+     * The HTTP/2 handlers for a connection that speaks HTTP/2 from its first byte (after TLS where ALPN chose
+     * {@code h2}), with {@code settings}: each stream is served by a request validator and a proxy of its own.
+     */
+    void installHttp2(ChannelPipeline p, Http2Settings settings) {
+        GatewaySnapshot snapshot = snapshots.get();
+        ServerConfig s = snapshot.server();
+        Http2Handlers.install(p, settings, s.limits(), http2Counters,
+                stream -> addStreamHandlers(stream, s, snapshot.version()));
+    }
+
+    private void addStreamHandlers(ChannelPipeline stream, ServerConfig s, String configVersion) {
+        addRequestValidation(stream, s, configVersion);
+        addProxy(stream);
     }
 
     private void addConnectionLimit(ChannelPipeline p) {

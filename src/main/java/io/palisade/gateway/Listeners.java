@@ -23,7 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * The data listeners' sockets: bound once at start (a reload cannot move them), each refused with its name and
@@ -34,13 +34,13 @@ final class Listeners {
     private final EventLoopGroup workers;
     /** Null where every event loop accepts for itself (SO_REUSEPORT). */
     private final EventLoopGroup acceptor;
-    private final Function<ConnectionLimiter, ChannelHandler> initializers;
+    private final BiFunction<ListenerConfig, ConnectionLimiter, ChannelHandler> initializers;
     private final List<Channel> channels = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Integer> ports = new LinkedHashMap<>();
 
-    /** @param initializers the child handler of a listener's connections, given that listener's connection cap */
+    /** @param initializers the child handler of a listener's connections, given that listener and its connection cap */
     Listeners(Transport transport, EventLoopGroup workers, EventLoopGroup acceptor,
-              Function<ConnectionLimiter, ChannelHandler> initializers) {
+              BiFunction<ListenerConfig, ConnectionLimiter, ChannelHandler> initializers) {
         this.transport = transport;
         this.workers = workers;
         this.acceptor = acceptor;
@@ -53,8 +53,8 @@ final class Listeners {
             String what = "listener " + l.name() + " " + l.address();
             Optional<ChannelOption<Boolean>> reusePort = transport.reusePort();
             ConnectionLimiter limiter = limiters.get(l.name());
-            int port = reusePort.isPresent() ? bindPerLoop(what, address, reusePort.get(), limiter)
-                    : bindWithAcceptor(what, address, limiter);
+            int port = reusePort.isPresent() ? bindPerLoop(what, address, reusePort.get(), l, limiter)
+                    : bindWithAcceptor(what, address, l, limiter);
             ports.put(l.name(), port);
         }
     }
@@ -91,7 +91,7 @@ final class Listeners {
      * share it silently.
      */
     private int bindPerLoop(String what, InetSocketAddress address, ChannelOption<Boolean> reusePort,
-                            ConnectionLimiter limiter)
+                            ListenerConfig listener, ConnectionLimiter limiter)
             throws InterruptedException {
         if (address.getPort() != 0) {
             ensurePortFree(what, address);
@@ -99,7 +99,7 @@ final class Listeners {
         int port = address.getPort();
         for (EventExecutor executor : workers) {
             EventLoop loop = (EventLoop) executor;
-            Channel ch = bind(what, serverBootstrap(loop, loop, limiter).option(reusePort, true),
+            Channel ch = bind(what, serverBootstrap(loop, loop, listener, limiter).option(reusePort, true),
                     new InetSocketAddress(address.getAddress(), port));
             port = ((InetSocketAddress) ch.localAddress()).getPort();
         }
@@ -107,9 +107,10 @@ final class Listeners {
     }
 
     /** One acceptor thread handing connections to the event loops, where SO_REUSEPORT is not available (NIO). */
-    private int bindWithAcceptor(String what, InetSocketAddress address, ConnectionLimiter limiter)
+    private int bindWithAcceptor(String what, InetSocketAddress address, ListenerConfig listener,
+                                 ConnectionLimiter limiter)
             throws InterruptedException {
-        Channel ch = bind(what, serverBootstrap(acceptor, workers, limiter), address);
+        Channel ch = bind(what, serverBootstrap(acceptor, workers, listener, limiter), address);
         return ((InetSocketAddress) ch.localAddress()).getPort();
     }
 
@@ -135,7 +136,7 @@ final class Listeners {
     }
 
     private ServerBootstrap serverBootstrap(EventLoopGroup acceptorGroup, EventLoopGroup childGroup,
-                                            ConnectionLimiter limiter) {
+                                            ListenerConfig listener, ConnectionLimiter limiter) {
         return new ServerBootstrap()
                 .group(acceptorGroup, childGroup)
                 .channel(transport.serverChannel())
@@ -146,6 +147,6 @@ final class Listeners {
                 // setting it again costs a system call per connection.
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .childHandler(initializers.apply(limiter));
+                .childHandler(initializers.apply(listener, limiter));
     }
 }

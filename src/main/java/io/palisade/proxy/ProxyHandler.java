@@ -46,6 +46,15 @@ final class ProxyHandler extends ChannelDuplexHandler {
         this.ctx = ctx;
     }
 
+    /**
+     * Removed from an open channel only when an h2c connection, after its preface, goes on with a proxy per stream:
+     * the streams count as the gateway's connections from then on, not this channel.
+     */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        runtime.connectionClosed(ctx.channel());
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         SocketAddress remote = ctx.channel().remoteAddress();
