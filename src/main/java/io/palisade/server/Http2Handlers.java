@@ -16,9 +16,9 @@ import java.util.function.Consumer;
  *
  * <h2>Connection pipeline</h2>
  * <pre>
- *  bytes ─▶ connection-limiter ─▶ h2-frame-codec ─▶ h2-connection-guard ─▶ h2-multiplex ─▶ one child channel per stream
- *                                 (RFC 9113, HPACK,  (control-frame flood,   (streams)
- *                                  the limits below)  idle, counters)
+ *  bytes ─▶ connection-limiter ─▶ h2-stream-id-guard ─▶ h2-frame-codec ─▶ h2-connection-guard ─▶ h2-multiplex
+ *                                 (HEADERS on closed    (RFC 9113, HPACK,  (control-frame flood,   (a child channel
+ *                                  or skipped streams)   the limits below)  idle, counters)         per stream)
  * </pre>
  * <h2>Stream pipeline</h2>
  * <pre>
@@ -50,6 +50,8 @@ import java.util.function.Consumer;
 public final class Http2Handlers {
     /** The name of the HTTP/2 frame codec in a connection's pipeline. */
     public static final String FRAME_CODEC = "palisade-h2-frame-codec";
+    /** The name of the stream id guard (HEADERS on closed or skipped streams), right before the frame codec. */
+    public static final String STREAM_ID_GUARD = "palisade-h2-stream-id-guard";
     /** The name of the connection guard (floods, idle, counters) in a connection's pipeline. */
     public static final String CONNECTION_GUARD = "palisade-h2-connection-guard";
     /** The name of the stream multiplexer in a connection's pipeline. */
@@ -81,6 +83,7 @@ public final class Http2Handlers {
     public static void install(ChannelPipeline pipeline, Http2Settings settings, ServerLimits limits,
                                Http2Counters counters, Consumer<ChannelPipeline> streamHandlers) {
         pipeline.addLast(FRAME_CODEC, frameCodec(settings))
+                .addBefore(FRAME_CODEC, STREAM_ID_GUARD, new Http2StreamIdGuard())
                 .addLast(CONNECTION_GUARD, new Http2ConnectionGuard(settings, limits, counters))
                 .addLast(MULTIPLEX, new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
                     @Override

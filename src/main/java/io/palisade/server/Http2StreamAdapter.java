@@ -11,6 +11,8 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.HttpConversionUtil;
@@ -80,14 +82,19 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
     }
 
     /**
-     * A stream error (malformed request, content-length that disagrees with the DATA frames, a window overflow): the
-     * codec has already reset the stream with its error code, and the close that follows ends the exchange. Nothing
-     * for the handlers after to report.
+     * A stream error (malformed request, content-length that disagrees with the DATA frames, a window overflow,
+     * HEADERS on a half-closed stream): the stream is reset with its error code, and the close that follows ends the
+     * exchange. Nothing for the handlers after to report.
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof Http2FrameStreamException || cause instanceof Http2Exception) {
+        Http2Error error = cause instanceof Http2FrameStreamException f ? f.error()
+                : cause instanceof Http2Exception e ? e.error() : null;
+        if (error != null) {
             log.debug("HTTP/2 stream error on {}", ctx.channel(), cause);
+            // The multiplexer closes the stream after this, which alone would reset it with CANCEL: the client
+            // should learn what was wrong.
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
             return;
         }
         ctx.fireExceptionCaught(cause);
