@@ -48,6 +48,8 @@ final class Http2ConnectionGuard extends ChannelDuplexHandler {
     private ScheduledFuture<?> idleTimer;
     private Http2Connection connection;
     private boolean calmed;
+    /** The error code of the last GOAWAY counted on this connection, -1 before the first. */
+    private long goAwayCounted = -1;
 
     Http2ConnectionGuard(Http2Settings settings, ServerLimits limits, Http2Counters counters) {
         this.settings = settings;
@@ -77,7 +79,11 @@ final class Http2ConnectionGuard extends ChannelDuplexHandler {
 
             @Override
             public void onGoAwaySent(int lastStreamId, long errorCode, ByteBuf debugData) {
-                counters.goAwaySent(errorCode);
+                // A close after a GOAWAY repeats it (with the last stream id it then knows): one reason, one count.
+                if (errorCode != goAwayCounted) {
+                    goAwayCounted = errorCode;
+                    counters.goAwaySent(errorCode);
+                }
             }
         });
         long now = now(ctx);

@@ -181,7 +181,11 @@ public final class RawH2 implements AutoCloseable {
         }
         Frame f = new Frame(head[3] & 0xff, head[4] & 0xff, stream, payload);
         if (f.type == SETTINGS && (f.flags & ACK) == 0) {
-            frame(SETTINGS, ACK, 0, new byte[0]);
+            try {
+                frame(SETTINGS, ACK, 0, new byte[0]);
+            } catch (IOException closing) {
+                // the server is closing: what it sent is still to be read
+            }
         }
         return f;
     }
