@@ -52,6 +52,7 @@ final class Headers {
     static void toUpstream(Exchange ex) {
         HttpRequest request = ex.request;
         HttpHeaders h = request.headers();
+        ex.clientAcceptsTrailers = h.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         removeHopByHop(h);
         addForwarded(h, ex.clientIp, ex.host);
         if (!ex.requestId.equals(h.get(X_REQUEST_ID))) {

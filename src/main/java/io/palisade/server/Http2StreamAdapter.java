@@ -5,7 +5,13 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -34,12 +40,38 @@ import org.slf4j.LoggerFactory;
  *       HPACK can carry but which would split or end a header line on an HTTP/1.1 upstream (RFC 9113 §8.2.1); the
  *       codec has already refused connection-specific fields and malformed pseudo-headers with a stream error, and a
  *       {@code content-length} that disagrees with the DATA frames with RST_STREAM(PROTOCOL_ERROR).</li>
+ *   <li>Outbound, holds a response head until the next write: when that ends an empty body, the two go out as one
+ *       HEADERS frame that ends the stream (gRPC's trailers-only responses, 204s), not HEADERS and an empty DATA.</li>
  *   <li>Outbound, takes the empty buffers the HTTP/1.1 handlers write to learn when a response has gone (a stream
  *       carries frames, not bytes): they complete at once.</li>
  * </ul>
  */
 final class Http2StreamAdapter extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(Http2StreamAdapter.class);
+
+    /** A response head written and not yet sent (see {@link #write}). */
+    private HttpResponse heldHead;
+    private ChannelPromise heldPromise;
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        if (heldHead != null) {
+            ctx.write(heldHead, heldPromise);
+            heldHead = null;
+            heldPromise = null;
+        }
+        ctx.flush();
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (heldHead != null) {
+            ctx.write(heldHead, heldPromise);
+            heldHead = null;
+            heldPromise = null;
+        }
+        ctx.close(promise);
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -102,6 +134,30 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (heldHead != null) {
+            HttpResponse head = heldHead;
+            ChannelPromise headPromise = heldPromise;
+            heldHead = null;
+            heldPromise = null;
+            if (msg instanceof LastHttpContent last && !last.content().isReadable()
+                    && last.trailingHeaders().isEmpty()) {
+                // A response with no body: HEADERS that end the stream, as gRPC's trailers-only answers must be.
+                last.release();
+                FullHttpResponse full = new DefaultFullHttpResponse(head.protocolVersion(), head.status(),
+                        Unpooled.EMPTY_BUFFER, head.headers(), EmptyHttpHeaders.INSTANCE);
+                ctx.write(full, headPromise);
+                promise.trySuccess();
+                return;
+            }
+            ctx.write(head, headPromise);
+        }
+        if (msg instanceof HttpResponse head && !(msg instanceof FullHttpResponse)
+                && head.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+            // Held until the next write or flush: if the body turns out empty, one HEADERS frame ends the stream.
+            heldHead = head;
+            heldPromise = promise;
+            return;
+        }
         if (msg instanceof ByteBuf buf && !buf.isReadable()) {
             buf.release();
             // Frames written before it are on the connection already: flushed, the response has gone as far as a

@@ -23,7 +23,7 @@ import java.util.Set;
 /** The {@code clusters} section. Defaults are listed in docs/configuration.md. */
 public final class ClusterReader {
     public static final Set<String> KEYS = Set.of("endpoints", "balancer", "hash_on", "timeouts", "health_check", "outlier",
-            "limits", "retries", "failover");
+            "limits", "retries", "failover", "protocol");
     /** Cluster keys owned by other packages, parsed there from the same node. */
     public static final Set<String> KEYS_ELSEWHERE = Set.of("adaptive_concurrency");
 
@@ -88,8 +88,23 @@ public final class ClusterReader {
         RetryConfig retries = retries(c.get("retries"));
         Optional<String> failover = c.get("failover").optString();
         AdaptiveConcurrencySettings adaptive = AdaptiveConcurrencySettings.parse(c.get("adaptive_concurrency"));
+        UpstreamProtocol protocol = protocol(c.get("protocol"), healthCheck.isPresent());
         return new ClusterConfig(name, endpoints, balancer, hashOn, timeouts, healthCheck, outlier, limits, retries,
-                failover, adaptive);
+                failover, adaptive, protocol);
+    }
+
+    private static UpstreamProtocol protocol(ConfigNode node, boolean healthChecked) {
+        String p = node.oneOf("http1", List.of("http1", "h2c", "h2"));
+        if (p.equals("h2")) {
+            node.error("h2 (expected: http1 or h2c; h2 needs TLS to upstreams, which this version does not have)");
+            return UpstreamProtocol.HTTP1;
+        }
+        if (p.equals("h2c") && healthChecked) {
+            // The active checker speaks HTTP/1.1, which an HTTP/2-only server (a gRPC server) never answers.
+            node.error("h2c with a health_check (expected: no health_check on an h2c cluster, whose endpoints may"
+                    + " not speak HTTP/1.1; outlier detection still ejects failing endpoints)");
+        }
+        return UpstreamProtocol.valueOf(p.toUpperCase(Locale.ROOT));
     }
 
     private static List<EndpointConfig> endpoints(ConfigNode node) {

@@ -509,7 +509,8 @@ class ConfigLoaderTest {
                 "listner: unknown key (expected one of: access_log, admin, auth, clusters, consumers, ingest,"
                         + " listeners, notify, rate_limiting, rollout, routes, server, slos, status_page)",
                 "clusters.orders.timout: unknown key (expected one of: adaptive_concurrency, balancer, endpoints,"
-                        + " failover, hash_on, health_check, limits, outlier, retries, timeouts)",
+                        + " failover, hash_on, health_check, limits, outlier, protocol, retries,"
+                        + " timeouts)",
                 "clusters.orders.timeouts.conect: unknown key (expected one of: connect, idle, request)",
                 "routes[0].stripprefix: unknown key (expected one of: auth, cluster, clusters, concurrency, ingest,"
                         + " match, name, rate_limits, request, strip_prefix, timeouts)",
