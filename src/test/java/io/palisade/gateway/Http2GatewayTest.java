@@ -282,6 +282,47 @@ class Http2GatewayTest {
                 .contains("palisade_http2_streams_opened_total 1.0"));
     }
 
+    /** A stream is an exchange: the route's body limit, its deadline and the request metrics apply per stream. */
+    @GatewayTest
+    void limitsDeadlinesAndOutcomes_applyPerStream(Gateways gateways) throws Exception {
+        upstream = TestUpstream.start("app");
+        GatewayFixture gw = gateways.start("""
+                listeners:
+                  http: { address: 127.0.0.1:0, http2: {} }
+                clusters:
+                  app: { endpoints: [ "%s" ] }
+                routes:
+                  - match: { path_prefix: /api/small }
+                    cluster: app
+                    request: { max_body: 10 }
+                  - match: { path_prefix: /api/slow }
+                    cluster: app
+                    timeouts: { request: 500ms }
+                  - match: { path_prefix: /api }
+                    cluster: app
+                """.formatted(upstream.address()));
+        try (RawH2 h2 = new RawH2(gw.port())) {
+            int tooBig = h2.newStreamId();
+            h2.headers(tooBig, RawH2.request("POST", "/api/small").add("content-length", "20"), false);
+            h2.data(tooBig, "x".repeat(20).getBytes(StandardCharsets.US_ASCII), true);
+            RawH2.Answer a = h2.answer(tooBig);
+            assertThat(a.status()).isEqualTo(413);
+
+            upstream.behave(new TestUpstream.Hang());
+            int slow = h2.newStreamId();
+            h2.headers(slow, RawH2.get("/api/slow"), true);
+            assertThat(h2.answer(slow).status()).isEqualTo(504);
+
+            upstream.behave(new TestUpstream.Respond(200, null, 0));
+            int fine = h2.newStreamId();
+            h2.headers(fine, RawH2.get("/api/fine"), true);
+            assertThat(h2.answer(fine).status()).isEqualTo(200);
+        }
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(gw.admin("GET", "/metrics").body())
+                .contains("palisade_rejections_total{reason=\"body_too_large\"} 1.0")
+                .contains("palisade_requests_total{cluster=\"app\",code_class=\"5xx\",route=\"routes[1]\"} 1.0"));
+    }
+
     static Http2Headers big(Http2Headers h, int fields, int valueBytes) {
         String v = "v".repeat(valueBytes);
         for (int i = 0; i < fields; i++) {
