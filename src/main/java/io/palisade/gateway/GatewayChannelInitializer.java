@@ -68,7 +68,7 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         addConnectionLimit(p);
         if (listener != null && listener.h2c()) {
             p.addLast(Http2Handlers.PREFACE_DETECTOR, Http2Handlers.priorKnowledge(listener.http2().orElseThrow(), l,
-                    http2Counters, stream -> addStreamHandlers(stream, s, snapshot.version())));
+                    http2Counters, this::addStreamHandlers));
         }
         addCodec(p, l);
         addTimeouts(p, l);
@@ -81,14 +81,17 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
      * {@code h2}), with {@code settings}: each stream is served by a request validator and a proxy of its own.
      */
     void installHttp2(ChannelPipeline p, Http2Settings settings) {
-        GatewaySnapshot snapshot = snapshots.get();
-        ServerConfig s = snapshot.server();
-        Http2Handlers.install(p, settings, s.limits(), http2Counters,
-                stream -> addStreamHandlers(stream, s, snapshot.version()));
+        Http2Handlers.install(p, settings, snapshots.get().server().limits(), http2Counters, this::addStreamHandlers);
     }
 
-    private void addStreamHandlers(ChannelPipeline stream, ServerConfig s, String configVersion) {
-        addRequestValidation(stream, s, configVersion);
+    /**
+     * A stream's request validator and proxy, with the limits and request id policy of the snapshot live when the
+     * stream opens: a long-lived HTTP/2 connection follows reloads stream by stream, as HTTP/1.1 clients do by
+     * connecting again.
+     */
+    private void addStreamHandlers(ChannelPipeline stream) {
+        GatewaySnapshot snapshot = snapshots.get();
+        addRequestValidation(stream, snapshot.server(), snapshot.version());
         addProxy(stream);
     }
 

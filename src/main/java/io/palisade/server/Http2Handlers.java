@@ -76,6 +76,7 @@ public final class Http2Handlers {
     /**
      * Adds the HTTP/2 connection handlers to the end of {@code pipeline} (after the connection limiter, and after TLS
      * where ALPN chose {@code h2}); the connection preface from the client is the first thing they expect to read.
+     * Call it on an active channel (after the TLS handshake): the server's preface is sent when the codec is added.
      *
      * @param streamHandlers adds, to the end of each new stream's pipeline, the handlers that serve it as an HTTP/1.1
      *                       connection serving one request: the request validator and the proxy

@@ -323,6 +323,39 @@ class Http2GatewayTest {
                 .contains("palisade_requests_total{cluster=\"app\",code_class=\"5xx\",route=\"routes[1]\"} 1.0"));
     }
 
+    /**
+     * An HTTP/1.1 client through a {@code protocol: h2c} cluster: the second gateway is the h2c upstream (an h2c
+     * listener in front of an HTTP/1.1 server), so the request is translated to HTTP/2 and back.
+     */
+    @GatewayTest
+    void anHttp11Client_throughAnH2cCluster_getsItsAnswers(Gateways gateways) throws Exception {
+        GatewayFixture inner = start(gateways);
+        upstream.behave(new TestUpstream.Echo());
+        GatewayFixture outer = gateways.start("""
+                clusters:
+                  inner: { endpoints: [ "127.0.0.1:%d" ], protocol: h2c }
+                routes:
+                  - match: { path_prefix: /api }
+                    cluster: inner
+                """.formatted(inner.port()));
+        for (int i = 0; i < 5; i++) {
+            var r = outer.post("/api/echo", "body " + i);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("body " + i);
+        }
+        try (RawClient c = new RawClient(outer.port())) {
+            c.send("POST /api/chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+            RawClient.Response r = c.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("hello world");
+        }
+        // Five exchanges and one more, every one a stream on one h2c connection per event loop at most.
+        assertThat(upstream.requestCount()).isEqualTo(6);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(inner.admin("GET", "/metrics").body())
+                .contains("palisade_http2_streams_opened_total 6.0"));
+    }
+
     static Http2Headers big(Http2Headers h, int fields, int valueBytes) {
         String v = "v".repeat(valueBytes);
         for (int i = 0; i < fields; i++) {
