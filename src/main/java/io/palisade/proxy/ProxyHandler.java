@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.palisade.error.ErrorKind;
 import io.palisade.route.RouteLookup;
@@ -46,22 +47,16 @@ final class ProxyHandler extends ChannelDuplexHandler {
         this.ctx = ctx;
     }
 
-    /**
-     * Removed from an open channel only when an h2c connection, after its preface, goes on with a proxy per stream:
-     * the streams count as the gateway's connections from then on, not this channel.
-     */
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-        runtime.connectionClosed(ctx.channel());
-    }
-
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         SocketAddress remote = ctx.channel().remoteAddress();
         if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
             clientIp = inet.getAddress().getHostAddress();
         }
-        runtime.connectionOpened(ctx.channel());
+        if (!(ctx.channel() instanceof Http2StreamChannel)) {
+            // An HTTP/2 stream is a request, not a connection: its connection is counted, and drained, itself.
+            runtime.connectionOpened(ctx.channel());
+        }
         ctx.read();
         ctx.fireChannelActive();
     }

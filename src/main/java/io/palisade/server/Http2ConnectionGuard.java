@@ -1,7 +1,6 @@
 package io.palisade.server;
 
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
@@ -30,10 +29,13 @@ import java.util.concurrent.TimeUnit;
  *       stream yet, so it is bounded by this too.</li>
  *   <li><b>Connection window</b>: raised from the protocol's 65,535 bytes to {@code initial_window}, so one stream can
  *       use its whole window; what all streams of a connection may have unread together is bounded by it.</li>
+ *   <li><b>Drain</b> ({@link ProtocolHandlers#DRAIN}): GOAWAY {@code NO_ERROR}, then the close once the streams in
+ *       flight have finished.</li>
  *   <li>Counts streams opened, resets by either side and GOAWAYs sent by reason into {@link Http2Counters}.</li>
  * </ul>
  */
 final class Http2ConnectionGuard extends ChannelDuplexHandler {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Http2ConnectionGuard.class);
     static final int MAX_CONTROL_FRAMES = 1000;
     static final long CONTROL_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** The window every HTTP/2 connection starts with (RFC 9113 §6.9.2). */
@@ -106,6 +108,32 @@ final class Http2ConnectionGuard extends ChannelDuplexHandler {
         ctx.fireChannelInactive();
     }
 
+    /** A drain: GOAWAY(NO_ERROR) now, the close once the streams in flight are done (the codec's graceful close). */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ProtocolHandlers.DRAIN) {
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /**
+     * The codec answers a protocol error with its GOAWAY and closes by itself; stream errors went to their streams.
+     * Anything else (a reset, a broken pipe) ends the connection at once. Neither is worth a line in the log.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof io.netty.handler.codec.http2.Http2FrameStreamException) {
+            ctx.fireExceptionCaught(cause); // the multiplexer hands it to its stream
+            return;
+        }
+        log.debug("HTTP/2 connection error on {}", ctx.channel(), cause);
+        if (!(cause instanceof io.netty.handler.codec.http2.Http2Exception)) {
+            ctx.pipeline().context(Http2FrameCodec.class).close();
+        }
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof Http2ResetFrame) {
@@ -133,8 +161,11 @@ final class Http2ConnectionGuard extends ChannelDuplexHandler {
             return false;
         }
         calmed = true;
+        // Closed from the codec's context towards the socket: not the codec's graceful close, which would let the
+        // offender's streams run on.
+        ChannelHandlerContext codecContext = ctx.pipeline().context(Http2FrameCodec.class);
         ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.ENHANCE_YOUR_CALM))
-                .addListener(ChannelFutureListener.CLOSE);
+                .addListener(f -> codecContext.close());
         return true;
     }
 

@@ -68,6 +68,11 @@ public final class Http2Handlers {
     static final int MAX_SMALL_CONTINUATIONS = 16;
     static final int MAX_EMPTY_DATA_FRAMES = 2;
     static final int MAX_QUEUED_CONTROL_FRAMES = 1000;
+    /**
+     * How long a closing connection (a drain) waits after its GOAWAY for the streams in flight; the gateway's
+     * {@code server.drain_timeout} cuts it shorter. Netty's frame codec would otherwise close at once.
+     */
+    static final long GRACEFUL_CLOSE_MILLIS = 30_000;
 
     private static final ChannelHandler STREAM_FRAME_CODEC = new Http2StreamFrameToHttpObjectCodec(true, true);
 
@@ -114,6 +119,7 @@ public final class Http2Handlers {
                 .initialWindowSize(settings.initialWindow());
         return Http2FrameCodecBuilder.forServer()
                 .initialSettings(initial)
+                .gracefulShutdownTimeoutMillis(GRACEFUL_CLOSE_MILLIS)
                 .validateHeaders(true)
                 .validateRequiredPseudoHeaders(true)
                 .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)

@@ -356,6 +356,30 @@ class Http2GatewayTest {
                 .contains("palisade_http2_streams_opened_total 6.0"));
     }
 
+    /**
+     * A drain tells an HTTP/2 client GOAWAY(NO_ERROR) at once, lets its stream in flight finish, and ends without
+     * waiting for the drain timeout.
+     */
+    @GatewayTest(loops = 1)
+    void aDrain_sendsGoAway_andLetsTheStreamInFlightFinish(Gateways gateways) throws Exception {
+        GatewayFixture gw = start(gateways);
+        java.util.concurrent.CompletableFuture<Void> release = new java.util.concurrent.CompletableFuture<>();
+        upstream.behave(new TestUpstream.Held(release));
+        try (RawH2 h2 = new RawH2(gw.port())) {
+            int s = h2.newStreamId();
+            h2.headers(s, RawH2.get("/api/held"), true);
+            await().atMost(10, TimeUnit.SECONDS).until(() -> upstream.requestCount() == 1);
+            java.util.concurrent.CompletableFuture<Boolean> stopped = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> gw.gateway().stop());
+            RawH2.Frame goAway = h2.awaitGoAway();
+            assertThat(goAway).isNotNull();
+            assertThat(goAway.errorCode()).isEqualTo(Http2Error.NO_ERROR.code());
+            release.complete(null);
+            assertThat(h2.answer(s).status()).isEqualTo(200);
+            assertThat(stopped.get(20, TimeUnit.SECONDS)).as("every request finished within the drain").isTrue();
+        }
+    }
+
     static Http2Headers big(Http2Headers h, int fields, int valueBytes) {
         String v = "v".repeat(valueBytes);
         for (int i = 0; i < fields; i++) {

@@ -279,8 +279,12 @@ public final class RawH2 implements AutoCloseable {
             } else if (f.type == DATA) {
                 q.body.write(f.payload, 0, f.payload.length);
                 if (f.payload.length > 0) {
-                    windowUpdate(0, f.payload.length);
-                    windowUpdate(f.stream, f.payload.length);
+                    try {
+                        windowUpdate(0, f.payload.length);
+                        windowUpdate(f.stream, f.payload.length);
+                    } catch (IOException closing) {
+                        // the server closes after this stream (a drain): what it sent is still to be read
+                    }
                 }
                 if ((f.flags & END_STREAM) != 0) {
                     q.finish(-1);
