@@ -14,6 +14,7 @@ import io.palisade.proxy.AccessLogConfig;
 import io.palisade.route.IngestAction;
 import io.palisade.route.RouteConfig;
 import io.palisade.route.RouteReader;
+import io.palisade.server.Http2Settings;
 import io.palisade.server.ListenerConfig;
 import io.palisade.server.ServerConfig;
 import io.palisade.server.ServerLimits;
@@ -343,7 +344,8 @@ public final class ConfigLoader {
                 l.invalid("a mapping like { address: 0.0.0.0:8080 }");
                 continue;
             }
-            l.rejectUnknown(Set.of("address", "tls", "proxy_protocol"));
+            l.rejectUnknown(Set.of("address", "tls", "proxy_protocol", "http2"));
+            Optional<Http2Settings> http2 = Optional.ofNullable(Http2Settings.read(l.get("http2")));
             ConfigNode addressNode = l.get("address");
             Optional<Address> address = AddressReader.required(addressNode, 0);
             if (address.isEmpty()) {
@@ -357,7 +359,7 @@ public final class ConfigLoader {
                 }
             }
             listeners.add(new ListenerConfig(name, address.get(), TlsReader.server(l.get("tls")),
-                    l.get("proxy_protocol").bool(false)));
+                    l.get("proxy_protocol").bool(false), http2));
         }
         return List.copyOf(listeners);
     }

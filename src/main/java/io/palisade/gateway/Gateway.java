@@ -17,6 +17,7 @@ import io.palisade.route.RouteConfig;
 import io.palisade.upstream.Cluster;
 import io.palisade.config.Address;
 import io.palisade.config.ConfigException;
+import io.palisade.server.Http2Counters;
 import io.palisade.server.ListenerConfig;
 import io.palisade.admin.ReloadResult;
 import io.palisade.metrics.GatewayMetrics;
@@ -31,6 +32,7 @@ import io.palisade.server.Transport;
 import io.palisade.time.Ticker;
 import io.palisade.tls.CertificateWatcher;
 import io.palisade.tls.HandshakeListener;
+import io.palisade.tls.Http2Branch;
 import io.palisade.tls.ServerTls;
 import io.palisade.tls.TlsFileException;
 import io.palisade.tls.TlsSettings;
@@ -87,6 +89,8 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup healthGroup;
     private final ExecutorService control;
     private final GatewayMetrics metrics = new GatewayMetrics();
+    /** Streams, resets and GOAWAYs of every HTTP/2 client connection. */
+    private final Http2Counters http2Counters = new Http2Counters();
     private final OutcomePublisher outcomes = OutcomePublisher.create();
     private final AccessLog accessLog;
     private final ClusterManager clusters;
@@ -105,6 +109,9 @@ public final class Gateway implements AutoCloseable {
     private final IngestService ingest;
     /** Data listeners' TLS by listener name; their certificates reload with the config and when their files change. */
     private final Map<String, ServerTls> listenerTls = new LinkedHashMap<>();
+    /** Each listener's pipeline builder, which its TLS's ALPN h2 branch calls back into. */
+    private final Map<String, GatewayChannelInitializer> channelInitializers =
+            new java.util.concurrent.ConcurrentHashMap<>();
     /** Polls the listeners' certificate files. */
     private CertificateWatcher certificates;
     /** Burn rates of the configured SLOs, from every outcome; counters saved in the state store. */
@@ -167,6 +174,7 @@ public final class Gateway implements AutoCloseable {
                 connectionLimiters.put(l.name(), ProtocolHandlers.connectionLimiter(cfg.server().limits()));
             }
             GatewayGauges.register(metrics, clusters, connectionLimiters.values());
+            GatewayGauges.registerHttp2(metrics, http2Counters);
             this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
             this.slo = SloEngine.create(cfg.slos(), clock, store, NODE);
             outcomes.subscribe(slo);
@@ -184,15 +192,18 @@ public final class Gateway implements AutoCloseable {
             this.certificates = CertificateWatcher.start(CertificateWatcher.DEFAULT_INTERVAL);
             for (ListenerConfig l : cfg.listeners()) {
                 if (l.tls().isPresent()) {
-                    ServerTls tls = serverTls("listeners." + l.name() + ".tls", l.tls().get(), clock);
+                    String name = l.name();
+                    // ALPN's h2 hands the connection to the listener's HTTP/2 handlers, made below.
+                    Http2Branch h2 = pipeline -> channelInitializers.get(name).installHttp2(pipeline);
+                    ServerTls tls = serverTls("listeners." + name + ".tls", l.tls().get(), Optional.of(h2), clock);
                     listenerTls.put(l.name(), tls);
                     certificates.watch(tls);
                 }
             }
             this.listeners = new Listeners(transport, workers, acceptor,
-                    (l, limiter) -> new GatewayChannelInitializer(runtime::snapshot, runtime, limiter, outcomes,
-                            Optional.ofNullable(listenerTls.get(l.name())), handshakes(l.name()))
-                            .proxyProtocol(l.proxyProtocol()));
+                    (l, limiter) -> channelInitializers.computeIfAbsent(l.name(), n -> new GatewayChannelInitializer(
+                            runtime::snapshot, runtime, limiter, outcomes, l, http2Counters,
+                            Optional.ofNullable(listenerTls.get(n)), handshakes(n))));
             listeners.bind(cfg.listeners(), connectionLimiters);
             releases.serving(start, first);
             this.admin = startAdmin(cfg.admin(), ticker);
@@ -481,10 +492,9 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** A listener's TLS at start, a file that cannot serve refusing the start as a config error. */
-    static ServerTls serverTls(String path, TlsSettings settings, Clock clock) {
+    static ServerTls serverTls(String path, TlsSettings settings, Optional<Http2Branch> h2, Clock clock) {
         try {
-            // The HTTP/2 support registers its ALPN branch here; until then h2 is not offered.
-            return ServerTls.create(path, settings, Optional.empty(), clock);
+            return ServerTls.create(path, settings, h2, clock);
         } catch (TlsFileException e) {
             throw new ConfigException(List.of(e.describe(path)));
         }

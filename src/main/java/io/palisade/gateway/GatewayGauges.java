@@ -2,6 +2,7 @@ package io.palisade.gateway;
 
 import io.palisade.metrics.GatewayMetrics;
 import io.palisade.server.ConnectionLimiter;
+import io.palisade.server.Http2Counters;
 import io.palisade.upstream.Cluster;
 import io.palisade.upstream.ClusterManager;
 import java.util.Collection;
@@ -47,5 +48,20 @@ final class GatewayGauges {
                     }
                     cb.call(rejected);
                 });
+    }
+
+    /** HTTP/2 client connections: streams opened, resets by side, GOAWAYs sent by reason. */
+    static void registerHttp2(GatewayMetrics metrics, Http2Counters h2) {
+        metrics.counter("palisade_http2_streams_opened", "HTTP/2 streams opened by clients (each one request).",
+                cb -> cb.call(h2.streamsOpened()));
+        metrics.counter("palisade_http2_streams_reset", "HTTP/2 streams ended with RST_STREAM, by who sent it"
+                + " (client, gateway).", cb -> {
+                    cb.call(h2.resetsByClient(), "client");
+                    cb.call(h2.resetsByGateway(), "gateway");
+                }, "by");
+        metrics.counter("palisade_http2_goaways_sent", "GOAWAY frames sent to HTTP/2 clients, by reason (the error"
+                + " code: no_error for an idle or drained connection, enhance_your_calm for a flood or rapid reset,"
+                + " protocol_error, flow_control_error...).", cb -> h2.forEachGoAway((reason, n) -> cb.call(n, reason)),
+                "reason");
     }
 }

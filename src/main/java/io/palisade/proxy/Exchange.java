@@ -87,6 +87,11 @@ final class Exchange implements RequestContext {
     final boolean clientKeepAlive;
     final boolean idempotent;
     final boolean chunkedRequest;
+    /**
+     * The client sent {@code TE: trailers} (gRPC clients do): hop-by-hop, so not forwarded as such, but an HTTP/2
+     * upstream is told again ({@link H2cUpstreams}), since gRPC servers insist on it.
+     */
+    boolean clientAcceptsTrailers;
     final long declaredLength;
 
     private State state = State.FILTERING;

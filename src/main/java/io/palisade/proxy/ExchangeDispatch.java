@@ -1,7 +1,7 @@
 package io.palisade.proxy;
 
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.Future;
 import io.netty.channel.ConnectTimeoutException;
 import io.palisade.error.ErrorKind;
 import io.palisade.filter.QueryParams;
@@ -123,15 +123,18 @@ final class ExchangeDispatch {
         Cluster cluster = ex.cluster;
         UpstreamPool.PoolCounters.add(pool.counters().pending, 1);
         Endpoint target = ex.endpoint;
-        ChannelFuture connect = pool.connect(cluster, target, cluster.config().timeouts());
-        connect.addListener((ChannelFutureListener) f -> {
+        Future<Channel> connect = pool.connect(cluster, target, cluster.config().timeouts());
+        connect.addListener(f -> {
             UpstreamPool.PoolCounters.add(ex.pool.counters().pending, -1);
+            Channel ch = f.isSuccess() ? (Channel) f.getNow() : null;
             if (ex.isDone() || ex.endpoint != target) {
-                f.channel().close();
+                if (ch != null) {
+                    ch.close();
+                }
                 return;
             }
-            if (f.isSuccess()) {
-                attach(ex, (UpstreamConnection) f.channel().pipeline().get("upstream"));
+            if (ch != null) {
+                attach(ex, (UpstreamConnection) ch.pipeline().get("upstream"));
             } else {
                 onConnectFailed(ex, f.cause());
             }

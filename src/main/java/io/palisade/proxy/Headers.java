@@ -54,6 +54,7 @@ final class Headers {
     static void toUpstream(Exchange ex) {
         HttpRequest request = ex.request;
         HttpHeaders h = request.headers();
+        ex.clientAcceptsTrailers = h.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         removeHopByHop(h);
         addForwarded(h, ex.peerIp, ex.host, TlsConnection.isSecure(ex.ctx.channel()));
         if (!ex.requestId.equals(h.get(X_REQUEST_ID))) {

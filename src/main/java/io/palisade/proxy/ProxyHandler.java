@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.palisade.error.ErrorKind;
 import io.palisade.route.RouteLookup;
@@ -54,7 +55,10 @@ final class ProxyHandler extends ChannelDuplexHandler {
         if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
             clientIp = inet.getAddress().getHostAddress();
         }
-        runtime.connectionOpened(ctx.channel());
+        if (!(ctx.channel() instanceof Http2StreamChannel)) {
+            // An HTTP/2 stream is a request, not a connection: its connection is counted, and drained, itself.
+            runtime.connectionOpened(ctx.channel());
+        }
         ctx.read();
         ctx.fireChannelActive();
     }

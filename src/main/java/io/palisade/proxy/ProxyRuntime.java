@@ -15,6 +15,7 @@ import io.palisade.metrics.GatewayMetrics;
 import io.palisade.time.RateLimitedLog;
 import io.palisade.time.Ticker;
 import io.palisade.outcome.OutcomePublisher;
+import io.palisade.server.ProtocolHandlers;
 import io.palisade.server.Transport;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -41,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class ProxyRuntime {
-    static final Object DRAIN = new Object();
+    static final Object DRAIN = ProtocolHandlers.DRAIN;
     private static final Logger log = LoggerFactory.getLogger(ProxyRuntime.class);
 
     private final GatewayMetrics metrics;

@@ -7,6 +7,10 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.palisade.upstream.UpstreamProtocol;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -48,6 +52,8 @@ final class UpstreamPool {
     /** This loop's requests queued for a connection under {@code max_pending}, by cluster name, oldest first. */
     private final Map<String, ArrayDeque<Exchange>> queued = new HashMap<>();
     private int queuedCount;
+    /** This loop's h2c connections, made on first use. */
+    private H2cUpstreams h2c;
 
     UpstreamPool(EventLoop loop, Transport transport, AddressResolverGroup<InetSocketAddress> resolver) {
         this.loop = loop;
@@ -98,8 +104,15 @@ final class UpstreamPool {
         return null;
     }
 
-    /** Opens a new connection; the future completes on this loop. */
-    ChannelFuture connect(Cluster cluster, Endpoint endpoint, Timeouts timeouts) {
+    /**
+     * Opens a new connection, or on an {@code h2c} cluster a new stream on the endpoint's connection; the future
+     * completes on this loop with a channel whose pipeline ends in the {@link UpstreamConnection} named
+     * {@code upstream}.
+     */
+    Future<Channel> connect(Cluster cluster, Endpoint endpoint, Timeouts timeouts) {
+        if (cluster.config().protocol() == UpstreamProtocol.H2C) {
+            return connectH2c(cluster, endpoint, timeouts);
+        }
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(transport.clientChannel())
@@ -138,7 +151,16 @@ final class UpstreamPool {
             PoolCounters.add(counters.open, -1);
             cluster.releaseConnection();
         });
-        return cluster.tls().isPresent() ? afterHandshake(f) : f;
+        ChannelFuture ready = cluster.tls().isPresent() ? afterHandshake(f) : f;
+        Promise<Channel> connected = loop.newPromise();
+        ready.addListener(x -> {
+            if (x.isSuccess()) {
+                connected.setSuccess(f.channel());
+            } else {
+                connected.setFailure(x.cause());
+            }
+        });
+        return connected;
     }
 
     /**
@@ -170,6 +192,26 @@ final class UpstreamPool {
         return ready;
     }
 
+    private Future<Channel> connectH2c(Cluster cluster, Endpoint endpoint, Timeouts timeouts) {
+        if (h2c == null) {
+            h2c = new H2cUpstreams(loop, transport, resolver);
+        }
+        PoolCounters.add(counters.open, 1);
+        Future<Channel> stream = h2c.openStream(cluster, endpoint, timeouts, this);
+        stream.addListener(x -> {
+            if (x.isSuccess()) {
+                ((Channel) x.getNow()).closeFuture().addListener(c -> {
+                    PoolCounters.add(counters.open, -1);
+                    cluster.releaseConnection();
+                });
+            } else {
+                PoolCounters.add(counters.open, -1);
+                cluster.releaseConnection();
+            }
+        });
+        return stream;
+    }
+
     /**
      * Fires when the upstream sent nothing for {@code idle}: reader-idle only, because watching writes too would put a
      * listener on every write. While a request body is still being sent the exchange ignores it (the request
@@ -186,6 +228,12 @@ final class UpstreamPool {
      */
     void release(UpstreamConnection c) {
         if (!c.channel.isActive() || c.pooled) {
+            return;
+        }
+        if (c.channel instanceof Http2StreamChannel) {
+            // A stream serves one exchange; its slot goes back when it closes.
+            c.exchange = null;
+            c.channel.close();
             return;
         }
         c.restoreIdle();

@@ -86,6 +86,16 @@ public final class ProtocolHandlers {
     public static final String HEADER_READ_TIMEOUT = "palisade-header-read-timeout";
     /** The name of the request validator in the pipeline. */
     public static final String REQUEST_VALIDATOR = "palisade-request-validator";
+    /**
+     * The user event fired at every client connection's pipeline when a graceful drain starts: an HTTP/1.1
+     * connection closes once idle, an HTTP/2 connection sends GOAWAY and closes once its streams are done.
+     */
+    public static final Object DRAIN = new Object() {
+        @Override
+        public String toString() {
+            return "DRAIN";
+        }
+    };
 
     /**
      * Room on the request line besides the target: a method (long custom ones included), two spaces and

@@ -91,22 +91,28 @@ public final class ClusterReader {
         Optional<String> failover = c.get("failover").optString();
         AdaptiveConcurrencySettings adaptive = AdaptiveConcurrencySettings.parse(c.get("adaptive_concurrency"));
         Optional<UpstreamTls> tls = TlsReader.upstream(c.get("tls"));
-        protocol(c.get("protocol"));
+        UpstreamProtocol protocol = protocol(c.get("protocol"), healthCheck.isPresent(), tls.isPresent());
         return new ClusterConfig(name, endpoints, balancer, hashOn, timeouts, healthCheck, outlier, limits, retries,
-                failover, adaptive, tls);
+                failover, adaptive, tls, protocol);
     }
 
-    /** {@code protocol}: only {@code http1} until HTTP/2 to upstreams lands; h2c and h2 are refused by name. */
-    private static void protocol(ConfigNode node) {
-        if (!node.isPresent()) {
-            return;
+    private static UpstreamProtocol protocol(ConfigNode node, boolean healthChecked, boolean tls) {
+        String p = node.oneOf("http1", List.of("http1", "h2c", "h2"));
+        if (p.equals("h2")) {
+            node.error("h2 (expected: http1 or h2c; HTTP/2 over TLS to upstreams is not in this version: use"
+                    + " protocol: http1 with tls, or h2c in cleartext)");
+            return UpstreamProtocol.HTTP1;
         }
-        String p = node.optString().orElse("");
-        if (p.equals("h2c") || p.equals("h2")) {
-            node.error(p + " (expected: http1; HTTP/2 to upstreams is not in this build yet)");
-        } else if (!p.equals("http1")) {
-            node.invalid("http1");
+        if (p.equals("h2c") && tls) {
+            node.error("h2c with tls (expected: h2c without a tls block; h2c is HTTP/2 in cleartext)");
+            return UpstreamProtocol.HTTP1;
         }
+        if (p.equals("h2c") && healthChecked) {
+            // The active checker speaks HTTP/1.1, which an HTTP/2-only server (a gRPC server) never answers.
+            node.error("h2c with a health_check (expected: no health_check on an h2c cluster, whose endpoints may"
+                    + " not speak HTTP/1.1; outlier detection still ejects failing endpoints)");
+        }
+        return UpstreamProtocol.valueOf(p.toUpperCase(Locale.ROOT));
     }
 
     private static List<EndpointConfig> endpoints(ConfigNode node) {
