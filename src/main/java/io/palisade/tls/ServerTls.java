@@ -83,7 +83,7 @@ public final class ServerTls {
             FileFingerprints seen = FileFingerprints.of(settings.files());
             ServerContexts next = ServerContexts.build(settings, h2.isPresent(), clock.instant());
             if (settings.alpn().contains(TlsSettings.H2) && h2.isEmpty() && NO_H2_LOGGED.compareAndSet(false, true)) {
-                LOG.info("{}.alpn lists h2, but this build serves no HTTP/2: ALPN offers http/1.1 only",
+                LOG.info("{}.alpn lists h2, but no HTTP/2 handlers were given for it: ALPN offers http/1.1 only",
                         configPath);
             }
             for (String warning : next.warnings()) {
