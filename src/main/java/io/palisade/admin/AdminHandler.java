@@ -89,7 +89,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         switch (r.path()) {
             case "/healthz" -> get(ctx, r, () -> json(status("ok")));
             case "/readyz" -> readyz(ctx, r);
-            case "/metrics" -> metrics(ctx, r);
+            case "/metrics" -> {
+                if (auth.metricsNeedToken()) {
+                    Caller caller = auth.identify(ctx.channel().remoteAddress(), r.authorization());
+                    Optional<AdminAuth.Refusal> refusal = auth.check(caller, r.authorization(), !r.reads());
+                    if (refusal.isPresent()) {
+                        refuse(ctx, r, caller, refusal.get());
+                        return DONE;
+                    }
+                }
+                metrics(ctx, r);
+            }
             default -> {
                 return authorized(ctx, r);
             }
