@@ -63,7 +63,16 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     error("malformed_request", "Malformed request."));
             return;
         }
-        AdminRequest request = AdminRequest.of(req);
+        AdminRequest request;
+        try {
+            request = AdminRequest.of(req);
+        } catch (IllegalArgumentException e) {
+            // A malformed percent-escape in the query (found by AdminBodyFuzzTest): it used to reach exceptionCaught,
+            // which closed the connection without an answer.
+            Responses.send(ctx, false, HttpResponseStatus.BAD_REQUEST,
+                    error("malformed_request", "Malformed query string."));
+            return;
+        }
         pending++;
         ctx.channel().config().setAutoRead(false);
         // Every stage in this chain completes on the event loop, so the next request starts there too.
