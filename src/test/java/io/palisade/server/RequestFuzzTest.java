@@ -67,6 +67,9 @@ class RequestFuzzTest {
             String head = out.substring(at, headEnd);
             Matcher length = Pattern.compile("(?i)\r\ncontent-length: *([0-9]+)").matcher(head);
             int bodyLength = length.find() ? Integer.parseInt(length.group(1)) : 0;
+            if (headEnd + 4 == out.length() || out.startsWith("HTTP/1.", headEnd + 4)) {
+                bodyLength = 0; // the answer to a HEAD: its Content-Length is the GET's, with no body
+            }
             answers.add(new Answer(Integer.parseInt(m.group(1)),
                     Pattern.compile("(?i)\r\nconnection: *close").matcher(head).find()));
             at = headEnd + 4 + bodyLength;
