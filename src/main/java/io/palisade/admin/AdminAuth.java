@@ -32,11 +32,18 @@ final class AdminAuth {
     private record Failures(long startNanos, AtomicInteger count) {}
 
     private final Optional<byte[]> tokenHash;
+    private final boolean metricsNeedToken;
     private final Ticker ticker;
     private final Cache<String, Failures> failures;
 
     AdminAuth(Optional<String> token, Ticker ticker) {
+        this(token, false, ticker);
+    }
+
+    /** @param metricsNeedToken {@code /metrics} is not open to anyone (an admin address reachable from elsewhere) */
+    AdminAuth(Optional<String> token, boolean metricsNeedToken, Ticker ticker) {
         this.tokenHash = token.map(AdminToken::sha256);
+        this.metricsNeedToken = metricsNeedToken && token.isPresent();
         this.ticker = ticker;
         long window = WINDOW.toNanos();
         this.failures = Caffeine.newBuilder()
@@ -48,6 +55,11 @@ final class AdminAuth {
 
     boolean tokenRequired() {
         return tokenHash.isPresent();
+    }
+
+    /** Whether {@code /metrics} needs the token as the other calls do (the probes never do). */
+    boolean metricsNeedToken() {
+        return metricsNeedToken;
     }
 
     /** The caller behind {@code remote}, authenticated when {@code authorization} carries the token. */

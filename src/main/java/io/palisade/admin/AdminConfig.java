@@ -1,7 +1,9 @@
 package io.palisade.admin;
 
+import io.netty.util.NetUtil;
 import io.palisade.config.Address;
 import io.palisade.tls.TlsSettings;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -28,6 +30,24 @@ public record AdminConfig(Address address, Optional<Path> tokenFile, Optional<Tl
 
     public AdminConfig(Address address) {
         this(address, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * Whether only this machine can reach the admin port: the address is {@code localhost} or a loopback literal
+     * (127.0.0.0/8, {@code ::1}). A wildcard, another interface or any other host name counts as reachable from
+     * elsewhere, which needs {@code admin.token_file}, also for {@code /metrics}.
+     */
+    public boolean loopbackOnly() {
+        return isLoopback(address.host());
+    }
+
+    /** Whether {@code host} as written in the config names only this machine. */
+    public static boolean isLoopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        InetAddress literal = NetUtil.createInetAddressFromIpAddressString(host);
+        return literal != null && literal.isLoopbackAddress();
     }
 
     /**

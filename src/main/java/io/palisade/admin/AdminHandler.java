@@ -63,7 +63,16 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     error("malformed_request", "Malformed request."));
             return;
         }
-        AdminRequest request = AdminRequest.of(req);
+        AdminRequest request;
+        try {
+            request = AdminRequest.of(req);
+        } catch (IllegalArgumentException e) {
+            // A malformed percent-escape in the query (found by AdminBodyFuzzTest): it used to reach exceptionCaught,
+            // which closed the connection without an answer.
+            Responses.send(ctx, false, HttpResponseStatus.BAD_REQUEST,
+                    error("malformed_request", "Malformed query string."));
+            return;
+        }
         pending++;
         ctx.channel().config().setAutoRead(false);
         // Every stage in this chain completes on the event loop, so the next request starts there too.
@@ -89,7 +98,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         switch (r.path()) {
             case "/healthz" -> get(ctx, r, () -> json(status("ok")));
             case "/readyz" -> readyz(ctx, r);
-            case "/metrics" -> metrics(ctx, r);
+            case "/metrics" -> {
+                if (auth.metricsNeedToken()) {
+                    Caller caller = auth.identify(ctx.channel().remoteAddress(), r.authorization());
+                    Optional<AdminAuth.Refusal> refusal = auth.check(caller, r.authorization(), !r.reads());
+                    if (refusal.isPresent()) {
+                        refuse(ctx, r, caller, refusal.get());
+                        return DONE;
+                    }
+                }
+                metrics(ctx, r);
+            }
             default -> {
                 return authorized(ctx, r);
             }

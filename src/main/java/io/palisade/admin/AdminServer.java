@@ -109,7 +109,7 @@ public final class AdminServer implements AutoCloseable {
         Objects.requireNonNull(alerts, "alerts");
         Objects.requireNonNull(ticker, "ticker");
         Pipeline pipeline = new Pipeline(backend, releases, ingest, alerts, incidents, readToken(config.tokenFile()),
-                ticker);
+                !config.loopbackOnly(), ticker);
         Optional<ServerTls> tls = config.tls().isEmpty() ? Optional.empty() : Optional.of(tls(config.tls().get()));
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
@@ -182,15 +182,21 @@ public final class AdminServer implements AutoCloseable {
         private final AlertApi alerts;
         private final IncidentRoutes incidents;
 
+        /** @param reachable the admin address is not loopback-only: {@code /metrics} needs the token too */
         Pipeline(AdminBackend backend, ReleaseApi releases, IngestApi ingest, AlertApi alerts, IncidentApi incidents,
-                 Optional<String> token, Ticker ticker) {
+                 Optional<String> token, boolean reachable, Ticker ticker) {
             this.backend = backend;
-            this.auth = new AdminAuth(token, ticker);
+            this.auth = new AdminAuth(token, reachable && token.isPresent(), ticker);
             this.refusals = new Refusals(releases, ticker);
             this.routes = new ReleaseRoutes(releases, refusals);
             this.ingest = new IngestRoutes(ingest, refusals);
             this.alerts = alerts;
             this.incidents = new IncidentRoutes(incidents, refusals);
+        }
+
+        Pipeline(AdminBackend backend, ReleaseApi releases, IngestApi ingest, AlertApi alerts, IncidentApi incidents,
+                 Optional<String> token, Ticker ticker) {
+            this(backend, releases, ingest, alerts, incidents, token, false, ticker);
         }
 
         Pipeline(AdminBackend backend, ReleaseApi releases, IngestApi ingest, AlertApi alerts, Optional<String> token,

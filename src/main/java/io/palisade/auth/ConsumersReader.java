@@ -45,7 +45,10 @@ final class ConsumersReader {
                     continue;
                 }
                 if (!HEX64.matcher(hex).matches()) {
-                    h.invalid("64 hex digits, the SHA-256 of the key; `bin/palisade keys new` prints one");
+                    // Not echoed: a value here is often the key itself, pasted where its hash belongs, and config
+                    // errors go to logs, reload answers and the audit.
+                    h.error(hex.length() + " characters, not shown (expected: 64 hex digits, the SHA-256 of the key;"
+                            + " `bin/palisade keys new` prints one)");
                     continue;
                 }
                 hex = hex.toLowerCase(Locale.ROOT);

@@ -121,7 +121,9 @@ final class JwtProvider implements Provider {
         try {
             jwt = SignedJWT.parse(token);
             claims = jwt.getJWTClaimsSet();
-        } catch (ParseException e) {
+        } catch (ParseException | RuntimeException e) {
+            // Nimbus throws NullPointerException for a header or claims set that is the JSON null (found by
+            // JwtFuzzTest): any failure to parse is a malformed token, never an exception out of the filter.
             return done(denied("malformed token"));
         }
         JWSHeader header = jwt.getHeader();

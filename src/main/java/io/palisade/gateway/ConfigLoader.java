@@ -396,6 +396,11 @@ public final class ConfigLoader {
                 break;
             }
         }
+        if (!AdminConfig.isLoopback(address.host()) && !tokenNode.isPresent()) {
+            // The admin API reconfigures the gateway and shows its metrics: off loopback it needs the token.
+            addressNode.error(address + " is not a loopback address (expected: a loopback address such as "
+                    + DEFAULT_ADMIN + ", or admin.token_file beside this one)");
+        }
         return new AdminConfig(address, tokenFile, tls);
     }
 

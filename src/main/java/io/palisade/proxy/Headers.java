@@ -56,6 +56,11 @@ final class Headers {
         HttpHeaders h = request.headers();
         ex.clientAcceptsTrailers = h.containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         removeHopByHop(h);
+        if (!h.contains(HttpHeaderNames.HOST)) {
+            // An HTTP/1.0 client may omit Host, but what goes upstream is HTTP/1.1, where a request without Host is
+            // malformed (RFC 9112 §3.2): name the authority the client reached.
+            h.set(HttpHeaderNames.HOST, authority(ex.ctx.channel().localAddress()));
+        }
         addForwarded(h, ex.peerIp, ex.host, TlsConnection.isSecure(ex.ctx.channel()));
         if (!ex.requestId.equals(h.get(X_REQUEST_ID))) {
             // The validator set it, and requestId was read from it: only a filter could have changed it.
@@ -122,7 +127,20 @@ final class Headers {
         }
     }
 
-    /** Removes hop-by-hop headers, including any named in {@code Connection}. */
+    private static String authority(java.net.SocketAddress local) {
+        if (local instanceof java.net.InetSocketAddress a) {
+            String ip = a.getAddress().getHostAddress();
+            return (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip) + ":" + a.getPort();
+        }
+        return "localhost";
+    }
+
+    /**
+     * Removes hop-by-hop headers, including any named in {@code Connection}, but never {@code Content-Length} or
+     * {@code Host}: the message's framing and target are not the sender's to declare hop-by-hop. A client that sent
+     * {@code Connection: Content-Length} would otherwise get a head forwarded without its length and its body read by
+     * the upstream as the next request (request smuggling).
+     */
     static void removeHopByHop(HttpHeaders headers) {
         Iterator<String> connection = headers.valueStringIterator(HttpHeaderNames.CONNECTION);
         while (connection.hasNext()) {
@@ -132,7 +150,7 @@ final class Headers {
                 int comma = value.indexOf(',', start);
                 int end = comma < 0 ? value.length() : comma;
                 String token = value.substring(start, end).trim();
-                if (!token.isEmpty()) {
+                if (!token.isEmpty() && !token.equalsIgnoreCase("content-length") && !token.equalsIgnoreCase("host")) {
                     headers.remove(token);
                 }
                 start = end + 1;

@@ -127,6 +127,23 @@ final class HttpSyntax {
         return count == 1 && match;
     }
 
+    /** Whether the last non-empty element of the comma-separated {@code fields} is {@code token}, ignoring case. */
+    static boolean lastElementIs(List<String> fields, String token) {
+        for (int i = fields.size() - 1; i >= 0; i--) {
+            String field = fields.get(i);
+            int e = field.length();
+            while (e > 0) {
+                int comma = field.lastIndexOf(',', e - 1);
+                String element = field.substring(comma + 1, e).strip();
+                if (!element.isEmpty()) {
+                    return element.equalsIgnoreCase(token);
+                }
+                e = comma < 0 ? 0 : comma;
+            }
+        }
+        return false;
+    }
+
     private static boolean isOws(char c) {
         return c == ' ' || c == '\t';
     }

@@ -126,8 +126,11 @@ final class RequestChecks {
                 || headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
             return ErrorKind.AMBIGUOUS_FRAMING;
         }
-        if (!HttpSyntax.isExactly(headers.getAll(HttpHeaderNames.TRANSFER_ENCODING), "chunked")) {
-            return ErrorKind.UNSUPPORTED_TRANSFER_CODING;
+        List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!HttpSyntax.isExactly(codings, "chunked")) {
+            // RFC 9112 §6.3: a request whose final coding is not chunked has no reliable length: 400, not 501.
+            return HttpSyntax.lastElementIs(codings, "chunked") ? ErrorKind.UNSUPPORTED_TRANSFER_CODING
+                    : ErrorKind.AMBIGUOUS_FRAMING;
         }
         return null;
     }

@@ -132,6 +132,29 @@ class AdminRemoteCallerTest {
         assertThat(status(exchange(pipeline, HttpMethod.POST, "/config/rollout/promote", "", null))).isEqualTo(401);
     }
 
+    @Test
+    void onAnAddressReachableFromElsewhere_metricsNeedTheToken_andTheProbesDoNot() {
+        RecordingReleaseApi api = RecordingReleaseApi.sameThread();
+        AdminServer.Pipeline pipeline = new AdminServer.Pipeline(new NoBackend(), api, IngestApi.none(),
+                AlertApi.none(), IncidentApi.none(), Optional.of(TOKEN), true, new FakeTicker());
+
+        assertThat(status(exchange(pipeline, HttpMethod.GET, "/metrics", "", null))).isEqualTo(401);
+        assertThat(status(exchange(pipeline, HttpMethod.GET, "/metrics", "", "Bearer wrong-token-0123456789")))
+                .isEqualTo(401);
+        assertThat(status(exchange(pipeline, HttpMethod.GET, "/metrics", "", "Bearer " + TOKEN))).isEqualTo(200);
+        assertThat(status(exchange(pipeline, HttpMethod.GET, "/healthz", "", null))).isEqualTo(200);
+        assertThat(status(exchange(pipeline, HttpMethod.GET, "/readyz", "", null))).isEqualTo(200);
+        assertThat(api.refusals()).hasSize(2).allSatisfy(f -> assertThat(f.status()).isEqualTo(401));
+    }
+
+    @Test
+    void onALoopbackAddressWithAToken_metricsStayOpen() {
+        AdminServer.Pipeline pipeline = new AdminServer.Pipeline(new NoBackend(), RecordingReleaseApi.sameThread(),
+                IngestApi.none(), AlertApi.none(), IncidentApi.none(), Optional.of(TOKEN), false, new FakeTicker());
+
+        assertThat(status(exchange(pipeline, HttpMethod.GET, "/metrics", "", null))).isEqualTo(200);
+    }
+
     private static final class NoBackend implements AdminBackend {
         @Override
         public boolean ready() {

@@ -145,7 +145,8 @@ class AuthSettingsTest {
                   carol: { api_keys: [ { sha256: "%s" } ] }
                 """.formatted(HASH, HASH.toUpperCase()));
         assertThat(y.errors()).containsExactly(
-                "consumers.acme.api_keys[0].sha256: abc (expected: 64 hex digits, the SHA-256 of the key; "
+                "consumers.acme.api_keys[0].sha256: 3 characters, not shown "
+                        + "(expected: 64 hex digits, the SHA-256 of the key; "
                         + "`bin/palisade keys new` prints one)",
                 "consumers.carol.api_keys[0].sha256: same key as consumers.bob.api_keys[0].sha256 "
                         + "(expected: each key belongs to one consumer)");

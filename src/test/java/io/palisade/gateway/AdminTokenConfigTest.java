@@ -73,6 +73,26 @@ class AdminTokenConfigTest {
     }
 
     @Test
+    void aNonLoopbackAdminAddressWithoutATokenFile_isRefused_namingTheAddress() throws Exception {
+        for (String address : List.of("0.0.0.0:9901", "\"[::]:9901\"", "192.0.2.10:9901", "admin.internal:9901")) {
+            assertThat(errors("admin: { address: " + address + " }\n" + ConfigLoaderTest.MINIMAL)).as(address)
+                    .singleElement().asString().startsWith("admin.address: ").contains("not a loopback address")
+                    .contains("admin.token_file");
+        }
+        Path file = Files.writeString(dir.resolve("token"), TOKEN + "\n");
+        GatewayConfig remote = ConfigLoader.parse("admin: { address: 0.0.0.0:9901, token_file: \"" + file + "\" }\n"
+                + ConfigLoaderTest.MINIMAL, "t.yaml");
+        assertThat(remote.admin().loopbackOnly()).isFalse();
+        for (String address : List.of("127.0.0.1:9901", "127.0.0.2:9901", "\"[::1]:9901\"", "localhost:9901")) {
+            GatewayConfig local = ConfigLoader.parse("admin: { address: " + address + " }\n"
+                    + ConfigLoaderTest.MINIMAL, "t.yaml");
+            assertThat(local.admin().loopbackOnly()).as(address).isTrue();
+        }
+        assertThat(ConfigLoader.parse(ConfigLoaderTest.MINIMAL, "t.yaml").admin().loopbackOnly())
+                .as("the default admin address").isTrue();
+    }
+
+    @Test
     void anUnknownAdminKey_namesTokenFileAmongTheKnownOnes() {
         assertThat(errors("admin: { tokenfile: x }\n" + ConfigLoaderTest.MINIMAL))
                 .containsExactly("admin.tokenfile: unknown key (expected one of: address, tls, token_file)");

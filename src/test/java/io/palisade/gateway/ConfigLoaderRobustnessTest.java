@@ -91,4 +91,20 @@ class ConfigLoaderRobustnessTest {
             }
         }
     }
+
+    /**
+     * Inputs that ConfigLoaderFuzzTest reported as timeouts on a loaded machine (under its instrumentation): the loader
+     * answers them at once, with errors.
+     */
+    @Test
+    void mergeKeyWithAScalar_andEmptyInput_areErrors() {
+        for (String yaml : List.of("<<: c", "")) {
+            try {
+                ConfigLoader.parse(yaml, "fuzz.yaml");
+                throw new AssertionError("accepted: [" + yaml + "]");
+            } catch (ConfigException e) {
+                assertThat(e.errors()).as(yaml).isNotEmpty();
+            }
+        }
+    }
 }

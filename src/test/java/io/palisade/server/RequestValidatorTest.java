@@ -72,9 +72,9 @@ class RequestValidatorTest {
                         ErrorKind.UNSUPPORTED_TRANSFER_CODING),
                 Arguments.of("TE chunked, gzip", "POST / HTTP/1.1\r\nHost: a\r\n"
                         + "Transfer-Encoding: chunked, gzip\r\n\r\n",
-                        ErrorKind.UNSUPPORTED_TRANSFER_CODING),
+                        ErrorKind.AMBIGUOUS_FRAMING),
                 Arguments.of("TE identity", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n",
-                        ErrorKind.UNSUPPORTED_TRANSFER_CODING),
+                        ErrorKind.AMBIGUOUS_FRAMING),
                 Arguments.of("TE twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
                         + "Transfer-Encoding: chunked\r\n\r\n", ErrorKind.UNSUPPORTED_TRANSFER_CODING),
                 Arguments.of("TE foo with CL", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: foo\r\n"
