@@ -102,11 +102,26 @@ public final class TrustedProxies {
         byte[] mapped = a.length == 16 && isV4Mapped(a) ? java.util.Arrays.copyOfRange(a, 12, 16) : a;
         for (int i = 0; i < networks.size(); i++) {
             byte[] n = networks.get(i);
-            if (n.length == mapped.length && java.util.Arrays.equals(mask(mapped, prefixes.get(i)), n)) {
+            if (n.length == mapped.length && inNetwork(mapped, n, prefixes.get(i))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Whether the first {@code prefix} bits of {@code a} are those of {@code network}, without copying either. */
+    private static boolean inNetwork(byte[] a, byte[] network, int prefix) {
+        for (int i = 0; i < a.length; i++) {
+            int keep = Math.max(0, Math.min(8, prefix - i * 8));
+            if (keep == 0) {
+                return true;
+            }
+            int m = 0xff << (8 - keep) & 0xff;
+            if ((a[i] & m) != (network[i] & m)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The client's address for a request that came from {@code peer} with these headers (see the class comment). */
