@@ -65,6 +65,22 @@ END {
                 xb, xn, pn, errors[k] + 0
         }
     }
+    # The unloaded scenario's point is the latency a proxy adds to one request at a time: its percentiles minus the
+    # bare backend's, from the same run.
+    ku = "unloaded" SUBSEP "backend"
+    if (count[ku] > 0) {
+        bp50 = median(p50, ku, count[ku]); bp99 = median(p99, ku, count[ku]); bp999 = median(p999, ku, count[ku])
+        print ""
+        printf "unloaded (1 connection, 1 request in flight): latency added to the bare backend's (p50 %s / p99 %s / p99.9 %s ms)\n", \
+            ms(bp50), ms(bp99), ms(bp999)
+        printf "%-9s %12s %12s %12s\n", "contender", "added p50", "added p99", "added p99.9"
+        for (j = 1; j <= nc; j++) {
+            c = co[j]; k = "unloaded" SUBSEP c; n = count[k]
+            if (c == "backend" || n == 0) continue
+            printf "%-9s %9.3f ms %9.3f ms %9.3f ms\n", c, (median(p50, k, n) - bp50) / 1000, \
+                (median(p99, k, n) - bp99) / 1000, (median(p999, k, n) - bp999) / 1000
+        }
+    }
     print ""
     print "req/s, latencies, RSS and CPU are medians over the repeats; min-max is the spread of req/s. RSS: peak resident"
     print "set (VmHWM, nginx master + workers summed) during the measured run. CPU us: user+system CPU of the contender's"
