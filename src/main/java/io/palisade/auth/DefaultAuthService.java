@@ -31,7 +31,12 @@ final class DefaultAuthService implements AuthService {
     private final Clock clock;
     private final ScheduledExecutorService scheduler;
     private final boolean ownsScheduler;
-    private final HttpCalls http = new HttpCalls();
+    /**
+     * Made by the first provider that calls out (JWKS, external auth), not at start: the JDK client loads the TLS stack
+     * and starts a selector thread, a quarter of a second and a thread that a gateway with API keys only never uses.
+     * Guarded by updateLock.
+     */
+    private HttpCalls http;
     private final RateLimitedLog logLimiter;
     private final LongAdder allowed = new LongAdder();
     private final LongAdder unauthenticated = new LongAdder();
@@ -268,7 +273,7 @@ final class DefaultAuthService implements AuthService {
             next.mtls().ifPresent(m -> providers.put(AuthSettings.MTLS, new MtlsProvider(m)));
             for (AuthSettings.Jwt jwt : next.jwt().values()) {
                 providers.put(jwt.providerId(), reuseOr(jwt.providerId(), jwt, () -> {
-                    JwtProvider p = new JwtProvider(jwt, http, ticker, clock, scheduler);
+                    JwtProvider p = new JwtProvider(jwt, http(), ticker, clock, scheduler);
                     // Reading the serving provider's keys changes nothing of it: the candidate starts with them.
                     if (view != null && view.providers().get(jwt.providerId()) instanceof JwtProvider previous) {
                         p.inheritKeys(previous);
@@ -278,10 +283,18 @@ final class DefaultAuthService implements AuthService {
             }
             for (AuthSettings.External ext : next.external().values()) {
                 providers.put(ext.providerId(), reuseOr(ext.providerId(), ext,
-                        () -> new ExternalProvider(ext, http, ticker)));
+                        () -> new ExternalProvider(ext, http(), ticker)));
             }
             return new AuthView(next, ApiKeyIndex.build(next.consumers()), providers);
         }
+    }
+
+    private HttpCalls http() {
+        assert Thread.holdsLock(updateLock);
+        if (http == null) {
+            http = new HttpCalls();
+        }
+        return http;
     }
 
     @Override
@@ -364,10 +377,12 @@ final class DefaultAuthService implements AuthService {
             closed = true;
             live.forEach(Provider::close);
             live.clear();
+            if (http != null) {
+                http.close();
+            }
         }
         if (ownsScheduler) {
             scheduler.shutdownNow();
         }
-        http.close();
     }
 }
