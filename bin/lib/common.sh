@@ -94,6 +94,9 @@ palisade_cds_archive() {
   local opts="$1" jar="$PALISADE_HOME/target/palisade.jar" jsa="$PALISADE_HOME/target/palisade.jsa"
   [ "${PALISADE_CDS:-on}" != off ] || return 1
   [ -f "$jsa" ] && [ "$jsa" -nt "$jar" ] && return 0
+  # A read-only install (systemd's ProtectSystem=strict) starts without one; `bin/palisade --version` at install time
+  # writes it.
+  [ -w "$PALISADE_HOME/target" ] || return 1
   command -v flock >/dev/null 2>&1 || return 1
   (
     # Another launcher is writing it: start without it rather than wait.
