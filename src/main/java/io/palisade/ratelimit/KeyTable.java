@@ -36,6 +36,12 @@ final class KeyTable {
                 .maximumSize(maxKeys)
                 .expireAfter(CacheExpiry.afterAccess((LimitKey k, AtomicLong v) -> k.idleNanos()))
                 .ticker(ticker::read)
+                // Maintenance (draining the read buffer, evicting, expiring) runs on the thread that triggers it, a
+                // few dozen entries at a time, under a lock Caffeine only tries. By default it is handed to
+                // ForkJoinPool.commonPool every few reads of a hot key: a profile of the policy path had three
+                // quarters of this table's lookup time in scheduling that task, and each one wakes a pool thread,
+                // on a pinned gateway onto the event loop's own core.
+                .executor(Runnable::run)
                 .evictionListener((LimitKey k, AtomicLong v, RemovalCause cause) -> {
                     if (cause == RemovalCause.EXPIRED) {
                         expirations.increment();
