@@ -8,6 +8,7 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import java.util.function.Consumer;
 
 /**
@@ -50,6 +51,8 @@ import java.util.function.Consumer;
 public final class Http2Handlers {
     /** The name of the HTTP/2 frame codec in a connection's pipeline. */
     public static final String FRAME_CODEC = "palisade-h2-frame-codec";
+    /** The name of the flush consolidation before the frame codec: many streams' responses, one write. */
+    public static final String FLUSH_CONSOLIDATION = "palisade-h2-flush-consolidation";
     /** The name of the stream id guard (HEADERS on closed or skipped streams), right before the frame codec. */
     public static final String STREAM_ID_GUARD = "palisade-h2-stream-id-guard";
     /** The name of the connection guard (floods, idle, counters) in a connection's pipeline. */
@@ -90,6 +93,13 @@ public final class Http2Handlers {
                                Http2Counters counters, Consumer<ChannelPipeline> streamHandlers) {
         pipeline.addLast(FRAME_CODEC, frameCodec(settings))
                 .addBefore(FRAME_CODEC, STREAM_ID_GUARD, new Http2StreamIdGuard())
+                // Every stream's response flushes the connection: without this, each is its own TLS record and its
+                // own write system call (a profile of h2load's 100 streams per connection had an eighth of the CPU
+                // in flushes). Flushes that arrive together, in a read of this connection or in the same turn of the
+                // event loop (upstream answers read back to back), go out as one; a lone response waits one task.
+                .addBefore(STREAM_ID_GUARD, FLUSH_CONSOLIDATION,
+                        new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES,
+                                true))
                 .addLast(CONNECTION_GUARD, new Http2ConnectionGuard(settings, limits, counters))
                 .addLast(MULTIPLEX, new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
                     @Override
