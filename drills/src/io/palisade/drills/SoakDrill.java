@@ -137,8 +137,12 @@ class SoakDrill {
     record Sample(long seconds, long rssKib, long heapAfterGcKib, int fds, int threads, double reqPerSecond,
                   long errors, long unexpected, String phase) {}
 
+    /**
+     * Deadlines far beyond any answer's: the machine is shared, and a neighbour's benchmark can stall a loopback
+     * connect for seconds. A hang still shows, as a cut, once they pass.
+     */
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+            .connectTimeout(Duration.ofSeconds(30)).build();
     private final Map<String, Tally> tallies = new ConcurrentHashMap<>();
     private final LongAdder done = new LongAdder();
     /** Answers of 5xx and cuts: expected of the faulty route during a fault phase, unexpected elsewhere. */
@@ -184,6 +188,7 @@ class SoakDrill {
                     clients.add(t);
                 }
                 List<Sample> samples = new ArrayList<>();
+                report.line("%s", header());
                 List<Phase> phases = phases();
                 long start = System.nanoTime();
                 long lastDone = 0;
@@ -206,7 +211,7 @@ class SoakDrill {
                     }
                     if (now >= nextReload) {
                         reloads++;
-                        HttpResponse<String> r = gw.reload(config(plain.address(), collector.address(),
+                        HttpResponse<String> r = reload(gw, config(plain.address(), collector.address(),
                                 faulty.port(), reloads % 2 == 0 ? "5s" : "4s"));
                         assertThat(r.statusCode()).as("reload %d: %s", reloads, r.body()).isEqualTo(200);
                         nextReload += RELOAD_EVERY.toNanos();
@@ -220,7 +225,7 @@ class SoakDrill {
                                 heapAfterGcKib(pid), fds(pid), (int) status(pid, "Threads"),
                                 (d - lastDone) / seconds, e - lastErrors, u - lastUnexpected, phase);
                         samples.add(s);
-                        System.out.println("[soak] " + row(s));
+                        report.line("%s", row(s));
                         lastDone = d;
                         lastErrors = e;
                         lastUnexpected = u;
@@ -245,10 +250,6 @@ class SoakDrill {
                     }
                 }
 
-                report.line("%s", header());
-                for (Sample s : samples) {
-                    report.line("%s", row(s));
-                }
                 writeCsv(samples);
                 tallies.forEach((kind, t) -> report.line("%-22s %s, not as expected: %d", kind, t.snapshot(),
                         t.unexpected.sum()));
@@ -264,7 +265,7 @@ class SoakDrill {
                 flat.check();
                 assertThat(gw.alive()).isTrue();
                 assertThat(gw.pid()).isEqualTo(pid);
-                String metrics = gw.metrics();
+                String metrics = withRetries(gw::metrics);
                 report.line("upstream connections at the end: %s", metrics.lines()
                         .filter(l -> l.startsWith("palisade_upstream_connections")).toList());
                 assertThat(gw.stop()).isIn(0, 143);
@@ -284,6 +285,33 @@ class SoakDrill {
         faulty.editStub(any(urlPathMatching("/.*")).withId(STUB).willReturn(p.stub()));
         generation.incrementAndGet();
         phase = p.name();
+    }
+
+    /** A reload through the admin API; asked again when the call itself failed (nothing was sent, or no answer). */
+    private static HttpResponse<String> reload(GatewayProcess gw, String yaml) throws Exception {
+        return withRetries(() -> gw.reload(yaml));
+    }
+
+    private interface Call<T> {
+        T call() throws IOException, InterruptedException;
+    }
+
+    /**
+     * The runner's own calls to the admin port, tried up to 5 times: the gateway's answers are what is checked, and a
+     * connect that timed out on a machine loaded by others is not one. Each retry is counted in the report.
+     */
+    private static <T> T withRetries(Call<T> call) throws IOException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return call.call();
+            } catch (IOException e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+                System.out.println("[soak] admin call failed (" + e + "), trying again");
+                Thread.sleep(1000);
+            }
+        }
     }
 
     private long unexpected() {
@@ -335,7 +363,7 @@ class SoakDrill {
 
     /** The status of a GET, or 0 when the connection was cut before a complete response. */
     private int get(String url, String apiKey) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20));
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60));
         if (apiKey != null) {
             b.header("X-Api-Key", apiKey);
         }
@@ -343,7 +371,7 @@ class SoakDrill {
     }
 
     private int post(String url, String body) {
-        return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
+        return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
@@ -459,14 +487,20 @@ class SoakDrill {
         return Long.parseLong(used.group(1)) - eden;
     }
 
+    /** Runs jcmd against the gateway, up to 3 times: attaching can time out on a machine loaded by others. */
     private static String jcmd(long pid, String command) throws IOException, InterruptedException {
         String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-        Process p = new ProcessBuilder(jcmd, Long.toString(pid), command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("jcmd " + command + ": " + out);
+        String out = "";
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Process p = new ProcessBuilder(jcmd, "-J-Dsun.tools.attach.attachTimeout=30000", Long.toString(pid),
+                    command).redirectErrorStream(true).start();
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0) {
+                return out;
+            }
+            p.destroyForcibly();
         }
-        return out;
+        throw new IllegalStateException("jcmd " + command + ": " + out);
     }
 
     // ------------------------------------------------------------------ the table and the criterion
