@@ -59,6 +59,7 @@ class UpstreamFaultsTest {
         stub("/malformed-chunk", aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK));
         // Well past the route's 2 s deadline, so a slow machine's scheduling cannot make it look in time.
         stub("/delay", aResponse().withStatus(200).withBody(BODY).withFixedDelay(10_000));
+        stub("/cluster-delay", aResponse().withStatus(200).withBody(BODY).withFixedDelay(10_000));
         // WireMock sends the head with the first piece of a dribbled body, one interval in. 2 pieces 8 s apart:
         // the route's 1 s idle timeout (also the longest wait for the head) passes before the head.
         stub("/slow-head", aResponse().withStatus(200).withBody(BODY).withChunkedDribbleDelay(2, 8_000));
@@ -90,6 +91,10 @@ class UpstreamFaultsTest {
                     timeouts: { connect: 2s, request: 30s, idle: 30s }
                     retries: { attempts: 0 }
                     outlier: { consecutive_failures: 100000 }
+                  wm-short:
+                    endpoints: [ "127.0.0.1:%d" ]
+                    timeouts: { connect: 2s, request: 2s, idle: 30s }
+                    retries: { attempts: 0 }
                   mixed:
                     endpoints: [ "127.0.0.1:%d", "%s" ]
                     balancer: round_robin
@@ -99,6 +104,8 @@ class UpstreamFaultsTest {
                 routes:
                   - match: { path_prefix: /mixed }
                     cluster: mixed
+                  - match: { path_prefix: /cluster-delay }
+                    cluster: wm-short
                   - match: { path_prefix: /delay }
                     cluster: wm
                     timeouts: { request: 2s }
@@ -113,7 +120,7 @@ class UpstreamFaultsTest {
                     timeouts: { idle: 1s }
                   - match: { path_prefix: / }
                     cluster: wm
-                """.formatted(wiremock.port(), wiremock.port(), extraEndpoint);
+                """.formatted(wiremock.port(), wiremock.port(), wiremock.port(), extraEndpoint);
     }
 
     /** A fault before the response began, and what the client must get for it. */
@@ -124,6 +131,7 @@ class UpstreamFaultsTest {
             new Early("/empty/x", 502, "upstream_reset"),
             new Early("/garbage/x", 502, "upstream_error"),
             new Early("/delay/x", 504, "upstream_timeout"),
+            new Early("/cluster-delay/x", 504, "upstream_timeout"),
             new Early("/slow-head/x", 504, "upstream_timeout"));
 
     @GatewayTest
