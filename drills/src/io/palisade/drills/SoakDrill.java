@@ -273,6 +273,7 @@ class SoakDrill {
                         .doesNotContain("OutOfMemoryError");
             }
         } finally {
+            http.shutdownNow();
             faulty.stop();
         }
     }
