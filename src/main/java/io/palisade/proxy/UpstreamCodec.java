@@ -123,6 +123,15 @@ final class UpstreamCodec
             }
         }
 
+        /** Shared and stackless: an upstream that keeps sending garbage costs no stack trace per request. */
+        private static final DecoderResult CLOSED_IN_STATUS_LINE = DecoderResult.failure(
+                new PrematureChannelClosureException("Connection closed in the status line") {
+                    @Override
+                    public synchronized Throwable fillInStackTrace() {
+                        return this;
+                    }
+                });
+
         private final Queue<HttpMethod> methods;
         private final Trailers trailers;
         /** The status code of the line being split, to recognise its standard reason phrase. */
@@ -163,8 +172,7 @@ final class UpstreamCodec
             if (!inResponse && out.size() == first && in.isReadable()) {
                 in.skipBytes(in.readableBytes());
                 HttpResponse invalid = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY);
-                invalid.setDecoderResult(DecoderResult.failure(
-                        new PrematureChannelClosureException("Connection closed in the status line")));
+                invalid.setDecoderResult(CLOSED_IN_STATUS_LINE);
                 out.add(invalid);
             }
         }
