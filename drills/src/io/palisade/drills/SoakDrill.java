@@ -265,6 +265,10 @@ class SoakDrill {
                 flat.check();
                 assertThat(gw.alive()).isTrue();
                 assertThat(gw.pid()).isEqualTo(pid);
+                // With the clients stopped, nothing may stay borrowed from the upstream pools or queued for them.
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> gauge(withRetries(gw::metrics), "palisade_upstream_connections{state=\"busy\"}")
+                                == 0 && gauge(withRetries(gw::metrics), "palisade_upstream_pending") == 0);
                 String metrics = withRetries(gw::metrics);
                 report.line("upstream connections at the end: %s", metrics.lines()
                         .filter(l -> l.startsWith("palisade_upstream_connections")).toList());
@@ -313,6 +317,12 @@ class SoakDrill {
                 Thread.sleep(1000);
             }
         }
+    }
+
+    private static double gauge(String metrics, String series) {
+        return metrics.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+                .map(l -> Double.parseDouble(l.substring(series.length() + 1)))
+                .orElseThrow(() -> new AssertionError("no " + series));
     }
 
     private long unexpected() {
