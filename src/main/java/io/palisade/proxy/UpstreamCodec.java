@@ -1,7 +1,11 @@
 package io.palisade.proxy;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -15,6 +19,8 @@ import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -117,15 +123,58 @@ final class UpstreamCodec
             }
         }
 
+        /** Shared and stackless: an upstream that keeps sending garbage costs no stack trace per request. */
+        private static final DecoderResult CLOSED_IN_STATUS_LINE = DecoderResult.failure(
+                new PrematureChannelClosureException("Connection closed in the status line") {
+                    @Override
+                    public synchronized Throwable fillInStackTrace() {
+                        return this;
+                    }
+                });
+
         private final Queue<HttpMethod> methods;
         private final Trailers trailers;
         /** The status code of the line being split, to recognise its standard reason phrase. */
         private int lineCode;
+        /** A response head went out and its last content has not: the bytes that follow are its body. */
+        private boolean inResponse;
 
         ResponseDecoder(HttpDecoderConfig config, Queue<HttpMethod> methods, Trailers trailers) {
             super(config);
             this.methods = methods;
             this.trailers = trailers;
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+            int first = out.size();
+            super.decode(ctx, in, out);
+            for (int i = first; i < out.size(); i++) {
+                Object msg = out.get(i);
+                if (msg instanceof LastHttpContent) {
+                    inResponse = false;
+                } else if (msg instanceof HttpResponse) {
+                    inResponse = true;
+                }
+            }
+        }
+
+        /**
+         * Netty decides a close in the middle of the headers is an invalid response, but says nothing of a close in
+         * the middle of the status line: bytes that never became a line (garbage without a line end, a torn status
+         * line) would look like a connection closed before anything was sent, a reset. They are an invalid response
+         * too, and get the same failed head, so the client's 502 says {@code upstream_error}, whatever the garbage.
+         */
+        @Override
+        protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+            int first = out.size();
+            super.decodeLast(ctx, in, out);
+            if (!inResponse && out.size() == first && in.isReadable()) {
+                in.skipBytes(in.readableBytes());
+                HttpResponse invalid = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY);
+                invalid.setDecoderResult(CLOSED_IN_STATUS_LINE);
+                out.add(invalid);
+            }
         }
 
         /** Asked of every response head, before its body is read. */

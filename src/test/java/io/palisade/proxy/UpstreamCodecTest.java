@@ -170,4 +170,47 @@ class UpstreamCodecTest {
         }
         ch.finishAndReleaseAll();
     }
+
+    /** WireMock's RANDOM_DATA_THEN_CLOSE: bytes with no line end, then the close. An invalid response, not a reset. */
+    @Test
+    void garbageWithoutALineEnd_thenClose_isAFailedHead() {
+        request(HttpMethod.GET);
+        respond("lskdu018973t09sylgasjkfg1][]'./.sdlv");
+        Object early = ch.readInbound();
+        assertThat(early).as("nothing until the close").isNull();
+        ch.pipeline().fireChannelInactive();
+        HttpResponse r = head();
+        assertThat(r.decoderResult().isFailure()).isTrue();
+        ReferenceCountUtil.release(r);
+        Object after = ch.readInbound();
+        assertThat(after).isNull();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void closeWithNothingSent_orMidBody_isNoHead() {
+        request(HttpMethod.GET);
+        ch.pipeline().fireChannelInactive();
+        Object none = ch.readInbound();
+        assertThat(none).as("closed before a byte: a reset, decided by the exchange").isNull();
+        ch.finishAndReleaseAll();
+
+        EmbeddedChannel mid = new EmbeddedChannel(new UpstreamCodec(new HttpDecoderConfig()));
+        mid.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
+        ReferenceCountUtil.release(mid.readOutbound());
+        mid.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nab",
+                StandardCharsets.US_ASCII));
+        mid.pipeline().fireChannelInactive();
+        List<Object> got = new ArrayList<>();
+        Object msg;
+        while ((msg = mid.readInbound()) != null) {
+            got.add(msg);
+        }
+        // The head and what came of the body, no failed head after them: the exchange cuts the client's response.
+        assertThat(got).first().isInstanceOf(HttpResponse.class);
+        assertThat(got).noneMatch(m -> m instanceof HttpResponse r && r.decoderResult().isFailure());
+        assertThat(got).noneMatch(m -> m instanceof LastHttpContent);
+        got.forEach(ReferenceCountUtil::release);
+        mid.finishAndReleaseAll();
+    }
 }
