@@ -36,6 +36,9 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.ReferenceCountUtil;
 import io.palisade.auth.ApiKeys;
 import io.palisade.testing.GatewayFixture;
@@ -44,6 +47,8 @@ import io.palisade.testing.Gateways;
 import io.palisade.testing.RawH2;
 import io.palisade.testing.TestUpstream;
 import io.palisade.testing.WebSocketEchoServer;
+import io.palisade.tls.TestPki;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
@@ -51,6 +56,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * WebSocket over HTTP/2 (RFC 8441) with Netty's own HTTP/2 client ({@code Http2FrameCodec} and
@@ -62,6 +68,8 @@ import org.junit.jupiter.api.AfterEach;
 class Http2WebSocketTest {
     private WebSocketEchoServer echo;
     private TestUpstream plain;
+    @TempDir
+    Path dir;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
 
     @AfterEach
@@ -122,10 +130,18 @@ class Http2WebSocketTest {
         final CompletableFuture<Http2SettingsFrame> settings = new CompletableFuture<>();
 
         Connection(int port) throws InterruptedException {
+            this(port, null);
+        }
+
+        /** @param tls a client context offering h2 in ALPN, or null for h2c with prior knowledge */
+        Connection(int port, SslContext tls) throws InterruptedException {
             channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            if (tls != null) {
+                                ch.pipeline().addLast(tls.newHandler(ch.alloc(), "localhost", port));
+                            }
                             ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
                                     new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
                                     new ChannelInboundHandlerAdapter() {
@@ -304,6 +320,44 @@ class Http2WebSocketTest {
         assertThat(again.messages.poll(30, TimeUnit.SECONDS)).isEqualTo("again");
         c.close();
         await().atMost(Duration.ofSeconds(30)).until(() -> echo.openConnections() == 0);
+    }
+
+    @GatewayTest(loops = {1})
+    void overATlsListener_whereAlpnChoseH2_theTunnelWorksAlike(Gateways gateways) throws Exception {
+        echo = new WebSocketEchoServer();
+        TestPki.Issued ca = TestPki.ca("Palisade Test CA");
+        TestPki.write(dir, "api", TestPki.server(ca, "localhost", TestPki.ec(), "localhost"), TestPki.KeyForm.PKCS8);
+        GatewayFixture gw = gateways.start("""
+                listeners:
+                  https:
+                    address: 127.0.0.1:0
+                    tls:
+                      certificates: [ { cert_file: %1$s/api.pem, key_file: %1$s/api.key } ]
+                      alpn: [h2, http/1.1]
+                clusters:
+                  ws: { endpoints: [ "%2$s" ] }
+                routes:
+                  - { name: chat, match: { path_prefix: /chat }, cluster: ws, websocket: true }
+                """.formatted(dir, echo.address()));
+        SslContext tls = SslContextBuilder.forClient().trustManager(ca.cert())
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, "h2"))
+                .build();
+        Connection c = new Connection(gw.gateway().port("https"), tls);
+        assertThat(c.settings.get(30, TimeUnit.SECONDS).settings().connectProtocolEnabled()).isTrue();
+        Tunnel t = c.open("/chat/tls");
+        assertThat(t.status()).isEqualTo(200);
+        t.send(new TextWebSocketFrame("over tls"));
+        assertThat(t.messages.poll(30, TimeUnit.SECONDS)).isEqualTo("over tls");
+        t.send(new CloseWebSocketFrame(1000, "bye"));
+        assertThat(t.closeFrame.get(30, TimeUnit.SECONDS)).isEqualTo(1000);
+        t.endStream();
+        assertThat(t.inactive.get(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(echo.requestHeaders()).singleElement().satisfies(h -> assertThat(h.toLowerCase())
+                .contains("x-forwarded-proto: https"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> echo.openConnections() == 0);
+        c.close();
     }
 
     @GatewayTest(loops = {1})
