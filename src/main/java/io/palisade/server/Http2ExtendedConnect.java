@@ -1,5 +1,6 @@
 package io.palisade.server;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -34,14 +35,19 @@ import io.netty.util.ReferenceCountUtil;
  *       gateway does not open TCP tunnels).</li>
  *   <li>{@code :protocol} on any other method is malformed (RFC 8441 §4): {@code RST_STREAM(PROTOCOL_ERROR)}.</li>
  * </ul>
- * The handler leaves the pipeline after the stream's first HEADERS frame.
+ * The handler leaves the pipeline after the stream's first HEADERS frame; it keeps no state, so one serves every stream.
  */
+@ChannelHandler.Sharable
 final class Http2ExtendedConnect extends ChannelInboundHandlerAdapter {
+    static final Http2ExtendedConnect INSTANCE = new Http2ExtendedConnect();
+
     private static final AsciiString PROTOCOL = Http2Headers.PseudoHeaderName.PROTOCOL.value();
     private static final AsciiString WEBSOCKET = AsciiString.cached("websocket");
     private static final AsciiString CONNECT = HttpMethod.CONNECT.asciiName();
     private static final AsciiString GET = HttpMethod.GET.asciiName();
     private static final AsciiString ROOT = AsciiString.cached("/");
+
+    private Http2ExtendedConnect() {}
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -49,7 +55,7 @@ final class Http2ExtendedConnect extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
-        ctx.pipeline().remove(this);
+        ctx.pipeline().remove(ctx.name());
         Http2Headers h = frame.headers();
         CharSequence protocol = h.get(PROTOCOL);
         boolean connect = h.method() != null && CONNECT.contentEquals(h.method());

@@ -99,7 +99,7 @@ public final class Http2Handlers {
                     @Override
                     protected void initChannel(Channel stream) {
                         stream.config().setAutoRead(false);
-                        stream.pipeline().addLast(STREAM_CONNECT, new Http2ExtendedConnect())
+                        stream.pipeline().addLast(STREAM_CONNECT, Http2ExtendedConnect.INSTANCE)
                                 .addLast(STREAM_CODEC, STREAM_FRAME_CODEC)
                                 .addLast(STREAM_ADAPTER, new Http2StreamAdapter());
                         streamHandlers.accept(stream.pipeline());
