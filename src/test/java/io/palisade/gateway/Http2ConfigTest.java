@@ -81,4 +81,17 @@ class Http2ConfigTest {
         assertThat(errorsOf(config("", ", protocol: spdy"))).singleElement().asString()
                 .startsWith("clusters.app.protocol:");
     }
+
+    @Test
+    void aWebsocketRoute_cannotReachAnHttp2Cluster() {
+        assertThat(errorsOf("""
+                clusters:
+                  ws: { endpoints: [ "127.0.0.1:9000" ], failover: grpc }
+                  grpc: { endpoints: [ "127.0.0.1:9001" ], protocol: h2c }
+                routes:
+                  - { match: { path_prefix: /a }, cluster: ws, websocket: true }
+                  - { match: { path_prefix: /b }, cluster: grpc }
+                """)).containsExactly("routes[0].websocket: true (expected: false, or only clusters with protocol"
+                + " http1: cluster grpc speaks h2c, and a WebSocket upgrade goes upstream as HTTP/1.1)");
+    }
 }
