@@ -48,6 +48,12 @@ import io.palisade.testing.RawH2;
 import io.palisade.testing.TestUpstream;
 import io.palisade.testing.WebSocketEchoServer;
 import io.palisade.tls.TestPki;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
@@ -421,6 +427,43 @@ class Http2WebSocketTest {
         assertThat(c.open("/fake/x").status()).as("the upstream answered 200, not 101").isEqualTo(502);
         assertThat(plain.requestCount()).isEqualTo(1);
         c.close();
+    }
+
+    /** An upstream that answers 101 without having taken the gateway's key is not a tunnel the client gets. */
+    @GatewayTest(loops = {1})
+    void a101WithTheWrongAccept_is502(Gateways gateways) throws Exception {
+        try (ServerSocket liar = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                try (Socket s = liar.accept()) {
+                    InputStream in = s.getInputStream();
+                    StringBuilder head = new StringBuilder();
+                    while (!head.toString().endsWith("\r\n\r\n")) {
+                        int b = in.read();
+                        if (b < 0) {
+                            return;
+                        }
+                        head.append((char) b);
+                    }
+                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    s.getInputStream().read();
+                } catch (IOException e) {
+                    // the gateway hung up: expected
+                }
+            });
+            GatewayFixture gw = gateways.start("""
+                    listeners:
+                      http: { address: 127.0.0.1:0, http2: {} }
+                    clusters:
+                      liar: { endpoints: [ "127.0.0.1:%d" ] }
+                    routes:
+                      - { match: { path_prefix: /chat }, cluster: liar, websocket: true }
+                    """.formatted(liar.getLocalPort()));
+            Connection c = new Connection(gw.port());
+            assertThat(c.open("/chat/x").status()).isEqualTo(502);
+            c.close();
+        }
     }
 
     @GatewayTest(loops = {1})
