@@ -9,6 +9,7 @@ import io.palisade.config.ConfigNode;
 import io.palisade.config.Syntax;
 import io.palisade.config.YamlReader;
 import io.palisade.ingest.IngestSettings;
+import io.palisade.upstream.UpstreamProtocol;
 import io.palisade.notify.WebhookSettings;
 import io.palisade.proxy.AccessLogConfig;
 import io.palisade.route.IngestAction;
@@ -282,6 +283,7 @@ public final class ConfigLoader {
         RolloutPolicy rollout = RolloutPolicy.read(root.get("rollout"));
         IngestSettings ingest = IngestSettings.read(root.get("ingest"));
         checkQuotas(root.get("routes"), routes, ingest);
+        checkWebSocketClusters(root.get("routes"), routes, clusters);
         Set<String> routeIds = routes.stream().map(RouteConfig::id).collect(Collectors.toSet());
         List<SloSettings> slos = SloSettings.read(root.get("slos"), routeIds);
         Optional<StatusPageSettings> statusPage = StatusPageSettings.read(root.get("status_page"),
@@ -306,6 +308,32 @@ public final class ConfigLoader {
         if (AddressReader.collides(page.address(), admin.address())) {
             node.error(page.address() + " (expected: an address the admin port does not bind; admin binds "
                     + admin.address() + ")");
+        }
+    }
+
+    /**
+     * A WebSocket upgrade goes to the upstream as HTTP/1.1 (from an HTTP/2 client too): a {@code websocket: true}
+     * route whose traffic can reach an HTTP/2 cluster (by weight or failover) would have its upgrades fail there.
+     */
+    private static void checkWebSocketClusters(ConfigNode routesNode, List<RouteConfig> routes,
+                                               Map<String, ClusterConfig> clusters) {
+        List<ConfigNode> nodes = routesNode.elements();
+        if (nodes.size() != routes.size()) {
+            return;
+        }
+        for (int i = 0; i < routes.size(); i++) {
+            if (!routes.get(i).websocket()) {
+                continue;
+            }
+            for (String name : routes.get(i).reachableClusters(clusters)) {
+                ClusterConfig c = clusters.get(name);
+                if (c != null && c.protocol() != UpstreamProtocol.HTTP1) {
+                    nodes.get(i).get("websocket").invalid("false, or only clusters with protocol http1: cluster "
+                            + name + " speaks " + c.protocol().name().toLowerCase(java.util.Locale.ROOT)
+                            + ", and a WebSocket upgrade goes upstream as HTTP/1.1");
+                    break;
+                }
+            }
         }
     }
 

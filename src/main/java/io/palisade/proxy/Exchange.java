@@ -65,6 +65,8 @@ final class Exchange implements RequestContext {
 
     /** A WebSocket upgrade the route tunnels ({@link WebSocketTunnel}): its 101 hands both connections over. */
     boolean upgrade;
+    /** The Sec-WebSocket-Key the gateway made up for an RFC 8441 upgrade, whose accept it checks; else null. */
+    String websocketKey;
 
     // ---- the request, fixed at its head (read by every job)
     final ProxyHandler owner;
@@ -466,11 +468,14 @@ final class Exchange implements RequestContext {
         waitingUpstreamWritable = false;
     }
 
-    /** The 101 went to the client: the exchange is answered, and its connection belongs to a tunnel from now on. */
-    void finishAsTunnel() {
+    /**
+     * The 101 (200 on an HTTP/2 stream) went to the client: the exchange is answered, and its connection (or stream)
+     * belongs to a tunnel from now on.
+     */
+    void finishAsTunnel(int answered) {
         state = State.DONE;
         deadlineNanos = 0;
-        complete(Outcome.Ending.ANSWERED, 101, null);
+        complete(Outcome.Ending.ANSWERED, answered, null);
         owner.exchangeTunnelled(this);
     }
 

@@ -104,6 +104,15 @@ final class ExchangeStreaming {
                 ex.fail(ErrorKind.UPSTREAM_PROTOCOL_ERROR);
                 return;
             }
+            if (ex.upgrade && response.status().codeClass() == HttpStatusClass.SUCCESS
+                    && WebSocketTunnel.overHttp2(ex)) {
+                // To an RFC 8441 client any 2xx means "the tunnel is open": an upstream that answered the upgrade
+                // as a plain request must not be taken for one.
+                ReferenceCountUtil.release(msg);
+                ExchangeDispatch.upstreamFailed(ex, Endpoint.FailureKind.RESET, "protocol");
+                ex.fail(ErrorKind.UPSTREAM_PROTOCOL_ERROR);
+                return;
+            }
             if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                 ReferenceCountUtil.release(msg);
                 return;

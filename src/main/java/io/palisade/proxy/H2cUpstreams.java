@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -32,7 +33,14 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import io.netty.handler.ssl.SslHandler;
 import io.palisade.server.Transport;
+import io.palisade.time.RateLimitedLog;
+import io.palisade.time.Ticker;
+import io.palisade.tls.ClientTls;
+import java.time.Duration;
+import javax.net.ssl.SSLHandshakeException;
+import org.slf4j.LoggerFactory;
 import io.palisade.upstream.Cluster;
 import io.palisade.upstream.Endpoint;
 import io.palisade.upstream.Timeouts;
@@ -42,8 +50,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The h2c connections of one event loop's pool ({@code protocol: h2c} clusters): one HTTP/2 connection per endpoint,
- * opened with prior knowledge on first use, and a stream on it for each request.
+ * The HTTP/2 connections of one event loop's pool ({@code protocol: h2c} clusters, and {@code protocol: h2} over TLS):
+ * one HTTP/2 connection per endpoint, opened on first use (h2c with prior knowledge; h2 after a TLS handshake whose
+ * ALPN selected {@code h2}), and a stream on it for each request.
  *
  * <p>A stream looks to the exchange like an HTTP/1.1 connection of its own: a channel whose pipeline turns the
  * request it writes into HEADERS and DATA frames and the response frames back into an {@code HttpResponse},
@@ -56,6 +65,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class H2cUpstreams {
     private static final String STREAM_CODEC = "h2-codec";
+    private static final RateLimitedLog ALPN_REFUSALS = RateLimitedLog.every(Duration.ofSeconds(10),
+            LoggerFactory.getLogger(H2cUpstreams.class), Ticker.system());
 
     private final EventLoop loop;
     private final Transport transport;
@@ -126,31 +137,71 @@ final class H2cUpstreams {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline()
-                                .addLast("h2-frame-codec", Http2FrameCodecBuilder.forClient()
-                                        .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)
-                                                .initialWindowSize(1024 * 1024))
-                                        .validateHeaders(true)
-                                        .build())
-                                .addLast("h2-idle", new IdleStateHandler(0, 0, timeouts.idle().toNanos(),
-                                        TimeUnit.NANOSECONDS))
-                                // Pushes are turned off in the SETTINGS above; a stream the server opens anyway
-                                // is closed.
-                                .addLast("h2-multiplex", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter() {
-                                    @Override
-                                    public void channelActive(ChannelHandlerContext ctx) {
-                                        ctx.close();
-                                    }
-                                }))
-                                // Last: stream errors reach their streams through the multiplexer first.
-                                .addLast("h2-close-when-idle", new CloseWhenIdle());
+                        if (cluster.tls().isPresent()) {
+                            // h2: the HTTP/2 handlers (and the preface they send) wait for ALPN's h2: selectedH2.
+                            ch.pipeline().addLast(UpstreamPool.TLS, cluster.tls().get().newHandler(ch.alloc(),
+                                    endpoint.address().host(), endpoint.address().port(), timeouts.connect()));
+                        } else {
+                            addHttp2Handlers(ch.pipeline(), timeouts);
+                        }
                     }
                 });
-        ChannelFuture connect = b.connect(InetSocketAddress.createUnresolved(endpoint.address().host(),
+        ChannelFuture tcp = b.connect(InetSocketAddress.createUnresolved(endpoint.address().host(),
                 endpoint.address().port()));
+        ChannelFuture connect = cluster.tls().isPresent() ? selectedH2(cluster, endpoint, timeouts, tcp) : tcp;
         connections.put(endpoint, connect);
         connect.channel().closeFuture().addListener(f -> connections.remove(endpoint, connect));
         return connect;
+    }
+
+    /**
+     * An {@code h2} connection is ready once its handshake is done and ALPN selected {@code h2}. An endpoint that
+     * selected nothing (no ALPN) or something else would read the HTTP/2 preface as garbage: that is a failed
+     * connect (counted as {@code tls}, retried on another endpoint, else 502), logged with what it selected.
+     */
+    private static void addHttp2Handlers(ChannelPipeline p, Timeouts timeouts) {
+        p.addLast("h2-frame-codec", Http2FrameCodecBuilder.forClient()
+                        .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)
+                                .initialWindowSize(1024 * 1024))
+                        .validateHeaders(true)
+                        .build())
+                .addLast("h2-idle", new IdleStateHandler(0, 0, timeouts.idle().toNanos(), TimeUnit.NANOSECONDS))
+                // Pushes are turned off in the SETTINGS above; a stream the server opens anyway is closed.
+                .addLast("h2-multiplex", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelActive(ChannelHandlerContext ctx) {
+                        ctx.close();
+                    }
+                }))
+                // Last: stream errors reach their streams through the multiplexer first.
+                .addLast("h2-close-when-idle", new CloseWhenIdle());
+    }
+
+    private static ChannelFuture selectedH2(Cluster cluster, Endpoint endpoint, Timeouts timeouts,
+                                            ChannelFuture tcp) {
+        ChannelFuture handshake = UpstreamPool.afterHandshake(tcp);
+        Channel ch = tcp.channel();
+        ChannelPromise ready = ch.newPromise();
+        handshake.addListener(h -> {
+            if (!h.isSuccess()) {
+                ready.tryFailure(h.cause());
+                return;
+            }
+            SslHandler ssl = (SslHandler) ch.pipeline().get(UpstreamPool.TLS);
+            String selected = ssl == null ? null : ssl.applicationProtocol();
+            if (ClientTls.H2.equals(selected)) {
+                addHttp2Handlers(ch.pipeline(), timeouts);
+                ready.trySuccess();
+                return;
+            }
+            String why = "clusters." + cluster.name() + ": endpoint " + endpoint.address() + " did not select h2 in"
+                    + " TLS ALPN (selected: " + (selected == null ? "nothing" : selected) + "); protocol: h2 needs"
+                    + " an HTTP/2 server over TLS";
+            ALPN_REFUSALS.warn(cluster.name(), why, null);
+            ready.tryFailure(new SSLHandshakeException(why));
+            ch.close();
+        });
+        return ready;
     }
 
     /** Open, and not told by the endpoint to go away. */

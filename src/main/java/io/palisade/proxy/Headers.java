@@ -68,7 +68,7 @@ final class Headers {
         }
         propagateTrace(h);
         if (ex.upgrade) {
-            WebSocketTunnel.restoreUpgradeHeaders(h);
+            WebSocketTunnel.restoreUpgradeHeaders(ex, h);
         }
         if (ex.chunkedRequest) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);

@@ -52,7 +52,7 @@ final class UpstreamPool {
     /** This loop's requests queued for a connection under {@code max_pending}, by cluster name, oldest first. */
     private final Map<String, ArrayDeque<Exchange>> queued = new HashMap<>();
     private int queuedCount;
-    /** This loop's h2c connections, made on first use. */
+    /** This loop's HTTP/2 connections (h2c and h2), made on first use. */
     private H2cUpstreams h2c;
 
     UpstreamPool(EventLoop loop, Transport transport, AddressResolverGroup<InetSocketAddress> resolver) {
@@ -110,7 +110,7 @@ final class UpstreamPool {
      * {@code upstream}.
      */
     Future<Channel> connect(Cluster cluster, Endpoint endpoint, Timeouts timeouts) {
-        if (cluster.config().protocol() == UpstreamProtocol.H2C) {
+        if (cluster.config().protocol() != UpstreamProtocol.HTTP1) {
             return connectH2c(cluster, endpoint, timeouts);
         }
         Bootstrap b = new Bootstrap()
@@ -167,7 +167,7 @@ final class UpstreamPool {
      * A TLS connection is ready when its handshake is done, not when TCP connected: a failed handshake (an
      * untrusted certificate, a wrong name) is a failed connect, retried and answered as one (502).
      */
-    private static ChannelFuture afterHandshake(ChannelFuture connected) {
+    static ChannelFuture afterHandshake(ChannelFuture connected) {
         Channel ch = connected.channel();
         ChannelPromise ready = ch.newPromise();
         connected.addListener((ChannelFutureListener) c -> {

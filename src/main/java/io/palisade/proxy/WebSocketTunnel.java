@@ -3,10 +3,17 @@ package io.palisade.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -19,8 +26,14 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.palisade.error.ErrorKind;
+import io.palisade.server.Http2Handlers;
 import io.palisade.server.ProtocolHandlers;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -42,11 +55,18 @@ import java.util.concurrent.atomic.LongAdder;
  * tunnelled. A WebSocket upgrade on a route without {@code websocket: true} is refused with
  * {@link ErrorKind#WEBSOCKET_NOT_ENABLED}, rather than answered by the upstream as a plain request, which a WebSocket
  * client could only report as "unexpected response 200".
+ *
+ * <p><b>Over HTTP/2</b> (RFC 8441): the client's extended CONNECT reaches the proxy as an upgrade request on its
+ * stream ({@code server.Http2ExtendedConnect}). The upstream still speaks HTTP/1.1, so the gateway supplies the
+ * {@code Sec-WebSocket-Key} the HTTP/2 client does not send and checks the upstream's accept; the client gets 200 on
+ * its stream; the stream side of the tunnel is DATA frames (through the stream's codec, which stays) rather than raw
+ * bytes, and END_STREAM stands for the FIN both ways.
  */
 final class WebSocketTunnel {
     static final String DOWNSTREAM_RELAY = "palisade-websocket-relay";
     static final String IDLE = "palisade-websocket-idle";
     private static final String WEBSOCKET = "websocket";
+    private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     /** Tunnel counters of one gateway, exported as {@code palisade_websocket_*}. */
     static final class Stats {
@@ -62,15 +82,20 @@ final class WebSocketTunnel {
     private final Relay fromClient;
     private final Relay fromUpstream;
     private final Runnable onClosed;
+    /** The client is an HTTP/2 stream (RFC 8441): bytes travel in DATA frames, END_STREAM is the end of a side. */
+    private final boolean h2;
     private boolean closed;
+    /** HTTP/2 only: the client's END_STREAM arrived (its half of the tunnel is over). */
+    private boolean clientEnded;
 
-    private WebSocketTunnel(Stats stats, Channel client, Channel upstream, Runnable onClosed) {
+    private WebSocketTunnel(Stats stats, Channel client, Channel upstream, boolean h2, Runnable onClosed) {
         this.stats = stats;
         this.client = client;
         this.upstream = upstream;
+        this.h2 = h2;
         this.onClosed = onClosed;
-        this.fromClient = new Relay(upstream, stats.bytesToUpstream);
-        this.fromUpstream = new Relay(client, stats.bytesToClient);
+        this.fromClient = new Relay(upstream, stats.bytesToUpstream, h2, false);
+        this.fromUpstream = new Relay(client, stats.bytesToClient, false, h2);
         fromClient.other = fromUpstream;
         fromUpstream.other = fromClient;
     }
@@ -108,35 +133,97 @@ final class WebSocketTunnel {
     }
 
     /**
-     * The upstream answered the upgrade with 101: the 101 goes to the client, the exchange ends, and the two
-     * connections are handed to a tunnel. Runs on the exchange's event loop, inside the upstream decoder's read.
+     * The upgrade request of {@code ex} as the upstream gets it. An RFC 8441 client sends no {@code Sec-WebSocket-Key}
+     * (HTTP/2 needs no proof that the server speaks WebSocket), but an HTTP/1.1 upstream wants one: the gateway makes
+     * one up and checks the upstream's accept against it ({@link #open}).
+     */
+    static void restoreUpgradeHeaders(Exchange ex, HttpHeaders h) {
+        restoreUpgradeHeaders(h);
+        if (overHttp2(ex)) {
+            byte[] nonce = new byte[16];
+            ThreadLocalRandom.current().nextBytes(nonce);
+            ex.websocketKey = Base64.getEncoder().encodeToString(nonce);
+            h.set(HttpHeaderNames.SEC_WEBSOCKET_KEY, ex.websocketKey);
+            if (!h.contains(HttpHeaderNames.SEC_WEBSOCKET_VERSION)) {
+                h.set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "13");
+            }
+        }
+    }
+
+    /** The client is an HTTP/2 stream: the upgrade came as an extended CONNECT (RFC 8441). */
+    static boolean overHttp2(Exchange ex) {
+        return ex.ctx.channel() instanceof Http2StreamChannel;
+    }
+
+    /**
+     * The upstream answered the upgrade with 101: the client gets its answer (the 101 on HTTP/1.1; on an HTTP/2
+     * stream, 200 once the upstream's {@code Sec-WebSocket-Accept} proves it took the gateway's key), the exchange
+     * ends, and the two connections are handed to a tunnel. Runs on the exchange's event loop, inside the upstream
+     * decoder's read.
      */
     static void open(Exchange ex, UpstreamConnection c, HttpResponse response) {
         HttpHeaders h = response.headers();
+        boolean h2 = overHttp2(ex);
+        if (h2 && !acceptMatches(ex.websocketKey, h.get(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT))) {
+            ReferenceCountUtil.release(response);
+            ExchangeDispatch.upstreamFailed(ex, io.palisade.upstream.Endpoint.FailureKind.RESET, "protocol");
+            ex.fail(ErrorKind.UPSTREAM_PROTOCOL_ERROR);
+            return;
+        }
         Headers.removeHopByHop(h);
-        restoreUpgradeHeaders(h);
+        HttpResponse toClient = response;
+        if (h2) {
+            // RFC 8441 §5: the stream is open on a 2xx; the handshake's key and accept stay between gateway and
+            // upstream, and connection-specific fields have no place on HTTP/2.
+            h.remove(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT);
+            h.remove(HttpHeaderNames.CONTENT_LENGTH);
+            toClient = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, h);
+            ReferenceCountUtil.release(response);
+        } else {
+            restoreUpgradeHeaders(h);
+            response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        }
         if (!h.contains(Headers.X_REQUEST_ID)) {
             h.set(Headers.X_REQUEST_ID, ex.requestId);
         }
         if (ex.extraResponseHeaders != null) {
             h.add(ex.extraResponseHeaders);
         }
-        response.setProtocolVersion(HttpVersion.HTTP_1_1);
         ex.responseStarted = true;
-        ex.status = 101;
+        ex.status = toClient.status().code();
         ex.upstreamNanos = System.nanoTime() - ex.upstreamStartNanos;
         ex.endpoint.onSuccess();
-        ex.ctx.write(response, ex.ctx.voidPromise());
+        if (h2) {
+            // Flushed now: the stream adapter holds a response head until a flush, and it leaves the pipeline below.
+            ex.ctx.writeAndFlush(toClient, ex.ctx.voidPromise());
+        } else {
+            ex.ctx.write(toClient, ex.ctx.voidPromise());
+        }
         Channel upstreamChannel = c.channel;
         ex.handOverUpstream();
         Duration idle = ex.route.config().websocketIdle().orElse(
                 io.palisade.route.RouteConfig.DEFAULT_WEBSOCKET_IDLE);
         Channel clientChannel = ex.ctx.channel();
         ProxyRuntime runtime = ex.runtime;
-        WebSocketTunnel t = new WebSocketTunnel(runtime.websocketStats(), clientChannel, upstreamChannel,
+        WebSocketTunnel t = new WebSocketTunnel(runtime.websocketStats(), clientChannel, upstreamChannel, h2,
                 () -> runtime.connectionClosed(clientChannel));
-        ex.finishAsTunnel();
+        ex.finishAsTunnel(ex.status);
         t.rewire(ex.ctx.pipeline(), upstreamChannel.pipeline(), idle);
+    }
+
+    /** RFC 6455 §4.2.2: the accept value is base64(SHA-1(key + the protocol's GUID)). */
+    static boolean acceptMatches(String key, String accept) {
+        if (key == null || accept == null) {
+            return false;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-1").digest(
+                    (key + ACCEPT_GUID).getBytes(StandardCharsets.US_ASCII));
+            return MessageDigest.isEqual(Base64.getEncoder().encode(digest),
+                    accept.strip().getBytes(StandardCharsets.US_ASCII));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required of every Java platform", e);
+        }
     }
 
     /**
@@ -148,8 +235,9 @@ final class WebSocketTunnel {
         stats.opened.increment();
         down.addLast(IDLE, new IdleStateHandler(0, 0, idle.toNanos(), TimeUnit.NANOSECONDS));
         down.addLast(DOWNSTREAM_RELAY, fromClient);
+        // On an HTTP/2 stream the frame-to-HTTP codec stays: it turns DATA frames into HttpContent and back.
         for (String name : new String[] {ProxyRuntime.HANDLER_NAME, ProtocolHandlers.REQUEST_VALIDATOR,
-            ProtocolHandlers.HEADER_READ_TIMEOUT}) {
+            ProtocolHandlers.HEADER_READ_TIMEOUT, Http2Handlers.STREAM_ADAPTER}) {
             if (down.get(name) != null) {
                 down.remove(name);
             }
@@ -175,29 +263,69 @@ final class WebSocketTunnel {
         upstream.read();
     }
 
-    /** Closes both sides once what each has been given is written; counted once. */
+    /**
+     * Closes both sides once what each has been given is written; counted once. An HTTP/2 client gets END_STREAM, as
+     * a TCP client would get the FIN (RFC 9113 §8.5): its stream closes when the client ends its side too (or resets
+     * it, or stays silent for the idle timeout), rather than with a reset of its own.
+     */
     private void close() {
         if (closed) {
             return;
         }
         closed = true;
         stats.closed.increment();
-        client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        if (h2) {
+            if (client.isActive()) {
+                ChannelFuture ended = client.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                if (clientEnded) {
+                    ended.addListener(ChannelFutureListener.CLOSE);
+                } else {
+                    client.read(); // on to the client's END_STREAM
+                }
+            }
+        } else {
+            client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
         upstream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         onClosed.run();
+    }
+
+    /**
+     * The HTTP/2 client ended its side (END_STREAM): the upstream gets a FIN once what came before is written, and
+     * may still answer (its close frame) until it closes; after the tunnel closed, the stream is done.
+     */
+    private void clientEnded() {
+        clientEnded = true;
+        if (closed) {
+            client.close();
+            return;
+        }
+        upstream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            if (upstream instanceof DuplexChannel duplex && upstream.isActive()) {
+                duplex.shutdownOutput();
+            } else {
+                close();
+            }
+        });
     }
 
     /** One direction: what its channel reads goes to {@code to}; it reads again only once {@code to} can take more. */
     private final class Relay extends ChannelInboundHandlerAdapter {
         private final Channel to;
         private final LongAdder bytes;
+        /** This side is an HTTP/2 client stream: a LastHttpContent is its END_STREAM. */
+        private final boolean readsH2Stream;
+        /** The destination is an HTTP/2 client stream: bytes go as HttpContent, which its codec makes DATA frames. */
+        private final boolean writesH2Stream;
         Relay other;
         private ChannelHandlerContext ctx;
         private boolean waitingForWritable;
 
-        Relay(Channel to, LongAdder bytes) {
+        Relay(Channel to, LongAdder bytes, boolean readsH2Stream, boolean writesH2Stream) {
             this.to = to;
             this.bytes = bytes;
+            this.readsH2Stream = readsH2Stream;
+            this.writesH2Stream = writesH2Stream;
         }
 
         @Override
@@ -208,11 +336,14 @@ final class WebSocketTunnel {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf data;
+            boolean end = false;
             if (msg instanceof ByteBuf b) {
                 data = b;
             } else if (msg instanceof HttpContent content) {
-                // The upstream decoder's end of the 101 (empty), or bytes it decoded past it before it was removed.
+                // The upstream decoder's end of the 101 (empty), or bytes it decoded past it before it was removed;
+                // from an HTTP/2 client, its DATA frames, the last one ending its side.
                 data = content.content().retain();
+                end = readsH2Stream && content instanceof LastHttpContent;
                 content.release();
             } else {
                 ReferenceCountUtil.release(msg);
@@ -220,17 +351,26 @@ final class WebSocketTunnel {
             }
             if (closed || !data.isReadable()) {
                 data.release();
-                return;
+            } else {
+                bytes.add(data.readableBytes());
+                to.write(writesH2Stream ? new DefaultHttpContent(data) : data, to.voidPromise());
             }
-            bytes.add(data.readableBytes());
-            to.write(data, to.voidPromise());
+            if (end) {
+                clientEnded();
+            }
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             to.flush();
             if (closed) {
+                if (readsH2Stream && !clientEnded && ctx.channel().isActive()) {
+                    ctx.read(); // dropping what comes, until the client's END_STREAM
+                }
                 return;
+            }
+            if (readsH2Stream && clientEnded) {
+                return; // nothing more can come from this side
             }
             if (to.isWritable()) {
                 ctx.read();
@@ -263,6 +403,9 @@ final class WebSocketTunnel {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof IdleStateEvent || evt == ProxyRuntime.DRAIN) {
+                if (closed && readsH2Stream) {
+                    ctx.close(); // the client never ended its side after ours: a reset ends the stream
+                }
                 close();
                 return;
             }

@@ -17,16 +17,21 @@ import java.util.function.Consumer;
  *
  * <h2>Connection pipeline</h2>
  * <pre>
- *  bytes ─▶ connection-limiter ─▶ h2-stream-id-guard ─▶ h2-frame-codec ─▶ h2-connection-guard ─▶ h2-multiplex
- *                                 (HEADERS on closed    (RFC 9113, HPACK,  (control-frame flood,   (a child channel
- *                                  or skipped streams)   the limits below)  idle, counters)         per stream)
+ *  bytes ─▶ connection-limiter ─▶ h2-flush-consolidation ─▶ h2-stream-id-guard ─▶ h2-frame-codec ─▶
+ *                                 (streams' flushes,          (HEADERS on closed    (RFC 9113, HPACK,
+ *                                  one write)                  or skipped streams)   the limits below)
+ *           ─▶ h2-connection-guard ─▶ h2-multiplex
+ *              (control-frame flood,   (a child channel
+ *               idle, counters)         per stream)
  * </pre>
  * <h2>Stream pipeline</h2>
  * <pre>
- *  frames ─▶ h2-stream-codec ─▶ h2-stream-adapter ─▶ [request-validator ─▶ proxy: added by the caller]
- *            (frames ⇄ HttpRequest/   (x-http2-* headers, CR/LF/NUL,
- *             HttpContent)             empty writes)
+ *  frames ─▶ h2-connect ─▶ h2-stream-codec ─▶ h2-stream-adapter ─▶ [request-validator ─▶ proxy: by the caller]
+ *            (RFC 8441     (frames ⇄ HttpRequest/   (x-http2-* headers, CR/LF/NUL,
+ *             CONNECT)      HttpContent)             empty writes)
  * </pre>
+ * The listener sends {@code SETTINGS_ENABLE_CONNECT_PROTOCOL = 1}: a WebSocket over an HTTP/2 stream (RFC 8441) is
+ * one more exchange, which {@link Http2ExtendedConnect} presents to the proxy as a WebSocket upgrade.
  * A stream reads only when its proxy asks (no auto-read), so an unread request body holds back the client's window,
  * not the gateway's memory.
  *
@@ -61,6 +66,8 @@ public final class Http2Handlers {
     public static final String MULTIPLEX = "palisade-h2-multiplex";
     /** The name of the h2c preface detector on a plain listener's connection. */
     public static final String PREFACE_DETECTOR = "palisade-h2c-preface";
+    /** The name of the CONNECT handler in a stream's pipeline, before the codec (gone after the first HEADERS). */
+    public static final String STREAM_CONNECT = "palisade-h2-connect";
     /** The name of the frame-to-HTTP codec in a stream's pipeline. */
     public static final String STREAM_CODEC = "palisade-h2-stream-codec";
     /** The name of the stream adapter in a stream's pipeline, right before the request validator. */
@@ -105,7 +112,8 @@ public final class Http2Handlers {
                     @Override
                     protected void initChannel(Channel stream) {
                         stream.config().setAutoRead(false);
-                        stream.pipeline().addLast(STREAM_CODEC, STREAM_FRAME_CODEC)
+                        stream.pipeline().addLast(STREAM_CONNECT, Http2ExtendedConnect.INSTANCE)
+                                .addLast(STREAM_CODEC, STREAM_FRAME_CODEC)
                                 .addLast(STREAM_ADAPTER, new Http2StreamAdapter());
                         streamHandlers.accept(stream.pipeline());
                     }
@@ -126,7 +134,8 @@ public final class Http2Handlers {
         io.netty.handler.codec.http2.Http2Settings initial = io.netty.handler.codec.http2.Http2Settings.defaultSettings()
                 .maxConcurrentStreams(settings.maxConcurrentStreams())
                 .maxHeaderListSize(settings.maxHeaderListSize())
-                .initialWindowSize(settings.initialWindow());
+                .initialWindowSize(settings.initialWindow())
+                .connectProtocolEnabled(true);
         return Http2FrameCodecBuilder.forServer()
                 .initialSettings(initial)
                 .gracefulShutdownTimeoutMillis(GRACEFUL_CLOSE_MILLIS)

@@ -50,7 +50,9 @@ import java.util.Optional;
  *       the body turned out malformed or too large, or the client closed mid-body ({@code TRUNCATED_BODY}, just before
  *       {@code channelInactive}). No message with a failed {@code DecoderResult} ever reaches the proxy.</li>
  * </ul>
- * {@code CONNECT} is answered 405 with {@code Allow} (the gateway does not tunnel); the connection stays open.
+ * {@code CONNECT} is answered 405 with {@code Allow} (the gateway opens no TCP tunnels); the connection stays open. On an
+ * HTTP/2 stream, an RFC 8441 extended CONNECT for {@code websocket} reaches the proxy as the WebSocket upgrade an
+ * HTTP/1.1 client would send ({@link Http2Handlers}).
  *
  * <h2>What the proxy writes</h2>
  * Exactly one final response per request it received (plus any {@code 1xx}), through its context or the channel:

@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClientTls {
     private static final Logger LOG = LoggerFactory.getLogger(ClientTls.class);
+    /** The ALPN name of HTTP/2 over TLS, which an {@code h2} cluster's endpoints must select. */
+    public static final String H2 = TlsSettings.H2;
 
     private final UpstreamTls settings;
     private final SslContext context;
@@ -33,19 +35,27 @@ public final class ClientTls {
         this.context = context;
     }
 
+    /** {@link #create(String, UpstreamTls, boolean)} for HTTP/1.1. */
+    public static ClientTls create(String what, UpstreamTls settings) throws TlsFileException {
+        return create(what, settings, false);
+    }
+
     /**
      * @param what names the cluster in the warning {@code insecure_skip_verify} earns ({@code clusters.billing})
+     * @param h2   ALPN offers {@code h2} alone ({@code protocol: h2}); else {@code http/1.1} alone, so an upstream
+     *             that would pick h2 does not. Whether the upstream selected it is the caller's to check
+     *             ({@link #H2}), since a server without ALPN completes the handshake all the same
      * @throws TlsFileException when the CA file cannot serve
      */
-    public static ClientTls create(String what, UpstreamTls settings) throws TlsFileException {
+    public static ClientTls create(String what, UpstreamTls settings, boolean h2) throws TlsFileException {
         SslContextBuilder b = SslContextBuilder.forClient()
                 .sslProvider(TlsProvider.provider())
                 .protocols(TlsProvider.protocols(TlsSettings.TLS_1_2))
                 .ciphers(TlsProvider.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
-                // HTTP/1.1 only for now; ALPN says so, so an upstream that would pick h2 does not.
                 .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, TlsSettings.HTTP_1_1))
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        h2 ? TlsSettings.H2 : TlsSettings.HTTP_1_1))
                 .endpointIdentificationAlgorithm(settings.insecureSkipVerify() ? null : "HTTPS");
         if (settings.insecureSkipVerify()) {
             LOG.warn("{}.tls.insecure_skip_verify: true: the upstream's certificate is not verified; anyone on the"

@@ -98,12 +98,12 @@ public final class Cluster {
         }
         this.endpoints = List.copyOf(list);
         this.availability = new ClusterAvailability(this, config, endpoints, counters, context);
-        this.tls = config.tls().map(t -> clientTls(config.name(), t));
+        this.tls = config.tls().map(t -> clientTls(config.name(), t, config.protocol() == UpstreamProtocol.H2));
     }
 
-    private static ClientTls clientTls(String name, UpstreamTls settings) {
+    private static ClientTls clientTls(String name, UpstreamTls settings, boolean h2) {
         try {
-            return ClientTls.create("clusters." + name, settings);
+            return ClientTls.create("clusters." + name, settings, h2);
         } catch (TlsFileException e) {
             // The config's validation read the CA file; it changed since.
             throw new IllegalStateException(e.describe("clusters." + name + ".tls"), e);

@@ -98,19 +98,19 @@ public final class ClusterReader {
 
     private static UpstreamProtocol protocol(ConfigNode node, boolean healthChecked, boolean tls) {
         String p = node.oneOf("http1", List.of("http1", "h2c", "h2"));
-        if (p.equals("h2")) {
-            node.error("h2 (expected: http1 or h2c; HTTP/2 over TLS to upstreams is not in this version: use"
-                    + " protocol: http1 with tls, or h2c in cleartext)");
+        if (p.equals("h2") && !tls) {
+            node.error("h2 without tls (expected: a tls block, e.g. tls: {} or tls: { ca_file: ... }; HTTP/2 in"
+                    + " cleartext is h2c)");
             return UpstreamProtocol.HTTP1;
         }
         if (p.equals("h2c") && tls) {
-            node.error("h2c with tls (expected: h2c without a tls block; h2c is HTTP/2 in cleartext)");
+            node.error("h2c with tls (expected: h2c without a tls block; h2c is HTTP/2 in cleartext, h2 over TLS)");
             return UpstreamProtocol.HTTP1;
         }
-        if (p.equals("h2c") && healthChecked) {
+        if (!p.equals("http1") && healthChecked) {
             // The active checker speaks HTTP/1.1, which an HTTP/2-only server (a gRPC server) never answers.
-            node.error("h2c with a health_check (expected: no health_check on an h2c cluster, whose endpoints may"
-                    + " not speak HTTP/1.1; outlier detection still ejects failing endpoints)");
+            node.error(p + " with a health_check (expected: no health_check on an " + p + " cluster, whose endpoints"
+                    + " may not speak HTTP/1.1; outlier detection still ejects failing endpoints)");
         }
         return UpstreamProtocol.valueOf(p.toUpperCase(Locale.ROOT));
     }

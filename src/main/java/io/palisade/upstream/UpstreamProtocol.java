@@ -9,6 +9,9 @@ public enum UpstreamProtocol {
      * on it (gRPC servers speak this).
      */
     H2C,
-    /** HTTP/2 over TLS, negotiated with ALPN. Accepted by name; refused until upstream TLS exists. */
+    /**
+     * HTTP/2 over TLS (the cluster's {@code tls:} block), negotiated with ALPN: the endpoint must select {@code h2}.
+     * Connections and streams as for {@link #H2C}.
+     */
     H2
 }

@@ -67,12 +67,31 @@ class Http2ConfigTest {
     }
 
     @Test
-    void clusterProtocolH2_isRefusedUntilUpstreamTlsExists_andH2cTakesNoHealthCheck() {
+    void clusterProtocolH2_needsTls_andNeitherHttp2ProtocolTakesAHealthCheck() {
+        assertThat(ConfigLoader.parse(config("", ", protocol: h2, tls: {}"), "t.yaml").clusters().get("app")
+                .protocol()).isEqualTo(UpstreamProtocol.H2);
         assertThat(errorsOf(config("", ", protocol: h2"))).singleElement().asString()
-                .startsWith("clusters.app.protocol: h2 (expected: http1 or h2c;");
+                .startsWith("clusters.app.protocol: h2 without tls (expected: a tls block");
+        assertThat(errorsOf(config("", ", protocol: h2c, tls: {}"))).singleElement().asString()
+                .startsWith("clusters.app.protocol: h2c with tls");
         assertThat(errorsOf(config("", ", protocol: h2c, health_check: { path: /healthz }"))).singleElement()
                 .asString().startsWith("clusters.app.protocol: h2c with a health_check");
+        assertThat(errorsOf(config("", ", protocol: h2, tls: {}, health_check: { path: /healthz }")))
+                .singleElement().asString().startsWith("clusters.app.protocol: h2 with a health_check");
         assertThat(errorsOf(config("", ", protocol: spdy"))).singleElement().asString()
                 .startsWith("clusters.app.protocol:");
+    }
+
+    @Test
+    void aWebsocketRoute_cannotReachAnHttp2Cluster() {
+        assertThat(errorsOf("""
+                clusters:
+                  ws: { endpoints: [ "127.0.0.1:9000" ], failover: grpc }
+                  grpc: { endpoints: [ "127.0.0.1:9001" ], protocol: h2c }
+                routes:
+                  - { match: { path_prefix: /a }, cluster: ws, websocket: true }
+                  - { match: { path_prefix: /b }, cluster: grpc }
+                """)).containsExactly("routes[0].websocket: true (expected: false, or only clusters with protocol"
+                + " http1: cluster grpc speaks h2c, and a WebSocket upgrade goes upstream as HTTP/1.1)");
     }
 }
