@@ -80,7 +80,7 @@ import java.util.stream.Collectors;
  *   <tr><td>{@code routes[*]}</td><td>name {@code routes[i]}, strip_prefix false, timeouts from the cluster,
  *       max_body from the server, require_body false</td></tr>
  *   <tr><td>{@code server.limits}</td><td>max_header_bytes 16KiB, max_uri_bytes 8KiB, max_body 10MiB,
- *       header_read_timeout 10s, client_idle 60s, max_connections 10000</td></tr>
+ *       header_read_timeout 10s, client_idle 60s, max_connections 10000, max_connections_per_ip 512</td></tr>
  *   <tr><td>{@code server}</td><td>worker_threads 0 (one per core), drain_timeout 30s, request_id keep</td></tr>
  *   <tr><td>{@code access_log}</td><td>enabled, target {@code stdout}</td></tr>
  * </table>
@@ -423,7 +423,7 @@ public final class ConfigLoader {
             return DEFAULT_LIMITS;
         }
         node.rejectUnknown(Set.of("max_header_bytes", "max_uri_bytes", "max_body", "header_read_timeout",
-                "client_idle", "max_connections"));
+                "client_idle", "max_connections", "max_connections_per_ip"));
         ServerLimits d = DEFAULT_LIMITS;
         return new ServerLimits(
                 node.get("max_header_bytes").size(d.maxHeaderBytes(), 1024, MAX_HEADER_LIMIT),
@@ -431,7 +431,8 @@ public final class ConfigLoader {
                 node.get("max_body").size(d.maxBody(), 0, Long.MAX_VALUE),
                 node.get("header_read_timeout").duration(d.headerReadTimeout(), MAX_DURATION),
                 node.get("client_idle").duration(d.clientIdle(), MAX_DURATION),
-                node.get("max_connections").intValue(d.maxConnections(), 1, Integer.MAX_VALUE));
+                node.get("max_connections").intValue(d.maxConnections(), 1, Integer.MAX_VALUE),
+                node.get("max_connections_per_ip").intValue(d.maxConnectionsPerIp(), 0, Integer.MAX_VALUE));
     }
 
     private static AccessLogConfig accessLog(ConfigNode node) {

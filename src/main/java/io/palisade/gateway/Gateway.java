@@ -171,7 +171,7 @@ public final class Gateway implements AutoCloseable {
                     .build(first.snapshot());
             activate(first);
             for (ListenerConfig l : cfg.listeners()) {
-                connectionLimiters.put(l.name(), ProtocolHandlers.connectionLimiter(cfg.server().limits()));
+                connectionLimiters.put(l.name(), ProtocolHandlers.connectionLimiter(cfg.server().limits(), l, ticker));
             }
             GatewayGauges.register(metrics, clusters, connectionLimiters.values());
             GatewayGauges.registerHttp2(metrics, http2Counters);
@@ -534,6 +534,7 @@ public final class Gateway implements AutoCloseable {
     private void applyConnectionCaps(GatewayConfig cfg) {
         for (ConnectionLimiter limiter : connectionLimiters.values()) {
             limiter.maxConnections(cfg.server().limits().maxConnections());
+            limiter.maxConnectionsPerIp(cfg.server().limits().maxConnectionsPerIp());
         }
     }
 

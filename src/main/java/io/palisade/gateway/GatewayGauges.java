@@ -48,6 +48,23 @@ final class GatewayGauges {
                     }
                     cb.call(rejected);
                 });
+        metrics.counter("palisade_client_connections_per_ip_rejected", "Client connections closed at accept because"
+                + " their address (IPv4 address, IPv6 /64) had server.limits.max_connections_per_ip open on the"
+                + " listener, all listeners together.", cb -> {
+                    long rejected = 0;
+                    for (ConnectionLimiter l : connectionLimiters) {
+                        rejected += l.rejectedPerIp();
+                    }
+                    cb.call(rejected);
+                });
+        metrics.gauge("palisade_client_connection_addresses", "Client addresses (IPv4 addresses, IPv6 /64s) with a"
+                + " connection open, summed over the listeners: what the per-address connection counts hold.", cb -> {
+                    long addresses = 0;
+                    for (ConnectionLimiter l : connectionLimiters) {
+                        addresses += l.addressesTracked();
+                    }
+                    cb.call(addresses);
+                });
     }
 
     /** HTTP/2 client connections: streams opened, resets by side, GOAWAYs sent by reason. */

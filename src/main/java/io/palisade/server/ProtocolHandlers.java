@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.palisade.server.ServerConfig.RequestIdPolicy;
 import io.palisade.error.ErrorKind;
 import io.palisade.outcome.OutcomePublisher;
+import io.palisade.time.Ticker;
 import java.util.Optional;
 
 /**
@@ -22,7 +23,8 @@ import java.util.Optional;
  * ch.pipeline().addLast("proxy", new ProxyHandler(...));
  * }</pre>
  * <ol>
- *   <li>{@link #CONNECTION_LIMITER}: closes connections over {@code maxConnections} on accept.</li>
+ *   <li>{@link #CONNECTION_LIMITER}: closes connections over {@code maxConnections}, or over
+ *       {@code maxConnectionsPerIp} from one client address, on accept.</li>
  *   <li>{@link #CODEC}: HTTP/1.1 decoding with the extra checks listed on {@link RequestDecoder}; response encoding
  *       (no body on responses to {@code HEAD}).</li>
  *   <li>{@link #HEADER_READ_TIMEOUT}: 408 when a request head takes longer than {@code headerReadTimeout} from its
@@ -121,6 +123,15 @@ public final class ProtocolHandlers {
     /** A connection limiter for one listener, capped at {@code maxConnections}; share it across its channels. */
     public static ConnectionLimiter connectionLimiter(ServerLimits limits) {
         return ConnectionLimiter.create(limits.maxConnections());
+    }
+
+    /**
+     * The connection limiter of {@code listener}: {@code maxConnections} in all and {@code maxConnectionsPerIp} per
+     * client address; share it across the listener's channels.
+     */
+    public static ConnectionLimiter connectionLimiter(ServerLimits limits, ListenerConfig listener, Ticker ticker) {
+        return ConnectionLimiter.create(listener.name(), limits.maxConnections(), limits.maxConnectionsPerIp(),
+                listener.proxyProtocol(), ticker);
     }
 
     /**

@@ -483,12 +483,14 @@ class ConfigLoaderTest {
         assertThat(errorsOf("""
                 server:
                   worker_threads: -1
-                  limits: { max_header_bytes: 100, max_uri_bytes: 2MiB, max_body: lots, max_connections: 0 }
+                  limits: { max_header_bytes: 100, max_uri_bytes: 2MiB, max_body: lots, max_connections: 0,
+                            max_connections_per_ip: -1 }
                 """ + MINIMAL)).containsExactly(
                 "server.limits.max_header_bytes: 100 (expected: between 1024 and 1048576 bytes)",
                 "server.limits.max_uri_bytes: 2MiB (expected: between 256 and 1048576 bytes)",
                 "server.limits.max_body: lots (expected: a size like 512, 16KiB, 1MiB)",
                 "server.limits.max_connections: 0 (expected: >= 1)",
+                "server.limits.max_connections_per_ip: -1 (expected: >= 0)",
                 "server.worker_threads: -1 (expected: between 0 and 1024)");
     }
 
