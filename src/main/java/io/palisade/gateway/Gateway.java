@@ -26,6 +26,7 @@ import io.palisade.proxy.AccessLog;
 import io.palisade.proxy.GatewaySnapshot;
 import io.palisade.proxy.ProxyRuntime;
 import io.palisade.proxy.TrafficSplit;
+import io.palisade.server.AcceptBackoff;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.ProtocolHandlers;
 import io.palisade.server.Transport;
@@ -174,6 +175,8 @@ public final class Gateway implements AutoCloseable {
                 connectionLimiters.put(l.name(), ProtocolHandlers.connectionLimiter(cfg.server().limits(), l, ticker));
             }
             GatewayGauges.register(metrics, clusters, connectionLimiters.values());
+            AcceptBackoff acceptBackoff = AcceptBackoff.create(ticker);
+            GatewayGauges.registerAccepts(metrics, acceptBackoff);
             GatewayGauges.registerHttp2(metrics, http2Counters);
             this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
             this.slo = SloEngine.create(cfg.slos(), clock, store, NODE);
@@ -203,7 +206,7 @@ public final class Gateway implements AutoCloseable {
             this.listeners = new Listeners(transport, workers, acceptor,
                     (l, limiter) -> channelInitializers.computeIfAbsent(l.name(), n -> new GatewayChannelInitializer(
                             runtime::snapshot, runtime, limiter, outcomes, l, http2Counters,
-                            Optional.ofNullable(listenerTls.get(n)), handshakes(n))));
+                            Optional.ofNullable(listenerTls.get(n)), handshakes(n))), acceptBackoff);
             listeners.bind(cfg.listeners(), connectionLimiters);
             releases.serving(start, first);
             this.admin = startAdmin(cfg.admin(), ticker);

@@ -1,6 +1,7 @@
 package io.palisade.gateway;
 
 import io.palisade.metrics.GatewayMetrics;
+import io.palisade.server.AcceptBackoff;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.Http2Counters;
 import io.palisade.upstream.Cluster;
@@ -65,6 +66,15 @@ final class GatewayGauges {
                     }
                     cb.call(addresses);
                 });
+    }
+
+    /** Failed accepts on the data listeners (mostly the open file limit) and the pauses they caused. */
+    static void registerAccepts(GatewayMetrics metrics, AcceptBackoff backoff) {
+        metrics.counter("palisade_listener_accept_failures", "Accepts of client connections that failed, mostly at the"
+                + " open file limit (EMFILE, ENFILE), all listeners together.", cb -> cb.call(backoff.failures()));
+        metrics.counter("palisade_listener_accept_pauses", "Times a listening socket stopped accepting for a moment"
+                + " (100 ms, doubling up to 1 s while failures go on) after a failed accept.",
+                cb -> cb.call(backoff.pauses()));
     }
 
     /** HTTP/2 client connections: streams opened, resets by side, GOAWAYs sent by reason. */
