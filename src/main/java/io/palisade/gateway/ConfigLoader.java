@@ -16,6 +16,7 @@ import io.palisade.route.RouteConfig;
 import io.palisade.route.RouteReader;
 import io.palisade.server.Http2Settings;
 import io.palisade.server.ListenerConfig;
+import io.palisade.overload.OverloadSettings;
 import io.palisade.server.ServerConfig;
 import io.palisade.server.ServerLimits;
 import io.palisade.server.TrustedProxies;
@@ -408,14 +409,35 @@ public final class ConfigLoader {
         if (!node.expectObject()) {
             return new ServerConfig(DEFAULT_LIMITS, 0, DEFAULT_DRAIN);
         }
-        node.rejectUnknown(Set.of("limits", "worker_threads", "drain_timeout", "request_id", "trusted_proxies"));
+        node.rejectUnknown(Set.of("limits", "worker_threads", "drain_timeout", "request_id", "trusted_proxies",
+                "overload"));
         ServerLimits limits = serverLimits(node.get("limits"));
         int workerThreads = node.get("worker_threads").intValue(0, 0, 1024);
         Duration drain = node.get("drain_timeout").duration(DEFAULT_DRAIN, MAX_DURATION);
         ServerConfig.RequestIdPolicy requestId = ServerConfig.RequestIdPolicy.valueOf(node.get("request_id")
                 .oneOf("keep", List.of("keep", "generate")).toUpperCase(Locale.ROOT));
         TrustedProxies trusted = TrustedProxies.parse(node.get("trusted_proxies"));
-        return new ServerConfig(limits, workerThreads, drain, requestId, trusted);
+        return new ServerConfig(limits, workerThreads, drain, requestId, trusted, overload(node.get("overload")));
+    }
+
+    private static OverloadSettings overload(ConfigNode node) {
+        if (!node.expectObject()) {
+            return OverloadSettings.DEFAULTS;
+        }
+        node.rejectUnknown(Set.of("heap_stop_keepalive", "heap_shed"));
+        OverloadSettings d = OverloadSettings.DEFAULTS;
+        ConfigNode stopNode = node.get("heap_stop_keepalive");
+        double stop = stopNode.ratio(d.heapStopKeepAlive());
+        double shed = node.get("heap_shed").ratio(d.heapShed());
+        if (stop <= 0) {
+            stopNode.invalid("above 0%");
+            return d;
+        }
+        if (stop > shed) {
+            stopNode.invalid("at most heap_shed, " + Math.round(shed * 100) + "%");
+            return d;
+        }
+        return new OverloadSettings(stop, shed);
     }
 
     private static ServerLimits serverLimits(ConfigNode node) {

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.palisade.server.ServerConfig.RequestIdPolicy;
 import io.palisade.error.ErrorKind;
 import io.palisade.outcome.OutcomePublisher;
+import io.palisade.overload.OverloadState;
 import io.palisade.time.Ticker;
 import java.util.Optional;
 
@@ -174,6 +175,17 @@ public final class ProtocolHandlers {
     public static ChannelHandler requestValidator(ServerLimits limits, RequestIdPolicy requestIds,
                                                   String configVersion, OutcomePublisher outcomes) {
         return new RequestValidator(limits, requestIds, configVersion, outcomes);
+    }
+
+    /**
+     * {@link #requestValidator(ServerLimits, RequestIdPolicy, String, OutcomePublisher)} that asks {@code overload}
+     * about every valid request: shed ones are answered 503 {@code overloaded} (with {@code Retry-After}) before the
+     * proxy sees them; while keep-alive is stopped, HTTP/1.1 responses close their connection.
+     */
+    public static ChannelHandler requestValidator(ServerLimits limits, RequestIdPolicy requestIds,
+                                                  String configVersion, OutcomePublisher outcomes,
+                                                  OverloadState overload) {
+        return new RequestValidator(limits, requestIds, configVersion, outcomes, overload);
     }
 
     /**

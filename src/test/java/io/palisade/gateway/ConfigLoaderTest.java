@@ -479,6 +479,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void serverOverload_isReadAsRatios_inOrder() {
+        assertThat(ConfigLoader.parse("""
+                server: { overload: { heap_stop_keepalive: 70%, heap_shed: 0.9 } }
+                """ + MINIMAL, "t.yaml").server().overload()).isEqualTo(new io.palisade.overload.OverloadSettings(0.7, 0.9));
+        assertThat(errorsOf("""
+                server: { overload: { heap_stop_keepalive: 96%, heap_shed: 95%, heap_panic: 1 } }
+                """ + MINIMAL)).containsExactly(
+                "server.overload.heap_panic: unknown key (expected one of: heap_shed, heap_stop_keepalive)",
+                "server.overload.heap_stop_keepalive: 96% (expected: at most heap_shed, 95%)");
+        assertThat(errorsOf("""
+                server: { overload: { heap_stop_keepalive: 0, heap_shed: 120% } }
+                """ + MINIMAL)).containsExactly(
+                "server.overload.heap_shed: 120% (expected: between 0% and 100%)",
+                "server.overload.heap_stop_keepalive: 0 (expected: above 0%)");
+    }
+
+    @Test
     void serverLimits_areRangeChecked() {
         assertThat(errorsOf("""
                 server:
