@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * connections) and {@code heap_shed} (new requests get 503 {@code overloaded} with {@code Retry-After}, the admin port
  * still answers). Then the parked clients leave and the gateway must come back to normal by itself.
  *
- * <p>The thresholds are 50 % and 70 % rather than the defaults (85 %, 95 %): an idle gateway holds about a quarter of
+ * <p>The thresholds are 40 % and 75 % rather than the defaults (85 %, 95 %): an idle gateway holds about a quarter of
  * a 64 MiB heap, and the steps between readings (a batch of requests at a time) must not jump over a state and into
  * an OutOfMemoryError on a busy machine.
  */
@@ -40,7 +40,7 @@ class HeapOverloadDrill {
                     access_log: { enabled: false }
                     server:
                       limits: { max_connections_per_ip: 0 }
-                      overload: { heap_stop_keepalive: 50%%, heap_shed: 70%% }
+                      overload: { heap_stop_keepalive: 40%%, heap_shed: 75%% }
                     clusters:
                       app: { endpoints: [ "%s" ] }
                       hung:
@@ -69,7 +69,15 @@ class HeapOverloadDrill {
                 int keepAliveStoppedAt = -1;
                 RawClient.Response duringStop = null;
                 try {
-                    while (stateOf(gw) < 2) {
+                    while (true) {
+                        int state = stateOf(gw);
+                        if (state >= 1 && keepAliveStoppedAt < 0) {
+                            keepAliveStoppedAt = parked.size();
+                            duringStop = get(port, "/ok");
+                        }
+                        if (state == 2) {
+                            break;
+                        }
                         assertThat(parked.size()).as("the heap reached heap_shed within %d parked requests",
                                 MAX_PARKED).isLessThan(MAX_PARKED);
                         for (int i = 0; i < BATCH; i++) {
@@ -79,20 +87,24 @@ class HeapOverloadDrill {
                             out.flush();
                             parked.add(s);
                         }
-                        if (keepAliveStoppedAt < 0 && stateOf(gw) == 1) {
-                            keepAliveStoppedAt = parked.size();
-                            duringStop = get(port, "/ok");
-                        }
+                        // Paced by the gateway: the next batch waits until this one is parked at the upstream (one
+                        // connection each), so the state read next reflects these requests, not a backlog.
+                        int expected = parked.size();
+                        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                                .until(() -> hung.acceptedCount() >= expected || stateOf(gw) == 2);
                     }
                     String metrics = gw.metrics();
                     report.line("keep-alive stopped at %s parked requests (a response then: %s, Connection: %s);"
                                     + " shedding at %d parked requests, heap after GC %.0f %%",
                             keepAliveStoppedAt < 0 ? "(skipped in one step)" : keepAliveStoppedAt,
-                            duringStop == null ? "-" : duringStop.status(),
+                            duringStop == null ? "-" : duringStop.status() + " " + duringStop.body().trim(),
                             duringStop == null ? "-" : duringStop.header("connection"), parked.size(),
                             100 * value(metrics, "palisade_overload_heap_used_after_gc_ratio"));
-                    if (duringStop != null && duringStop.status() == 200) {
-                        assertThat(duringStop.header("connection")).isEqualTo("close");
+                    assertThat(keepAliveStoppedAt).as("keep-alive stopped before shedding began")
+                            .isBetween(0, parked.size() - 1);
+                    assertThat(duringStop.header("connection")).isEqualTo("close");
+                    if (duringStop.status() != 200) {
+                        assertThat(duringStop.body()).as("shedding began meanwhile").contains("overloaded");
                     }
                     RawClient.Response shed = get(port, "/ok");
                     assertThat(shed.status()).isEqualTo(503);

@@ -155,5 +155,6 @@ public final class OverloadManager implements OverloadState, AutoCloseable {
     @Override
     public void close() {
         sampler.shutdownNow();
+        heap.close();
     }
 }

@@ -112,9 +112,10 @@ class OverloadManagerTest {
     }
 
     @Test
-    void theJvmGauge_readsAFractionOfTheHeap() {
-        HeapGauge jvm = HeapGauge.jvm();
-        assertThat(jvm.usedAfterGc()).isBetween(0.0, 1.0);
-        assertThat(jvm.collections()).isNotNegative();
+    void theJvmGauge_readsAFractionOfTheHeap() throws Exception {
+        try (HeapGauge jvm = HeapGauge.jvm()) {
+            assertThat(jvm.usedAfterGc()).isBetween(0.0, 1.0);
+            assertThat(jvm.collections()).isNotNegative();
+        }
     }
 }
