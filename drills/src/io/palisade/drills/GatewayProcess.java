@@ -48,6 +48,15 @@ final class GatewayProcess implements AutoCloseable {
      */
     static GatewayProcess start(String name, String yaml, int port, int adminPort, List<String> jvmArgs)
             throws IOException, InterruptedException {
+        return start(name, yaml, port, adminPort, jvmArgs, List.of());
+    }
+
+    /**
+     * Like {@link #start(String, String, int, int, List)}, with {@code launcher} running {@code java} (it must exec
+     * it, as {@code prlimit --nofile=N:N} does), e.g. to start the gateway under a low open file limit.
+     */
+    static GatewayProcess start(String name, String yaml, int port, int adminPort, List<String> jvmArgs,
+                                List<String> launcher) throws IOException, InterruptedException {
         Path dir = Files.createDirectories(Path.of(System.getProperty("palisade.drill.reports", "target/drills")));
         Path config = dir.resolve(name + ".yaml");
         Files.writeString(config, "listeners:\n  http: { address: 127.0.0.1:" + port + " }\nadmin:\n  address: "
@@ -55,16 +64,16 @@ final class GatewayProcess implements AutoCloseable {
         // A fresh store per drill: versions left by an earlier run must not decide what this one serves.
         deleteTree(dir.resolve(name + ".state"));
         Files.deleteIfExists(dir.resolve(name + ".gateway.log"));
-        return launch(name, dir, port, adminPort, jvmArgs);
+        return launch(name, dir, port, adminPort, jvmArgs, launcher);
     }
 
     /** The same gateway started again on its config file and its state dir, as after a crash: what serves now? */
     static GatewayProcess restart(GatewayProcess old, String name) throws IOException, InterruptedException {
-        return launch(name, old.config.getParent(), old.port, old.adminPort, List.of());
+        return launch(name, old.config.getParent(), old.port, old.adminPort, List.of(), List.of());
     }
 
-    private static GatewayProcess launch(String name, Path dir, int port, int adminPort, List<String> jvmArgs)
-            throws IOException, InterruptedException {
+    private static GatewayProcess launch(String name, Path dir, int port, int adminPort, List<String> jvmArgs,
+                                         List<String> launcher) throws IOException, InterruptedException {
         Path config = dir.resolve(name + ".yaml");
         Path state = dir.resolve(name + ".state");
         Path log = dir.resolve(name + ".gateway.log");
@@ -75,6 +84,7 @@ final class GatewayProcess implements AutoCloseable {
             // get SIGHUP the way an operator's shell would deliver it.
             cmd.addAll(List.of("/usr/bin/env", "--default-signal=HUP"));
         }
+        cmd.addAll(launcher);
         cmd.addAll(List.of(java, "-Xms256m", "-Xmx512m", "-Dio.netty.leakDetection.level=paranoid"));
         cmd.addAll(jvmArgs);
         cmd.addAll(List.of("-jar", System.getProperty("palisade.jar", "target/palisade.jar"), "run", "--config",

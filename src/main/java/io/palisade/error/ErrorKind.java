@@ -53,6 +53,7 @@ public enum ErrorKind {
     INGEST_FULL(507, "ingest_full", "This route's storage is full; retry later.", false, true),
     INGEST_UNAVAILABLE(503, "ingest_unavailable", "The ingest store cannot take records right now; retry later.",
             false, true),
+    OVERLOADED(503, "overloaded", "The gateway is overloaded; retry later.", true, true),
     SHUTTING_DOWN(503, "shutting_down", "The gateway is shutting down; retry on another instance.", true, true),
     INTERNAL(500, "internal_error", "The gateway failed to handle this request.", true, false);
 

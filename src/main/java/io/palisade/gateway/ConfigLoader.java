@@ -17,6 +17,7 @@ import io.palisade.route.RouteConfig;
 import io.palisade.route.RouteReader;
 import io.palisade.server.Http2Settings;
 import io.palisade.server.ListenerConfig;
+import io.palisade.overload.OverloadSettings;
 import io.palisade.server.ServerConfig;
 import io.palisade.server.ServerLimits;
 import io.palisade.server.TrustedProxies;
@@ -81,7 +82,7 @@ import java.util.stream.Collectors;
  *   <tr><td>{@code routes[*]}</td><td>name {@code routes[i]}, strip_prefix false, timeouts from the cluster,
  *       max_body from the server, require_body false</td></tr>
  *   <tr><td>{@code server.limits}</td><td>max_header_bytes 16KiB, max_uri_bytes 8KiB, max_body 10MiB,
- *       header_read_timeout 10s, client_idle 60s, max_connections 10000</td></tr>
+ *       header_read_timeout 10s, client_idle 60s, max_connections 10000, max_connections_per_ip 512</td></tr>
  *   <tr><td>{@code server}</td><td>worker_threads 0 (one per core), drain_timeout 30s, request_id keep</td></tr>
  *   <tr><td>{@code access_log}</td><td>enabled, target {@code stdout}</td></tr>
  * </table>
@@ -436,14 +437,35 @@ public final class ConfigLoader {
         if (!node.expectObject()) {
             return new ServerConfig(DEFAULT_LIMITS, 0, DEFAULT_DRAIN);
         }
-        node.rejectUnknown(Set.of("limits", "worker_threads", "drain_timeout", "request_id", "trusted_proxies"));
+        node.rejectUnknown(Set.of("limits", "worker_threads", "drain_timeout", "request_id", "trusted_proxies",
+                "overload"));
         ServerLimits limits = serverLimits(node.get("limits"));
         int workerThreads = node.get("worker_threads").intValue(0, 0, 1024);
         Duration drain = node.get("drain_timeout").duration(DEFAULT_DRAIN, MAX_DURATION);
         ServerConfig.RequestIdPolicy requestId = ServerConfig.RequestIdPolicy.valueOf(node.get("request_id")
                 .oneOf("keep", List.of("keep", "generate")).toUpperCase(Locale.ROOT));
         TrustedProxies trusted = TrustedProxies.parse(node.get("trusted_proxies"));
-        return new ServerConfig(limits, workerThreads, drain, requestId, trusted);
+        return new ServerConfig(limits, workerThreads, drain, requestId, trusted, overload(node.get("overload")));
+    }
+
+    private static OverloadSettings overload(ConfigNode node) {
+        if (!node.expectObject()) {
+            return OverloadSettings.DEFAULTS;
+        }
+        node.rejectUnknown(Set.of("heap_stop_keepalive", "heap_shed"));
+        OverloadSettings d = OverloadSettings.DEFAULTS;
+        ConfigNode stopNode = node.get("heap_stop_keepalive");
+        double stop = stopNode.ratio(d.heapStopKeepAlive());
+        double shed = node.get("heap_shed").ratio(d.heapShed());
+        if (stop <= 0) {
+            stopNode.invalid("above 0%");
+            return d;
+        }
+        if (stop > shed) {
+            stopNode.invalid("at most heap_shed, " + Math.round(shed * 100) + "%");
+            return d;
+        }
+        return new OverloadSettings(stop, shed);
     }
 
     private static ServerLimits serverLimits(ConfigNode node) {
@@ -451,7 +473,7 @@ public final class ConfigLoader {
             return DEFAULT_LIMITS;
         }
         node.rejectUnknown(Set.of("max_header_bytes", "max_uri_bytes", "max_body", "header_read_timeout",
-                "client_idle", "max_connections"));
+                "client_idle", "max_connections", "max_connections_per_ip"));
         ServerLimits d = DEFAULT_LIMITS;
         return new ServerLimits(
                 node.get("max_header_bytes").size(d.maxHeaderBytes(), 1024, MAX_HEADER_LIMIT),
@@ -459,7 +481,8 @@ public final class ConfigLoader {
                 node.get("max_body").size(d.maxBody(), 0, Long.MAX_VALUE),
                 node.get("header_read_timeout").duration(d.headerReadTimeout(), MAX_DURATION),
                 node.get("client_idle").duration(d.clientIdle(), MAX_DURATION),
-                node.get("max_connections").intValue(d.maxConnections(), 1, Integer.MAX_VALUE));
+                node.get("max_connections").intValue(d.maxConnections(), 1, Integer.MAX_VALUE),
+                node.get("max_connections_per_ip").intValue(d.maxConnectionsPerIp(), 0, Integer.MAX_VALUE));
     }
 
     private static AccessLogConfig accessLog(ConfigNode node) {

@@ -26,6 +26,8 @@ import io.palisade.proxy.AccessLog;
 import io.palisade.proxy.GatewaySnapshot;
 import io.palisade.proxy.ProxyRuntime;
 import io.palisade.proxy.TrafficSplit;
+import io.palisade.overload.OverloadManager;
+import io.palisade.server.AcceptBackoff;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.ProtocolHandlers;
 import io.palisade.server.Transport;
@@ -99,6 +101,8 @@ public final class Gateway implements AutoCloseable {
     private final FilterChainFactory filterFactory;
     /** One per listener, by name, as server.limits.max_connections says; a reload changes their cap. */
     private final Map<String, ConnectionLimiter> connectionLimiters = new LinkedHashMap<>();
+    /** Heap pressure: stops keep-alive, then sheds requests (server.overload); the admin listener never asks it. */
+    private OverloadManager overload;
     private Listeners listeners;
     private final AdminServer admin;
     private final EventLoopLagMonitor lagMonitor;
@@ -171,9 +175,13 @@ public final class Gateway implements AutoCloseable {
                     .build(first.snapshot());
             activate(first);
             for (ListenerConfig l : cfg.listeners()) {
-                connectionLimiters.put(l.name(), ProtocolHandlers.connectionLimiter(cfg.server().limits()));
+                connectionLimiters.put(l.name(), ProtocolHandlers.connectionLimiter(cfg.server().limits(), l, ticker));
             }
             GatewayGauges.register(metrics, clusters, connectionLimiters.values());
+            AcceptBackoff acceptBackoff = AcceptBackoff.create(ticker);
+            this.overload = OverloadManager.start(cfg.server().overload(), ticker);
+            GatewayGauges.registerOverload(metrics, overload);
+            GatewayGauges.registerAccepts(metrics, acceptBackoff);
             GatewayGauges.registerHttp2(metrics, http2Counters);
             this.lagMonitor = new EventLoopLagMonitor(workers, metrics);
             this.slo = SloEngine.create(cfg.slos(), clock, store, NODE);
@@ -203,7 +211,7 @@ public final class Gateway implements AutoCloseable {
             this.listeners = new Listeners(transport, workers, acceptor,
                     (l, limiter) -> channelInitializers.computeIfAbsent(l.name(), n -> new GatewayChannelInitializer(
                             runtime::snapshot, runtime, limiter, outcomes, l, http2Counters,
-                            Optional.ofNullable(listenerTls.get(n)), handshakes(n))));
+                            Optional.ofNullable(listenerTls.get(n)), handshakes(n), overload)), acceptBackoff);
             listeners.bind(cfg.listeners(), connectionLimiters);
             releases.serving(start, first);
             this.admin = startAdmin(cfg.admin(), ticker);
@@ -534,6 +542,10 @@ public final class Gateway implements AutoCloseable {
     private void applyConnectionCaps(GatewayConfig cfg) {
         for (ConnectionLimiter limiter : connectionLimiters.values()) {
             limiter.maxConnections(cfg.server().limits().maxConnections());
+            limiter.maxConnectionsPerIp(cfg.server().limits().maxConnectionsPerIp());
+        }
+        if (overload != null) {
+            overload.settings(cfg.server().overload());
         }
     }
 
@@ -579,6 +591,7 @@ public final class Gateway implements AutoCloseable {
             log.warn("drain timeout: closing with {} requests in flight", cut);
         }
         lagMonitor.stop();
+        overload.close();
         certificates.close();
         admin.close();
         if (statusPage != null) {

@@ -6,6 +6,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.palisade.outcome.OutcomePublisher;
 import io.palisade.proxy.GatewaySnapshot;
 import io.palisade.proxy.ProxyRuntime;
+import io.palisade.overload.OverloadState;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.Http2Counters;
 import io.palisade.server.Http2Handlers;
@@ -53,6 +54,7 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     /** The listener's TLS; absent on a plain listener. */
     private final Optional<ServerTls> tls;
     private final HandshakeListener handshakes;
+    private final OverloadState overload;
 
     GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ProxyRuntime runtime,
                               ConnectionLimiter connectionLimiter, OutcomePublisher outcomes) {
@@ -80,6 +82,16 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ProxyRuntime runtime,
                               ConnectionLimiter connectionLimiter, OutcomePublisher outcomes, ListenerConfig listener,
                               Http2Counters http2Counters, Optional<ServerTls> tls, HandshakeListener handshakes) {
+        this(snapshots, runtime, connectionLimiter, outcomes, listener, http2Counters, tls, handshakes,
+                OverloadState.none());
+    }
+
+    /** @param overload asked per request whether to shed it or close its connection after the response */
+    GatewayChannelInitializer(Supplier<GatewaySnapshot> snapshots, ProxyRuntime runtime,
+                              ConnectionLimiter connectionLimiter, OutcomePublisher outcomes, ListenerConfig listener,
+                              Http2Counters http2Counters, Optional<ServerTls> tls, HandshakeListener handshakes,
+                              OverloadState overload) {
+        this.overload = overload;
         this.snapshots = snapshots;
         this.runtime = runtime;
         this.connectionLimiter = connectionLimiter;
@@ -147,7 +159,7 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
 
     private void addRequestValidation(ChannelPipeline p, ServerConfig s, String configVersion) {
         p.addLast(ProtocolHandlers.REQUEST_VALIDATOR, ProtocolHandlers.requestValidator(s.limits(), s.requestId(),
-                configVersion, outcomes));
+                configVersion, outcomes, overload));
     }
 
     private void addProxy(ChannelPipeline p) {

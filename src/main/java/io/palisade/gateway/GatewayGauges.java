@@ -1,6 +1,8 @@
 package io.palisade.gateway;
 
 import io.palisade.metrics.GatewayMetrics;
+import io.palisade.overload.OverloadManager;
+import io.palisade.server.AcceptBackoff;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.Http2Counters;
 import io.palisade.upstream.Cluster;
@@ -48,6 +50,43 @@ final class GatewayGauges {
                     }
                     cb.call(rejected);
                 });
+        metrics.counter("palisade_client_connections_per_ip_rejected", "Client connections closed at accept because"
+                + " their address (IPv4 address, IPv6 /64) had server.limits.max_connections_per_ip open on the"
+                + " listener, all listeners together.", cb -> {
+                    long rejected = 0;
+                    for (ConnectionLimiter l : connectionLimiters) {
+                        rejected += l.rejectedPerIp();
+                    }
+                    cb.call(rejected);
+                });
+        metrics.gauge("palisade_client_connection_addresses", "Client addresses (IPv4 addresses, IPv6 /64s) with a"
+                + " connection open, summed over the listeners: what the per-address connection counts hold.", cb -> {
+                    long addresses = 0;
+                    for (ConnectionLimiter l : connectionLimiters) {
+                        addresses += l.addressesTracked();
+                    }
+                    cb.call(addresses);
+                });
+    }
+
+    /** Failed accepts on the data listeners (mostly the open file limit) and the pauses they caused. */
+    static void registerAccepts(GatewayMetrics metrics, AcceptBackoff backoff) {
+        metrics.counter("palisade_listener_accept_failures", "Accepts of client connections that failed, mostly at the"
+                + " open file limit (EMFILE, ENFILE), all listeners together.", cb -> cb.call(backoff.failures()));
+        metrics.counter("palisade_listener_accept_pauses", "Times a listening socket stopped accepting for a moment"
+                + " (100 ms, doubling up to 1 s while failures go on) after a failed accept.",
+                cb -> cb.call(backoff.pauses()));
+    }
+
+    /** The overload manager's state, its heap reading and the requests it shed. */
+    static void registerOverload(GatewayMetrics metrics, OverloadManager overload) {
+        metrics.gauge("palisade_overload_state", "The overload manager's state from heap use after GC: 0 normal, 1"
+                + " keep-alive stopped (server.overload.heap_stop_keepalive), 2 shedding new requests with 503"
+                + " overloaded (heap_shed).", cb -> cb.call(overload.level().ordinal()));
+        metrics.gauge("palisade_overload_heap_used_after_gc_ratio", "Heap in use after the last GC as a fraction of"
+                + " its limit, as the overload manager last read it.", cb -> cb.call(overload.heapUsedAfterGc()));
+        metrics.counter("palisade_overload_shed", "Requests answered 503 overloaded because the heap was over"
+                + " server.overload.heap_shed.", cb -> cb.call(overload.shed()));
     }
 
     /** HTTP/2 client connections: streams opened, resets by side, GOAWAYs sent by reason. */

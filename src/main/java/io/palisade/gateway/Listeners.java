@@ -10,6 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.EventExecutor;
+import io.palisade.server.AcceptBackoff;
 import io.palisade.server.ConnectionLimiter;
 import io.palisade.server.ListenerConfig;
 import io.palisade.server.Transport;
@@ -35,12 +36,15 @@ final class Listeners {
     /** Null where every event loop accepts for itself (SO_REUSEPORT). */
     private final EventLoopGroup acceptor;
     private final BiFunction<ListenerConfig, ConnectionLimiter, ChannelHandler> initializers;
+    private final AcceptBackoff acceptBackoff;
     private final List<Channel> channels = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Integer> ports = new LinkedHashMap<>();
 
     /** @param initializers the child handler of a listener's connections, given the listener and its connection cap */
     Listeners(Transport transport, EventLoopGroup workers, EventLoopGroup acceptor,
-              BiFunction<ListenerConfig, ConnectionLimiter, ChannelHandler> initializers) {
+              BiFunction<ListenerConfig, ConnectionLimiter, ChannelHandler> initializers,
+              AcceptBackoff acceptBackoff) {
+        this.acceptBackoff = acceptBackoff;
         this.transport = transport;
         this.workers = workers;
         this.acceptor = acceptor;
@@ -54,8 +58,8 @@ final class Listeners {
             Optional<ChannelOption<Boolean>> reusePort = transport.reusePort();
             ConnectionLimiter limiter = limiters.get(l.name());
             ChannelHandler initializer = initializers.apply(l, limiter);
-            int port = reusePort.isPresent() ? bindPerLoop(what, address, reusePort.get(), initializer)
-                    : bindWithAcceptor(what, address, initializer);
+            int port = reusePort.isPresent() ? bindPerLoop(l.name(), what, address, reusePort.get(), initializer)
+                    : bindWithAcceptor(l.name(), what, address, initializer);
             ports.put(l.name(), port);
         }
     }
@@ -91,7 +95,7 @@ final class Listeners {
      * another process holds is refused first, since SO_REUSEPORT would otherwise let two gateways of the same user
      * share it silently.
      */
-    private int bindPerLoop(String what, InetSocketAddress address, ChannelOption<Boolean> reusePort,
+    private int bindPerLoop(String name, String what, InetSocketAddress address, ChannelOption<Boolean> reusePort,
                             ChannelHandler initializer)
             throws InterruptedException {
         if (address.getPort() != 0) {
@@ -100,7 +104,7 @@ final class Listeners {
         int port = address.getPort();
         for (EventExecutor executor : workers) {
             EventLoop loop = (EventLoop) executor;
-            Channel ch = bind(what, serverBootstrap(loop, loop, initializer).option(reusePort, true),
+            Channel ch = bind(what, serverBootstrap(name, loop, loop, initializer).option(reusePort, true),
                     new InetSocketAddress(address.getAddress(), port));
             port = ((InetSocketAddress) ch.localAddress()).getPort();
         }
@@ -108,9 +112,9 @@ final class Listeners {
     }
 
     /** One acceptor thread handing connections to the event loops, where SO_REUSEPORT is not available (NIO). */
-    private int bindWithAcceptor(String what, InetSocketAddress address, ChannelHandler initializer)
+    private int bindWithAcceptor(String name, String what, InetSocketAddress address, ChannelHandler initializer)
             throws InterruptedException {
-        Channel ch = bind(what, serverBootstrap(acceptor, workers, initializer), address);
+        Channel ch = bind(what, serverBootstrap(name, acceptor, workers, initializer), address);
         return ((InetSocketAddress) ch.localAddress()).getPort();
     }
 
@@ -135,11 +139,12 @@ final class Listeners {
         }
     }
 
-    private ServerBootstrap serverBootstrap(EventLoopGroup acceptorGroup, EventLoopGroup childGroup,
+    private ServerBootstrap serverBootstrap(String name, EventLoopGroup acceptorGroup, EventLoopGroup childGroup,
                                             ChannelHandler initializer) {
         return new ServerBootstrap()
                 .group(acceptorGroup, childGroup)
                 .channel(transport.serverChannel())
+                .handler(acceptBackoff.newHandler(name))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)

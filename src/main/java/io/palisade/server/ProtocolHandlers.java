@@ -7,6 +7,8 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.palisade.server.ServerConfig.RequestIdPolicy;
 import io.palisade.error.ErrorKind;
 import io.palisade.outcome.OutcomePublisher;
+import io.palisade.overload.OverloadState;
+import io.palisade.time.Ticker;
 import java.util.Optional;
 
 /**
@@ -22,7 +24,8 @@ import java.util.Optional;
  * ch.pipeline().addLast("proxy", new ProxyHandler(...));
  * }</pre>
  * <ol>
- *   <li>{@link #CONNECTION_LIMITER}: closes connections over {@code maxConnections} on accept.</li>
+ *   <li>{@link #CONNECTION_LIMITER}: closes connections over {@code maxConnections}, or over
+ *       {@code maxConnectionsPerIp} from one client address, on accept.</li>
  *   <li>{@link #CODEC}: HTTP/1.1 decoding with the extra checks listed on {@link RequestDecoder}; response encoding
  *       (no body on responses to {@code HEAD}).</li>
  *   <li>{@link #HEADER_READ_TIMEOUT}: 408 when a request head takes longer than {@code headerReadTimeout} from its
@@ -126,6 +129,15 @@ public final class ProtocolHandlers {
     }
 
     /**
+     * The connection limiter of {@code listener}: {@code maxConnections} in all and {@code maxConnectionsPerIp} per
+     * client address; share it across the listener's channels.
+     */
+    public static ConnectionLimiter connectionLimiter(ServerLimits limits, ListenerConfig listener, Ticker ticker) {
+        return ConnectionLimiter.create(listener.name(), limits.maxConnections(), limits.maxConnectionsPerIp(),
+                listener.proxyProtocol(), ticker);
+    }
+
+    /**
      * The HTTP/1.1 codec: decodes requests (with the checks documented on {@link RequestDecoder}) and encodes
      * responses. One per channel.
      */
@@ -165,6 +177,17 @@ public final class ProtocolHandlers {
     public static ChannelHandler requestValidator(ServerLimits limits, RequestIdPolicy requestIds,
                                                   String configVersion, OutcomePublisher outcomes) {
         return new RequestValidator(limits, requestIds, configVersion, outcomes);
+    }
+
+    /**
+     * {@link #requestValidator(ServerLimits, RequestIdPolicy, String, OutcomePublisher)} that asks {@code overload}
+     * about every valid request: shed ones are answered 503 {@code overloaded} (with {@code Retry-After}) before the
+     * proxy sees them; while keep-alive is stopped, HTTP/1.1 responses close their connection.
+     */
+    public static ChannelHandler requestValidator(ServerLimits limits, RequestIdPolicy requestIds,
+                                                  String configVersion, OutcomePublisher outcomes,
+                                                  OverloadState overload) {
+        return new RequestValidator(limits, requestIds, configVersion, outcomes, overload);
     }
 
     /**

@@ -25,6 +25,16 @@ public final class ProxyProtocol {
     public static final String DECODER = "palisade-proxy-protocol";
     public static final String RECEIVER = "palisade-proxy-protocol-receiver";
     private static final AttributeKey<String> CLIENT = AttributeKey.valueOf("palisade.proxy-protocol.client");
+    /**
+     * Fired from the head of the pipeline once the header is read (the client, if it named one, is then
+     * {@link #client}): the connection limiter, first in the pipeline, counts the connection for its client then.
+     */
+    static final Object HEADER_READ = new Object() {
+        @Override
+        public String toString() {
+            return "PROXY_HEADER_READ";
+        }
+    };
 
     private ProxyProtocol() {}
 
@@ -57,6 +67,7 @@ public final class ProxyProtocol {
                     ReferenceCountUtil.release(m);
                 }
                 ctx.pipeline().remove(this);
+                ctx.pipeline().fireUserEventTriggered(HEADER_READ);
                 return;
             }
             ctx.fireChannelRead(msg);

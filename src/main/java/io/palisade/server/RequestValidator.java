@@ -21,6 +21,8 @@ import io.palisade.error.ErrorResponses;
 import io.palisade.outcome.Outcome;
 import io.palisade.outcome.OutcomePublisher;
 import io.palisade.server.ServerConfig.RequestIdPolicy;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.palisade.overload.OverloadState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +58,7 @@ final class RequestValidator extends ChannelDuplexHandler implements PipeliningS
     /** {@code server.request_id: keep}: a valid client id is the request's id; else every id is generated. */
     private final boolean keepClientIds;
     private final RefusalOutcomes refusals;
+    private final OverloadState overload;
     private final PipeliningSequencer sequencer = new PipeliningSequencer();
     private final GracefulClose graceful = new GracefulClose();
     private final ResponseTracker tracker = new ResponseTracker();
@@ -72,6 +75,12 @@ final class RequestValidator extends ChannelDuplexHandler implements PipeliningS
 
     RequestValidator(ServerLimits limits, RequestIdPolicy requestIds, String configVersion,
                      OutcomePublisher outcomes) {
+        this(limits, requestIds, configVersion, outcomes, OverloadState.none());
+    }
+
+    RequestValidator(ServerLimits limits, RequestIdPolicy requestIds, String configVersion,
+                     OutcomePublisher outcomes, OverloadState overload) {
+        this.overload = overload;
         this.checks = new RequestChecks(limits);
         this.keepClientIds = requestIds == RequestIdPolicy.KEEP;
         this.refusals = new RefusalOutcomes(configVersion, outcomes);
@@ -132,6 +141,14 @@ final class RequestValidator extends ChannelDuplexHandler implements PipeliningS
         }
         ErrorKind kind = result.isFailure() ? RequestChecks.headFailure(request, result.cause())
                 : checks.check(request);
+        if (kind == null && overload.shedRequest()) {
+            // Before the proxy sees it: a shed request costs no routing, auth or upstream work.
+            kind = ErrorKind.OVERLOADED;
+        } else if (kind == null && overload.stopKeepAlive() && !(ctx.channel() instanceof Http2StreamChannel)) {
+            // The response says Connection: close and the connection ends after it: the client's next request
+            // opens a new connection, which a balancer in front can send to a less loaded instance.
+            ex.keepAlive = false;
+        }
         if (kind == null) {
             ex.forwarded = true;
             ex.inboundDone = request instanceof LastHttpContent;

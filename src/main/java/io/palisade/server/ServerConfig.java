@@ -1,5 +1,6 @@
 package io.palisade.server;
 
+import io.palisade.overload.OverloadSettings;
 import java.time.Duration;
 
 /**
@@ -8,9 +9,16 @@ import java.time.Duration;
  * @param drainTimeout  how long a graceful shutdown waits for in-flight requests
  * @param requestId     whether a client's {@code X-Request-Id} is kept or replaced ({@code server.request_id})
  * @param trustedProxies whose {@code X-Forwarded-For} names the client ({@code server.trusted_proxies})
+ * @param overload      heap thresholds for stopping keep-alive and shedding requests ({@code server.overload})
  */
 public record ServerConfig(ServerLimits limits, int workerThreads, Duration drainTimeout, RequestIdPolicy requestId,
-                           TrustedProxies trustedProxies) {
+                           TrustedProxies trustedProxies, OverloadSettings overload) {
+    /** With the default overload thresholds. */
+    public ServerConfig(ServerLimits limits, int workerThreads, Duration drainTimeout, RequestIdPolicy requestId,
+                        TrustedProxies trustedProxies) {
+        this(limits, workerThreads, drainTimeout, requestId, trustedProxies, OverloadSettings.DEFAULTS);
+    }
+
     /** {@code server.request_id}: what becomes of the {@code X-Request-Id} a client sends. */
     public enum RequestIdPolicy {
         /**

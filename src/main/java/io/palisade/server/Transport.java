@@ -33,12 +33,19 @@ import java.util.Optional;
 public enum Transport {
     IO_URING, EPOLL, NIO;
 
+    static final String ACCEPT_MULTISHOT = "io.netty.iouring.acceptMultiShotEnabled";
+
     /**
      * The fastest transport this machine has: io_uring, then epoll, then NIO. {@code -Dpalisade.transport=epoll} or
      * {@code nio} picks a slower one (for a kernel or sandbox where io_uring misbehaves); a choice the machine cannot
      * make falls back down the same order.
      */
     public static Transport detect() {
+        // Before io_uring's classes read it. A multishot accept that fails (EMFILE at the open file limit) is armed
+        // again by Netty whatever the socket's autoRead says, so a listener at the limit would spin on the failure
+        // instead of pausing (AcceptBackoff); one accept per submission costs little next to a connection's work.
+        // An operator's own -D setting stands.
+        System.getProperties().putIfAbsent(ACCEPT_MULTISHOT, "false");
         String wanted = System.getProperty("palisade.transport", "").toLowerCase(java.util.Locale.ROOT);
         if (wanted.equals("nio")) {
             return NIO;

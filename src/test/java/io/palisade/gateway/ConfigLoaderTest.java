@@ -479,16 +479,35 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void serverOverload_isReadAsRatios_inOrder() {
+        assertThat(ConfigLoader.parse("""
+                server: { overload: { heap_stop_keepalive: 70%, heap_shed: 0.9 } }
+                """ + MINIMAL, "t.yaml").server().overload()).isEqualTo(new io.palisade.overload.OverloadSettings(0.7, 0.9));
+        assertThat(errorsOf("""
+                server: { overload: { heap_stop_keepalive: 96%, heap_shed: 95%, heap_panic: 1 } }
+                """ + MINIMAL)).containsExactly(
+                "server.overload.heap_panic: unknown key (expected one of: heap_shed, heap_stop_keepalive)",
+                "server.overload.heap_stop_keepalive: 96% (expected: at most heap_shed, 95%)");
+        assertThat(errorsOf("""
+                server: { overload: { heap_stop_keepalive: 0, heap_shed: 120% } }
+                """ + MINIMAL)).containsExactly(
+                "server.overload.heap_shed: 120% (expected: between 0% and 100%)",
+                "server.overload.heap_stop_keepalive: 0 (expected: above 0%)");
+    }
+
+    @Test
     void serverLimits_areRangeChecked() {
         assertThat(errorsOf("""
                 server:
                   worker_threads: -1
-                  limits: { max_header_bytes: 100, max_uri_bytes: 2MiB, max_body: lots, max_connections: 0 }
+                  limits: { max_header_bytes: 100, max_uri_bytes: 2MiB, max_body: lots, max_connections: 0,
+                            max_connections_per_ip: -1 }
                 """ + MINIMAL)).containsExactly(
                 "server.limits.max_header_bytes: 100 (expected: between 1024 and 1048576 bytes)",
                 "server.limits.max_uri_bytes: 2MiB (expected: between 256 and 1048576 bytes)",
                 "server.limits.max_body: lots (expected: a size like 512, 16KiB, 1MiB)",
                 "server.limits.max_connections: 0 (expected: >= 1)",
+                "server.limits.max_connections_per_ip: -1 (expected: >= 0)",
                 "server.worker_threads: -1 (expected: between 0 and 1024)");
     }
 

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.palisade.testing.RawClient;
 import io.palisade.testing.TestUpstream;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,5 +88,75 @@ class ReloadServerSettingsTest {
         assertThat(served(http)).as("the new cap of 3").isTrue();
         assertThat(served(other)).isTrue();
         assertThat(served(http)).isFalse();
+    }
+
+    private boolean servedFrom(String local, int port) {
+        try {
+            RawClient c = keep(RawClient.from(InetAddress.getByName(local), port));
+            c.send("GET /held HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawClient.Response r = c.read();
+            return r != null && r.status() == 200;
+        } catch (IOException e) {
+            return false; // closed on accept, before or while the request went out
+        }
+    }
+
+    @Test
+    void maxConnectionsPerIp_capsOneAddress_leavesOthersServed_andAReloadChangesTheCap() throws Exception {
+        TestUpstream upstream = keep(TestUpstream.start("app"));
+        String listeners = "listeners: { http: { address: 127.0.0.1:0 } }\n";
+        GatewayFixture gw = gateways.start(listeners
+                + "server: { limits: { max_connections_per_ip: 3 } }\n" + routes(upstream));
+        int http = gw.port();
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(servedFrom("127.0.0.1", http)).as("connection %d from 127.0.0.1", i + 1).isTrue();
+        }
+        for (int i = 0; i < 3; i++) {
+            assertThat(servedFrom("127.0.0.1", http)).as("over the cap of 3 from 127.0.0.1").isFalse();
+        }
+        assertThat(servedFrom("127.0.0.2", http)).as("another address").isTrue();
+        assertThat(gw.admin("GET", "/metrics").body()).contains("palisade_client_connections_per_ip_rejected_total 3.0");
+
+        ReloadResult raised = gw.reload(listeners + "server: { limits: { max_connections_per_ip: 4 } }\n"
+                + routes(upstream));
+        assertThat(raised.applied()).as("%s", raised.errors()).isTrue();
+        assertThat(servedFrom("127.0.0.1", http)).as("the new cap of 4").isTrue();
+        assertThat(servedFrom("127.0.0.1", http)).isFalse();
+        assertThat(servedFrom("127.0.0.2", http)).isTrue();
+
+        for (int i = resources.size() - 1; i >= 1; i--) {
+            resources.remove(i).close();
+        }
+        // Once the connections close, the address's count is gone with them: it has its whole cap again.
+        org.awaitility.Awaitility.await().untilAsserted(() -> assertThat(gw.admin("GET", "/metrics").body())
+                .contains("palisade_client_connection_addresses 0.0"));
+        for (int i = 0; i < 4; i++) {
+            assertThat(servedFrom("127.0.0.1", http)).as("connection %d after the others closed", i + 1).isTrue();
+        }
+    }
+
+    @Test
+    void maxConnectionsPerIp_behindThePROXYProtocol_countsTheClientTheHeaderNames() throws Exception {
+        TestUpstream upstream = keep(TestUpstream.start("app"));
+        GatewayFixture gw = gateways.start("listeners: { http: { address: 127.0.0.1:0, proxy_protocol: true } }\n"
+                + "server: { limits: { max_connections_per_ip: 2 } }\n" + routes(upstream));
+        int http = gw.port();
+        assertThat(servedBehindBalancer("192.0.2.1", http)).isTrue();
+        assertThat(servedBehindBalancer("192.0.2.1", http)).isTrue();
+        assertThat(servedBehindBalancer("192.0.2.1", http)).as("the third from the client the header names")
+                .isFalse();
+        assertThat(servedBehindBalancer("192.0.2.2", http)).as("another client through the same balancer").isTrue();
+    }
+
+    private boolean servedBehindBalancer(String client, int port) {
+        try {
+            RawClient c = keep(new RawClient(port));
+            c.send("PROXY TCP4 " + client + " 127.0.0.1 40000 80\r\nGET /held HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawClient.Response r = c.read();
+            return r != null && r.status() == 200;
+        } catch (IOException e) {
+            return false;
+        }
     }
 }

@@ -576,4 +576,52 @@ class RequestValidatorTest {
         assertThat(ch.isOpen()).isTrue();
         ch.finishAndReleaseAll();
     }
+
+    /** An overload state the test sets; the real one reads the heap (OverloadManager). */
+    private static final class SetOverload implements io.palisade.overload.OverloadState {
+        volatile boolean stopKeepAlive;
+        volatile boolean shed;
+
+        @Override
+        public boolean stopKeepAlive() {
+            return stopKeepAlive;
+        }
+
+        @Override
+        public boolean shedRequest() {
+            return shed;
+        }
+    }
+
+    @Test
+    void underOverload_responsesCloseTheConnection_andThenRequestsAreShedWith503Overloaded() {
+        SetOverload overload = new SetOverload();
+        EmbeddedChannel ch = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS), ProtocolHandlers.requestValidator(
+                LIMITS, ServerConfig.RequestIdPolicy.KEEP, "v1", OutcomePublisher.create(), overload), proxy);
+        ch.writeInbound(bytes(GOOD));
+        ParsedResponse normal = responses(ch).get(0);
+        assertThat(normal.status()).isEqualTo(200);
+        assertThat(normal.headers()).doesNotContainKey("connection");
+        assertThat(ch.isOpen()).isTrue();
+
+        overload.stopKeepAlive = true;
+        ch.writeInbound(bytes(GOOD));
+        ParsedResponse closing = responses(ch).get(0);
+        assertThat(closing.status()).isEqualTo(200);
+        assertThat(closing.headers()).containsEntry("connection", "close");
+        ch.finishAndReleaseAll();
+
+        overload.shed = true;
+        proxy = new TerminalHandler();
+        EmbeddedChannel shedding = new EmbeddedChannel(ProtocolHandlers.codec(LIMITS),
+                ProtocolHandlers.requestValidator(LIMITS, ServerConfig.RequestIdPolicy.KEEP, "v1",
+                        OutcomePublisher.create(), overload), proxy);
+        shedding.writeInbound(bytes(GOOD));
+        ParsedResponse shed = responses(shedding).get(0);
+        assertThat(shed.status()).isEqualTo(503);
+        assertThat(shed.body()).contains("\"error\":\"overloaded\"");
+        assertThat(shed.headers()).containsKey("retry-after").containsEntry("connection", "close");
+        assertThat(proxy.seen).as("the proxy never sees a shed request").isEmpty();
+        shedding.finishAndReleaseAll();
+    }
 }
