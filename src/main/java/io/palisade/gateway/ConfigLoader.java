@@ -82,7 +82,7 @@ import java.util.stream.Collectors;
  *   <tr><td>{@code routes[*]}</td><td>name {@code routes[i]}, strip_prefix false, timeouts from the cluster,
  *       max_body from the server, require_body false</td></tr>
  *   <tr><td>{@code server.limits}</td><td>max_header_bytes 16KiB, max_uri_bytes 8KiB, max_body 10MiB,
- *       header_read_timeout 10s, client_idle 60s, max_connections 10000, max_connections_per_ip 512</td></tr>
+ *       header_read_timeout 10s, client_idle 60s, max_connections 10000, max_connections_per_ip 0 (no cap)</td></tr>
  *   <tr><td>{@code server}</td><td>worker_threads 0 (one per core), drain_timeout 30s, request_id keep</td></tr>
  *   <tr><td>{@code access_log}</td><td>enabled, target {@code stdout}</td></tr>
  * </table>

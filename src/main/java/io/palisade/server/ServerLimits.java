@@ -21,7 +21,7 @@ public record ServerLimits(long maxHeaderBytes, long maxUriBytes, long maxBody, 
      * them behind one NAT address, keeps open (pools of tens of connections per process), far below the listener's
      * default cap of 10,000, so one address cannot take the listener.
      */
-    public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 512;
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 0;
 
     /** With the default cap per client address. */
     public ServerLimits(long maxHeaderBytes, long maxUriBytes, long maxBody, Duration headerReadTimeout,

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * machine is shared).
  *
  * <p>slowhttptest cannot bind a source address, so every attack connection comes from 127.0.0.1. The listener is
- * capped at {@code max_connections: 1000}, which the attack alone would fill; {@code max_connections_per_ip} at its
- * default of 512 keeps half of it for everyone else. {@code header_read_timeout} ends slowloris connections, the
+ * capped at {@code max_connections: 1000}, which the attack alone would fill; {@code max_connections_per_ip: 512} (no
+ * cap by default) keeps half of it for everyone else. {@code header_read_timeout} ends slowloris connections, the
  * route's request timeout ends slow bodies and slow reads, {@code client_idle} ends connections that send nothing.
  *
  * <p>{@code bin/test} runs the three attacks at once for about 25 s; {@code bin/test-long --only slowclients} sets
@@ -97,7 +97,7 @@ class SlowClientsTest {
                     admin: { address: 127.0.0.1:0 }
                     access_log: { enabled: false }
                     server:
-                      limits: { max_connections: 1000, header_read_timeout: 10s, client_idle: 30s }
+                      limits: { max_connections: 1000, max_connections_per_ip: 512, header_read_timeout: 10s, client_idle: 30s }
                     clusters:
                       app: { endpoints: [ "%s" ], timeouts: { request: 10s } }
                       big: { endpoints: [ "%s" ], timeouts: { request: 10s } }
