@@ -629,6 +629,9 @@ public final class Gateway implements AutoCloseable {
         if (lagMonitor != null) {
             steps.add(lagMonitor::stop);
         }
+        if (overload != null) {
+            steps.add(overload::close);
+        }
         if (certificates != null) {
             steps.add(certificates::close);
         }
