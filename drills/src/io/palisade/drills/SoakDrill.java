@@ -50,7 +50,7 @@ import org.junit.jupiter.api.Test;
  * 503, 504 or a cut).
  *
  * <p>Length: {@code -Dpalisade.soak.minutes=N} ({@code bin/test-long --only soak}: 20 minutes, {@code SOAK_MINUTES}
- * to change it), sampled every 30 s. Without it (in {@code bin/test}) a 75 s smoke, sampled every 5 s, that shows
+ * to change it), sampled every 30 s. Without it ({@code -Dit.test=SoakDrill} alone; {@code bin/test} leaves the soak out) a 75 s smoke, sampled every 5 s, that shows
  * the runner and its checks work; it is too short to show a slow leak, which is what the long run is for.
  *
  * <p>The flatness criterion compares the last third of the samples with the middle third (the first third is the

@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * whole gateway in front of a {@link RecordingUpstream}, checked differentially. Either the gateway refuses (a 4xx/5xx)
  * and the upstream saw no complete request, or the upstream saw exactly one request that a strict parser accepts and
  * that matches the vector's meaning (method, target, body, hop-by-hop headers gone); and after each vector the gateway
- * still proxies a good request. Where nginx is installed, each vector also goes through nginx in front of the same
+ * still proxies a good request. With {@code -Dpalisade.smuggling.nginx=true} (bin/test-long) and nginx installed, each
+ * vector also goes through nginx in front of the same
  * upstream, and where the two read a vector differently is written to {@code target/smuggling/nginx-differences.md}
  * (a report, not an assertion: nginx is a reference, not the specification).
  */
@@ -62,7 +63,8 @@ class SmugglingSuiteTest {
                   - match: { path_prefix: / }
                     cluster: up
                 """.formatted(upstream.address()));
-        Optional<Path> binary = NginxProxy.binary();
+        // The differential doubles the suite's time, so bin/test leaves it to bin/test-long --only smuggling-nginx.
+        Optional<Path> binary = Boolean.getBoolean("palisade.smuggling.nginx") ? NginxProxy.binary() : Optional.empty();
         if (binary.isPresent()) {
             nginx = NginxProxy.start(binary.get(), REPORTS.toAbsolutePath().resolve("nginx"), upstream.port());
         }
