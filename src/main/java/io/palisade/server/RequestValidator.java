@@ -1,6 +1,7 @@
 package io.palisade.server;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,6 +16,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.palisade.error.ErrorKind;
 import io.palisade.error.ErrorResponses;
@@ -58,6 +60,9 @@ final class RequestValidator extends ChannelDuplexHandler implements PipeliningS
     /** {@code server.request_id: keep}: a valid client id is the request's id; else every id is generated. */
     private final boolean keepClientIds;
     private final RefusalOutcomes refusals;
+    /** Set on an HTTP/2 connection once overload has sent it GOAWAY. */
+    private static final AttributeKey<Boolean> OVERLOAD_GOAWAY =
+            AttributeKey.valueOf(RequestValidator.class, "overloadGoAway");
     private final OverloadState overload;
     private final PipeliningSequencer sequencer = new PipeliningSequencer();
     private final GracefulClose graceful = new GracefulClose();
@@ -144,10 +149,20 @@ final class RequestValidator extends ChannelDuplexHandler implements PipeliningS
         if (kind == null && overload.shedRequest()) {
             // Before the proxy sees it: a shed request costs no routing, auth or upstream work.
             kind = ErrorKind.OVERLOADED;
-        } else if (kind == null && overload.stopKeepAlive() && !(ctx.channel() instanceof Http2StreamChannel)) {
-            // The response says Connection: close and the connection ends after it: the client's next request
-            // opens a new connection, which a balancer in front can send to a less loaded instance.
-            ex.keepAlive = false;
+        } else if (kind == null && overload.stopKeepAlive()) {
+            if (ctx.channel() instanceof Http2StreamChannel stream) {
+                // HTTP/2's keep-alive is its connection: GOAWAY(NO_ERROR) lets this stream and the others in flight
+                // finish, and sends the client's next requests to a new connection (the drain every connection
+                // gets at shutdown), once per connection.
+                Channel connection = stream.parent();
+                if (connection.attr(OVERLOAD_GOAWAY).setIfAbsent(Boolean.TRUE) == null) {
+                    connection.pipeline().fireUserEventTriggered(ProtocolHandlers.DRAIN);
+                }
+            } else {
+                // The response says Connection: close and the connection ends after it: the client's next request
+                // opens a new connection, which a balancer in front can send to a less loaded instance.
+                ex.keepAlive = false;
+            }
         }
         if (kind == null) {
             ex.forwarded = true;
