@@ -3,6 +3,7 @@ package io.palisade.admin;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -102,6 +103,19 @@ public final class AdminServer implements AutoCloseable {
                                     Class<? extends ServerSocketChannel> channelClass, AdminBackend backend,
                                     ReleaseApi releases, IngestApi ingest, AlertApi alerts, IncidentApi incidents,
                                     Ticker ticker, HandshakeListener handshakes) throws InterruptedException {
+        return start(config, group, channelClass, backend, releases, ingest, alerts, incidents, ticker, handshakes,
+                Optional.empty());
+    }
+
+    /**
+     * As the others; {@code acceptor} goes on the listening socket's pipeline (the gateway's pause-and-log-once when
+     * accepting fails at the open file limit, as on its data listeners).
+     */
+    public static AdminServer start(AdminConfig config, EventLoopGroup group,
+                                    Class<? extends ServerSocketChannel> channelClass, AdminBackend backend,
+                                    ReleaseApi releases, IngestApi ingest, AlertApi alerts, IncidentApi incidents,
+                                    Ticker ticker, HandshakeListener handshakes, Optional<ChannelHandler> acceptor)
+            throws InterruptedException {
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(incidents, "incidents");
         Objects.requireNonNull(releases, "releases");
@@ -122,6 +136,7 @@ public final class AdminServer implements AutoCloseable {
                         pipeline.install(ch.pipeline());
                     }
                 });
+        acceptor.ifPresent(b::handler);
         Address address = config.address();
         ChannelFuture bound = b.bind(new InetSocketAddress(address.host(), address.port())).await();
         if (!bound.isSuccess()) {

@@ -103,6 +103,8 @@ public final class Gateway implements AutoCloseable {
     private final Map<String, ConnectionLimiter> connectionLimiters = new LinkedHashMap<>();
     /** Heap pressure: stops keep-alive, then sheds requests (server.overload); the admin listener never asks it. */
     private OverloadManager overload;
+    /** Pauses accepting (data listeners and admin) at the open file limit, with one log line. */
+    private AcceptBackoff acceptBackoff;
     private Listeners listeners;
     private final AdminServer admin;
     private final EventLoopLagMonitor lagMonitor;
@@ -178,7 +180,7 @@ public final class Gateway implements AutoCloseable {
                 connectionLimiters.put(l.name(), ProtocolHandlers.connectionLimiter(cfg.server().limits(), l, ticker));
             }
             GatewayGauges.register(metrics, clusters, connectionLimiters.values());
-            AcceptBackoff acceptBackoff = AcceptBackoff.create(ticker);
+            this.acceptBackoff = AcceptBackoff.create(ticker);
             this.overload = OverloadManager.start(cfg.server().overload(), ticker);
             GatewayGauges.registerOverload(metrics, overload);
             GatewayGauges.registerAccepts(metrics, acceptBackoff);
@@ -320,7 +322,7 @@ public final class Gateway implements AutoCloseable {
             return AdminServer.start(config, adminGroup, transport.serverChannel(), new GatewayAdmin(this),
                     releases, new IngestAdmin(ingest, store, control, clock), alerts.api(), statusPage == null
                             ? IncidentApi.none() : new IncidentAdmin(statusPage.book(), store, control, clock),
-                    ticker, handshakes("admin"));
+                    ticker, handshakes("admin"), Optional.of(acceptBackoff.newHandler("admin")));
         } catch (UncheckedIOException e) {
             // Taken between the check and the bind.
             throw new UncheckedIOException(what + ": " + e.getCause().getMessage(), e.getCause());
