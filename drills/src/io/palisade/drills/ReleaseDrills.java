@@ -67,9 +67,7 @@ final class ReleaseDrills {
         private final AtomicInteger checks = new AtomicInteger();
 
         AnsweringAuth(int port) throws IOException {
-            // The JDK binds server sockets with SO_REUSEADDR, so a silent server's closed connections on the same
-            // port do not block it.
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
+            server = bindSoon(port);
             server.setExecutor(executor);
             byte[] body = "{\"allow\": true, \"consumer\": \"app-user\"}".getBytes(StandardCharsets.UTF_8);
             server.createContext("/check", exchange -> {
@@ -81,6 +79,31 @@ final class ReleaseDrills {
                 exchange.close();
             });
             server.start();
+        }
+
+        /**
+         * Binds the port a silent server just left, retrying for up to 10 s: a bind right after its close was refused
+         * ("Address already in use") about one CI run in four, though both sockets ask for SO_REUSEADDR and the port
+         * is outside the range outgoing connections take theirs from; what held it was not pinned down. A service
+         * that restarts on its port retries the same way.
+         */
+        private static HttpServer bindSoon(int port) throws IOException {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (true) {
+                try {
+                    return HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
+                } catch (java.net.BindException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        throw e;
+                    }
+                }
+            }
         }
 
         int checks() {

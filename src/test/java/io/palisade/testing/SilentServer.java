@@ -54,10 +54,20 @@ public final class SilentServer implements AutoCloseable {
         return accepted.size();
     }
 
+    /**
+     * Stops listening and resets the connections it accepted (SO_LINGER 0: RST, not FIN). A server that closes first
+     * leaves its side in TIME_WAIT on this port for a minute, and a server bound here again without SO_REUSEADDR (the
+     * JDK's HttpServer) is refused; a dependency that dies resets its connections anyway.
+     */
     @Override
     public void close() throws IOException {
         socket.close();
         for (Socket s : accepted) {
+            try {
+                s.setSoLinger(true, 0);
+            } catch (IOException e) {
+                // already closed by the peer: nothing lingers
+            }
             s.close();
         }
     }
