@@ -55,14 +55,14 @@ final class RequestValidator extends ChannelDuplexHandler implements PipeliningS
     private static final Logger log = LoggerFactory.getLogger(RequestValidator.class);
     /** For the 405 to {@code CONNECT}: the methods the gateway proxies at all; a route may allow fewer. */
     static final String PROXIED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+    /** Set on an HTTP/2 connection once overload has sent it GOAWAY. */
+    private static final AttributeKey<Boolean> OVERLOAD_GOAWAY =
+            AttributeKey.valueOf(RequestValidator.class, "overloadGoAway");
 
     private final RequestChecks checks;
     /** {@code server.request_id: keep}: a valid client id is the request's id; else every id is generated. */
     private final boolean keepClientIds;
     private final RefusalOutcomes refusals;
-    /** Set on an HTTP/2 connection once overload has sent it GOAWAY. */
-    private static final AttributeKey<Boolean> OVERLOAD_GOAWAY =
-            AttributeKey.valueOf(RequestValidator.class, "overloadGoAway");
     private final OverloadState overload;
     private final PipeliningSequencer sequencer = new PipeliningSequencer();
     private final GracefulClose graceful = new GracefulClose();
