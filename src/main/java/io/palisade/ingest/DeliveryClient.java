@@ -11,10 +11,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -30,10 +26,10 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.palisade.config.Address;
 import io.palisade.ingest.DeliveryResult.Failure;
+import io.palisade.server.Transport;
 import io.palisade.store.IngestLog;
 import io.palisade.upstream.Timeouts;
 import java.net.InetSocketAddress;
@@ -105,14 +101,18 @@ final class DeliveryClient implements AutoCloseable {
     private final AtomicBoolean terminated = new AtomicBoolean();
     private volatile boolean closed;
 
-    /** A client whose event loop thread is named {@code palisade-ingest-http-<route>-...}. */
+    /**
+     * A client whose event loop thread is named {@code palisade-ingest-http-<route>-...}, on the process's transport
+     * (io_uring or epoll where the machine has them, as the proxy's upstream connections): on NIO the event loop spent
+     * about a third more CPU per delivery.
+     */
     DeliveryClient(String route) {
-        this.group = new MultiThreadIoEventLoopGroup(1,
-                new DefaultThreadFactory("palisade-ingest-http-" + route, true), NioIoHandler.newFactory());
+        Transport transport = Transport.detect();
+        this.group = transport.newGroup(1, "palisade-ingest-http-" + route);
         this.loop = group.next();
         this.resolver = new DnsAddressResolverGroup(
-                new DnsNameResolverBuilder().datagramChannelType(NioDatagramChannel.class));
-        this.template = new Bootstrap().group(loop).channel(NioSocketChannel.class).resolver(resolver)
+                new DnsNameResolverBuilder().datagramChannelType(transport.datagramChannel()));
+        this.template = new Bootstrap().group(loop).channel(transport.clientChannel()).resolver(resolver)
                 .option(ChannelOption.TCP_NODELAY, true);
     }
 

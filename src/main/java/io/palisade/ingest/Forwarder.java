@@ -11,6 +11,7 @@ import io.palisade.upstream.Pick;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -26,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -39,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * Forwarder f = new Forwarder("track", action, name -> snapshot.clusters().cluster(name), log, journal,
  *         Clock.systemUTC(), timer, stats, bytes -> quota.release("track", bytes));
  * f.start();                 // what is due now, records left from before a restart too
- * f.wake();                  // after each accepted record
+ * f.offer(pending);          // each accepted record, as committed, on the journal's thread
+ * f.wake();                  // after a replay
  * f.update(newAction);       // a new config version
  * f.close();                 // at shutdown; attempts in flight end unrecorded and go again after the restart
  * }</pre>
@@ -60,8 +64,17 @@ import org.slf4j.LoggerFactory;
  * from what the log holds (the upstream drops the duplicate by its {@code Idempotency-Key}), so a failing store does
  * not turn into a hot loop of deliveries. {@link ForwarderStats#inFlight()} counts held records.
  *
- * <p><b>Wake-ups.</b> The forwarder looks for due work on {@link #start()}, on {@link #wake()}, after each attempt and
- * each commit, and on a timer at the route's next due time ({@code log.nextDue}). While a record is held it is the
+ * <p><b>From memory first.</b> Accepted records are handed over as they are committed ({@link #offer}) and delivered
+ * from memory, so a route that keeps up never reads its records back from the log: the log read (an SQLite query,
+ * bodies and all) was two thirds of the forwarder's CPU per record. Memory holds at most {@link #FRESH_PER_SLOT} times
+ * {@code concurrency} records and {@link #FRESH_BYTES} of bodies; an offer beyond that, or while the route is paused
+ * or behind (a backlog, records from before a restart), is left to the log, where the next read finds it. The route
+ * is caught up again when a read finds fewer due records than it asked for.
+ *
+ * <p><b>Wake-ups.</b> The forwarder looks for due work on {@link #start()}, on {@link #offer} and {@link #wake()},
+ * after each attempt and each commit (from memory; from the log only while behind), and on a timer: at the route's
+ * next due time ({@code log.nextDue}) while behind, at the earliest retry committed here or within {@link #MAX_WAIT}
+ * when caught up, each timer followed by a read of the log. While a record is held it is the
  * earliest due, hiding when the next other record comes due; the forwarder then remembers the retry times it
  * committed itself, and otherwise looks again within {@link #MAX_WAIT} (new and replayed records come with
  * {@link #wake()}). A timer is never set further than {@link #MAX_WAIT} ahead, so an earlier wake-up replacing it
@@ -98,6 +111,10 @@ final class Forwarder implements AutoCloseable {
     private static final int READ_BATCHES = 4;
     /** Retry times remembered while the route's earliest due record is held; the latest are dropped first. */
     private static final int KNOWN_RETRIES = 1024;
+    /** Accepted records waiting in memory ({@link #offer}), per {@code concurrency} slot. */
+    private static final int FRESH_PER_SLOT = 4;
+    /** Body bytes of accepted records waiting in memory, at most; beyond, they are read back from the log. */
+    static final long FRESH_BYTES = 4L << 20;
 
     private final String route;
     private final ClusterSource clusters;
@@ -112,6 +129,11 @@ final class Forwarder implements AutoCloseable {
     private final ExecutorService thread;
     private final RateLimitedLog warnings;
     private final AtomicBoolean fillQueued = new AtomicBoolean();
+    /** Records handed over by {@link #offer} and not yet taken in by the forwarder's thread. */
+    private final ConcurrentLinkedQueue<IngestLog.Pending> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger inboxSize = new AtomicInteger();
+    /** An offer was turned away at the inbox (full): the log holds a due record that memory does not. */
+    private final AtomicBoolean inboxOverflowed = new AtomicBoolean();
     private volatile IngestAction action;
     private volatile boolean closed;
 
@@ -120,6 +142,16 @@ final class Forwarder implements AutoCloseable {
     private final Map<String, Flight> held = new HashMap<>();
     /** Attempts between taking their record and their result: what {@code concurrency} bounds. */
     private int attempting;
+    /** Accepted records to deliver from memory, oldest first, and their body bytes. */
+    private final ArrayDeque<IngestLog.Pending> fresh = new ArrayDeque<>();
+    private long freshBytes;
+    /**
+     * The log may hold due records that are neither held nor in {@link #fresh} (a backlog, records from before a
+     * restart, offers that did not fit): read it. Cleared by a read that found fewer records than it asked for.
+     */
+    private boolean behind = true;
+    /** Read the log at the next fill even when not behind: a timer fired, a replay or a new config woke the route. */
+    private boolean readWanted = true;
     private final TreeSet<Instant> knownRetries = new TreeSet<>();
     /** The wake-up timer set and not yet fired, or null; fires at {@link #wakeAt}. */
     private ScheduledFuture<?> wakeTimer;
@@ -172,14 +204,46 @@ final class Forwarder implements AutoCloseable {
         requestFill();
     }
 
-    /** A record was just accepted (or replayed): look for due work now. Cheap; wake-ups in a burst coalesce. */
+    /** Records were replayed (or may be due for another reason): read the log for due work now. Coalesces. */
     void wake() {
+        wantRead();
+    }
+
+    /**
+     * A record was just accepted, {@code record} as committed: it is delivered from memory, not read back from the
+     * log, unless the forwarder is behind (then the log read finds it) or too much waits in memory already. Call it
+     * on the thread that completed the record's commit, before that thread commits anything else: a result for the
+     * record cannot then overtake the offer, so a record that a log read took meanwhile is known as held and never
+     * delivered twice.
+     */
+    void offer(IngestLog.Pending record) {
+        if (closed) {
+            return;
+        }
+        if (inboxSize.incrementAndGet() > inboxLimit()) {
+            inboxSize.decrementAndGet();
+            inboxOverflowed.set(true);
+        } else {
+            inbox.add(record);
+        }
         requestFill();
+    }
+
+    private int inboxLimit() {
+        return FRESH_PER_SLOT * Math.max(1, action.concurrency());
     }
 
     /** A new config version: its cluster, concurrency and retry settings apply from the next attempt on. */
     void update(IngestAction next) {
         action = Objects.requireNonNull(next, "action");
+        wantRead();
+    }
+
+    /** The next fill reads the log (the flag is set on the forwarder's thread, before that fill runs). */
+    private void wantRead() {
+        if (!closed) {
+            run(() -> readWanted = true);
+        }
         requestFill();
     }
 
@@ -251,22 +315,50 @@ final class Forwarder implements AutoCloseable {
         }
     }
 
-    /** Takes due records up to the free attempt slots (and the held bound), then sets the next wake-up. */
+    /**
+     * Takes records up to the free attempt slots (and the held bound): first those offered from memory, then, when
+     * the log may hold more ({@link #behind}, or a read was asked for), due records from the log; then sets the next
+     * wake-up.
+     */
     private void fill() {
         if (closed) {
             return;
         }
+        absorbOffers();
         IngestAction a = action;
         Instant now = clock.instant();
         if (pausedUntil.isAfter(now)) {
+            dropFresh(); // they are in the log, due; memory is for a route that is delivering
             wakeAt(pausedUntil, now);
             return;
         }
         int concurrency = Math.max(1, a.concurrency());
         int room = Math.min(concurrency - attempting, HELD_PER_SLOT * concurrency - held.size());
+        while (room > 0 && !fresh.isEmpty() && !pausedUntil.isAfter(now)) {
+            IngestLog.Pending p = fresh.poll();
+            freshBytes -= p.body().length;
+            if (!held.containsKey(p.id())) {
+                room--;
+                begin(p);
+            }
+        }
+        if (pausedUntil.isAfter(now)) {
+            dropFresh();
+            wakeAt(pausedUntil, now);
+            return;
+        }
+        if (!behind && !readWanted) {
+            // Caught up: what the log holds beyond memory is held or comes due later (a retry committed here, or a
+            // record found by the next read at most MAX_WAIT from now).
+            if (room > 0) {
+                scheduleCaughtUp(now);
+            }
+            return;
+        }
         if (room <= 0 || !held.isEmpty() && room < Math.max(1, concurrency / READ_BATCHES)) {
             return; // an attempt or a commit still to come looks again
         }
+        readWanted = false;
         List<IngestLog.Pending> due;
         try {
             // Held records are due too (their attempt time is past): the store passes over them without reading
@@ -275,9 +367,12 @@ final class Forwarder implements AutoCloseable {
         } catch (RuntimeException e) {
             warnings.warn("read", "ingest route " + route + ": reading due records failed; trying again in "
                     + DeliveryClient.shortDuration(STORE_BACKOFF), e);
+            readWanted = true;
             wakeAt(now.plus(STORE_BACKOFF), now);
             return;
         }
+        // Fewer than asked for: every due record of the log is held now, or was in memory (read before this).
+        behind = due.size() >= room;
         for (IngestLog.Pending p : due) {
             if (room == 0 || pausedUntil.isAfter(now)) {
                 break;
@@ -293,6 +388,46 @@ final class Forwarder implements AutoCloseable {
             scheduleNext(now);
         }
         // With no room left no timer is needed: each ended attempt and each commit looks again.
+    }
+
+    /** Forwarder thread: takes in what {@link #offer} handed over, in order, within the memory bounds. */
+    private void absorbOffers() {
+        IngestLog.Pending p;
+        int limit = inboxLimit();
+        while ((p = inbox.poll()) != null) {
+            inboxSize.decrementAndGet();
+            if (behind || fresh.size() >= limit || freshBytes + p.body().length > FRESH_BYTES) {
+                behind = true; // the log read finds it
+            } else {
+                fresh.add(p);
+                freshBytes += p.body().length;
+            }
+        }
+        if (inboxOverflowed.getAndSet(false)) {
+            behind = true;
+        }
+    }
+
+    /** Leaves what waits in memory to the log (it is there, due): the next read finds it. */
+    private void dropFresh() {
+        if (!fresh.isEmpty()) {
+            fresh.clear();
+            freshBytes = 0;
+            behind = true;
+        }
+    }
+
+    /**
+     * The wake-up of a caught-up route, without reading the log: the earliest retry committed here, and a read of
+     * the log within {@link #MAX_WAIT} for what nothing else announces (a retry time that was not remembered).
+     */
+    private void scheduleCaughtUp(Instant now) {
+        knownRetries.headSet(now, true).clear();
+        Instant target = now.plus(MAX_WAIT);
+        if (!knownRetries.isEmpty() && knownRetries.first().isBefore(target)) {
+            target = knownRetries.first();
+        }
+        wakeAt(target, now);
     }
 
     private void scheduleNext(Instant now) {
@@ -352,6 +487,7 @@ final class Forwarder implements AutoCloseable {
         if (generation == wakeGeneration) {
             wakeTimer = null;
         }
+        readWanted = true;
         requestFill();
     }
 
@@ -533,6 +669,9 @@ final class Forwarder implements AutoCloseable {
     }
 
     private void release(Flight f) {
+        // An offer of this record made before its result was committed is taken in while it is still held, and so
+        // passed over; taken in after the release it would be delivered again.
+        absorbOffers();
         held.remove(f.record.id(), f);
         land(f);
         requestFill();

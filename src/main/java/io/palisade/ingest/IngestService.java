@@ -310,7 +310,16 @@ public final class IngestService implements IngestTarget, AutoCloseable {
         Journal j = journal;
         CompletableFuture<IngestLog.Appended> appended;
         try {
-            appended = j.append(record);
+            // On the journal's thread, before it commits anything else (Forwarder.offer says why): the forwarder
+            // delivers the new record from memory.
+            appended = j.append(record, stored -> {
+                Forwarder f = r.forwarder;
+                if (f != null && !stored.duplicate()) {
+                    f.offer(new IngestLog.Pending(0, record.id(), record.route(), record.receivedAt(),
+                            record.method(), record.path(), record.query(), record.headers(), record.consumer(),
+                            record.body(), record.bytes(), 0, record.receivedAt()));
+                }
+            });
         } catch (RuntimeException e) {
             appended = CompletableFuture.failedFuture(e);
         }
@@ -334,10 +343,6 @@ public final class IngestService implements IngestTarget, AutoCloseable {
                 return new Accepted(done.id(), true);
             }
             r.accepted.increment();
-            Forwarder f = r.forwarder;
-            if (f != null) {
-                f.wake();
-            }
             return new Accepted(done.id(), false);
         });
     }

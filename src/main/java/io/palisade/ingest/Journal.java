@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,10 +23,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The one writer of the ingest log: a daemon thread ({@code palisade-ingest-journal}) that takes writes from a bounded
  * queue and group-commits them. It waits for nothing but the disk: it takes one item, drains whatever else is queued
- * by then (up to {@value #MAX_GROUP} items), and commits all the appends among them in one {@link IngestLog#append}
- * (one transaction, so one fsync for all), then all the delivery results in one {@link IngestLog#record}, then the
- * other writes in queue order. While a commit runs, new writes queue up and form the next group, so the group grows
- * with the load and with the disk's fsync time, and a lone write is committed at once.
+ * by then (up to {@value #MAX_GROUP} items), and commits all the delivery results among them in one
+ * {@link IngestLog#record}, then all the appends in one {@link IngestLog#append} (one transaction, so one fsync for
+ * all: the results' commit before it is left unflushed and rides on the same fsync), then the other writes in queue
+ * order. While a commit runs, new writes queue up and form the next group, so the group grows with the load and with
+ * the disk's fsync time, and a lone write is committed at once. Results go first so that the space delivered records
+ * free is free before the appends need it.
  *
  * <p>Futures complete on this thread once their commit returned: with {@link IngestLog.Durability#ALWAYS} the record
  * is fsynced then; with an interval, it is in the WAL (it survives the process being killed) and a second thread
@@ -121,14 +124,25 @@ final class Journal implements AutoCloseable {
      * full), {@link JournalClosedException}, {@link io.palisade.store.StoreException}.
      */
     CompletableFuture<IngestLog.Appended> append(IngestLog.NewRecord record) {
+        return append(record, appended -> { });
+    }
+
+    /**
+     * As {@link #append(IngestLog.NewRecord)}, with {@code onCommit} told the result on the writer thread once the
+     * record is committed, before the thread commits anything else (and before the future completes); what it throws
+     * is logged and does not fail the append.
+     */
+    CompletableFuture<IngestLog.Appended> append(IngestLog.NewRecord record,
+                                                 Consumer<IngestLog.Appended> onCommit) {
         Objects.requireNonNull(record, "record");
+        Objects.requireNonNull(onCommit, "onCommit");
         String missing = missing(record);
         if (missing != null) {
             // Refused here, alone: in the log it would fail the whole group's transaction.
             return CompletableFuture.failedFuture(new IllegalArgumentException("record " + record.id() + ": "
                     + missing + " is null"));
         }
-        return submit(new AppendOp(record));
+        return submit(new AppendOp(record, onCommit));
     }
 
     private static String missing(IngestLog.NewRecord r) {
@@ -224,10 +238,8 @@ final class Journal implements AutoCloseable {
                 group.clear();
             }
         }
-        if (syncer.isPresent()) {
-            // Everything committed is durable when close() returns.
-            sync();
-        }
+        // Everything committed is durable when close() returns (with an interval; and results left unflushed).
+        sync();
         stopped = true;
         LockSupport.unpark(syncer.orElse(null));
         failLeftovers();
@@ -283,18 +295,24 @@ final class Journal implements AutoCloseable {
                 }
             }
         }
-        if (!appends.isEmpty()) {
-            commitAppends(appends);
+        // Results first, unflushed when appends follow: the appends' fsync of the WAL then covers both, one fsync
+        // per group instead of two. Their futures complete once that fsync is done (or a sync after a failed one).
+        boolean shared = !appends.isEmpty();
+        boolean recorded = !results.isEmpty() && commitResults(results, !shared);
+        boolean flushed = !shared || commitAppends(appends);
+        if (recorded && !flushed) {
+            sync();
         }
-        if (!results.isEmpty()) {
-            commitResults(results);
+        if (recorded) {
+            results.forEach(r -> r.future.complete(null));
         }
         for (WriteOp<?> w : writes) {
             w.run(log, stats, failures);
         }
     }
 
-    private void commitAppends(List<AppendOp> appends) {
+    /** True when the appends were committed (and, with ALWAYS, fsynced). */
+    private boolean commitAppends(List<AppendOp> appends) {
         List<IngestLog.NewRecord> batch = new ArrayList<>(appends.size());
         for (AppendOp a : appends) {
             batch.add(a.record);
@@ -312,31 +330,40 @@ final class Journal implements AutoCloseable {
             failures.warn("append:" + e.getClass().getName(), "ingest journal: appending " + batch.size()
                     + " records failed: " + e.getMessage(), null);
             appends.forEach(a -> a.fail(e));
-            return;
+            return false;
         }
         stats.appended(stored, ticker.read() - start);
         for (int i = 0; i < appends.size(); i++) {
+            try {
+                appends.get(i).onCommit.accept(stored.get(i));
+            } catch (RuntimeException e) {
+                failures.warn("onCommit", "ingest journal: a commit callback failed", e);
+            }
+        }
+        for (int i = 0; i < appends.size(); i++) {
             appends.get(i).future.complete(stored.get(i));
         }
+        return true;
     }
 
-    private void commitResults(List<RecordOp> ops) {
+    /** True when the results were committed; their futures are the caller's to complete. */
+    private boolean commitResults(List<RecordOp> ops, boolean flush) {
         List<IngestLog.AttemptResult> all = new ArrayList<>();
         for (RecordOp r : ops) {
             all.addAll(r.results);
         }
         try {
-            log.record(all);
+            log.record(all, flush);
         } catch (RuntimeException e) {
             stats.resultFailures.incrementAndGet();
             failures.warn("record:" + e.getClass().getName(), "ingest journal: recording " + all.size()
                     + " delivery results failed: " + e.getMessage(), null);
             ops.forEach(r -> r.fail(e));
-            return;
+            return false;
         }
         stats.resultCommits.incrementAndGet();
         stats.results.addAndGet(all.size());
-        ops.forEach(r -> r.future.complete(null));
+        return true;
     }
 
     /** A queued write. */
@@ -350,10 +377,12 @@ final class Journal implements AutoCloseable {
 
     private static final class AppendOp implements Op, Completing<IngestLog.Appended> {
         final IngestLog.NewRecord record;
+        final Consumer<IngestLog.Appended> onCommit;
         final CompletableFuture<IngestLog.Appended> future = new CompletableFuture<>();
 
-        AppendOp(IngestLog.NewRecord record) {
+        AppendOp(IngestLog.NewRecord record, Consumer<IngestLog.Appended> onCommit) {
             this.record = record;
+            this.onCommit = onCommit;
         }
 
         @Override

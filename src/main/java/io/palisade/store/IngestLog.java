@@ -86,8 +86,22 @@ public interface IngestLog extends AutoCloseable {
      * Applies delivery results in one transaction: each attempt is appended to its record's attempts; a delivered
      * record is deleted (its bytes no longer count), a retried one gets its next attempt time, a quarantined one moves
      * to the quarantine with its reason. A result for a record that no longer exists (purged meanwhile) is ignored.
+     * Durable when it returns, as an append is ({@link #record(List, boolean) record(results, true)}).
      */
-    void record(List<AttemptResult> results);
+    default void record(List<AttemptResult> results) {
+        record(results, true);
+    }
+
+    /**
+     * As {@link #record(List)}; with {@code flush} false the commit survives the process being killed but reaches the
+     * disk only with the next flushed commit (an {@link #append} under {@link Durability#ALWAYS}) or {@link #sync()}
+     * (SQLite: that transaction at {@code synchronous=NORMAL}; PostgreSQL: {@code synchronous_commit = off}). The
+     * ingest journal commits a group's results this way just before the group's appends, so both share the appends'
+     * one fsync. What a power cut could take from such a commit is only redone, never lost: a delivered record
+     * comes back pending and is delivered again (the upstream drops it by its {@code Idempotency-Key}), a retry or a
+     * quarantine comes back as the attempt before it.
+     */
+    void record(List<AttemptResult> results, boolean flush);
 
     /** The quarantined records of {@code route}, oldest quarantine first, at most {@code limit}. */
     List<Quarantined> quarantine(String route, int limit);
@@ -122,7 +136,8 @@ public interface IngestLog extends AutoCloseable {
     int pruneIdempotency(Instant now);
 
     /**
-     * Makes every committed append durable on disk (for {@link Durability#INTERVAL}; harmless for ALWAYS). Unlike the
+     * Makes every committed write durable on disk (the appends under {@link Durability#INTERVAL}, the results recorded
+     * without {@code flush}; nothing to do otherwise). Unlike the
      * other writes it may run on another thread beside the writer (the journal syncs from a thread of its own, so that
      * appends do not wait behind the fsync).
      */

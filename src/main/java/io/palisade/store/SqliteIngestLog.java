@@ -343,12 +343,12 @@ final class SqliteIngestLog implements IngestLog {
     }
 
     @Override
-    public void record(List<AttemptResult> results) {
+    public void record(List<AttemptResult> results, boolean flush) {
         List<AttemptResult> all = List.copyOf(results);
         if (all.isEmpty()) {
             return;
         }
-        write("recording " + all.size() + " delivery results", () -> {
+        write("recording " + all.size() + " delivery results", !flush, () -> {
             for (AttemptResult r : all) {
                 String error = r.error() == null ? "" : r.error();
                 int changed;
@@ -563,9 +563,6 @@ final class SqliteIngestLog implements IngestLog {
 
     @Override
     public void sync() {
-        if (durability == Durability.ALWAYS) {
-            return;
-        }
         EventLoopGuard.check();
         requireOpen();
         // Cleared before the checkpoint begins: a commit after this point sets it again for the next sync.
@@ -573,7 +570,7 @@ final class SqliteIngestLog implements IngestLog {
             return;
         }
         try {
-            if (checkpointer.syncRound()) {
+            if (durability == Durability.INTERVAL && checkpointer.syncRound()) {
                 return;
             }
             syncUnderTheWriteLock();
@@ -601,7 +598,9 @@ final class SqliteIngestLog implements IngestLog {
                         return null;
                     });
                 } finally {
-                    s.execute("PRAGMA synchronous = NORMAL");
+                    if (durability == Durability.INTERVAL) {
+                        s.execute("PRAGMA synchronous = NORMAL");
+                    }
                 }
             } catch (SQLException e) {
                 throw failure("syncing the ingest log", e);
@@ -680,16 +679,55 @@ final class SqliteIngestLog implements IngestLog {
 
     /** Runs {@code work} on the writer connection in one transaction (BEGIN IMMEDIATE: it holds the write lock). */
     private <T> T write(String what, Work<T> work) {
+        return write(what, false, work);
+    }
+
+    /**
+     * As {@link #write(String, Work)}; {@code unflushed}: under {@link Durability#ALWAYS}, this transaction is
+     * committed at {@code synchronous=NORMAL} (no fsync) and the next FULL commit or {@link #sync()} flushes it: an
+     * fsync of the WAL covers every frame before it.
+     */
+    private <T> T write(String what, boolean unflushed, Work<T> work) {
         EventLoopGuard.check();
         writing.lock();
         try {
             requireOpen();
-            T result = transaction(work);
-            unsynced.set(true);
+            boolean relaxed = unflushed && durability == Durability.ALWAYS;
+            T result;
+            if (relaxed) {
+                synchronous("NORMAL");
+                try {
+                    result = transaction(work);
+                } finally {
+                    synchronous("FULL");
+                }
+            } else {
+                result = transaction(work);
+            }
+            // ALWAYS: a FULL commit flushed everything before it; INTERVAL: sync() has something to do.
+            unsynced.set(durability == Durability.INTERVAL || relaxed);
             checkpointer.committed();
             return result;
         } catch (SQLException e) {
             throw failure(what, e);
+        } finally {
+            writing.unlock();
+        }
+    }
+
+    private void synchronous(String mode) throws SQLException {
+        try (Statement s = writer.createStatement()) {
+            s.execute("PRAGMA synchronous = " + mode);
+        }
+    }
+
+    /** The writer connection's {@code PRAGMA synchronous} (1 NORMAL, 2 FULL): tests check it is restored. */
+    int writerSynchronous() {
+        writing.lock();
+        try (Statement s = writer.createStatement(); ResultSet rs = s.executeQuery("PRAGMA synchronous")) {
+            return rs.next() ? rs.getInt(1) : -1;
+        } catch (SQLException e) {
+            throw new StoreException("reading PRAGMA synchronous", e);
         } finally {
             writing.unlock();
         }

@@ -88,6 +88,8 @@ class JournalTest {
         final AtomicInteger held = new AtomicInteger();
         final List<Integer> appendSizes = Collections.synchronizedList(new ArrayList<>());
         final AtomicInteger recordCalls = new AtomicInteger();
+        /** The {@code flush} argument of each {@code record} call. */
+        final List<Boolean> recordFlush = Collections.synchronizedList(new ArrayList<>());
 
         void close() {
             open = new CountDownLatch(1);
@@ -121,6 +123,7 @@ class JournalTest {
                         }
                         if (method.getName().equals("record")) {
                             recordCalls.incrementAndGet();
+                            recordFlush.add(args.length < 2 || (Boolean) args[1]);
                         }
                         try {
                             return method.invoke(target, args);
@@ -217,8 +220,12 @@ class JournalTest {
         assertThat(journal.stats().duplicates()).isEqualTo(1);
     }
 
+    /**
+     * Results go before the group's appends, unflushed: the appends' fsync covers them. (A record's result never
+     * shares a group with its own append: a record is delivered only after its append was committed.)
+     */
     @Test
-    void resultsAndWrites_areAppliedInQueueOrder_afterTheGroupsAppends() throws Exception {
+    void resultsAndWrites_areAppliedInQueueOrder_resultsBeforeTheGroupsAppends_sharingTheirFsync() throws Exception {
         start(Optional.empty(), 1_000);
         journal.append(record("r")).get(30, TimeUnit.SECONDS);
         CompletableFuture<IngestLog.Appended> first = holdTheWriter();
@@ -228,7 +235,7 @@ class JournalTest {
                 new AttemptResult("r", t1, 503, "", Result.RETRY, t1.plusSeconds(5), "")));
         CompletableFuture<Void> quarantine = journal.record(List.of(
                 new AttemptResult("r", t1.plusSeconds(5), 400, "", Result.QUARANTINE, t1, "status 400"),
-                new AttemptResult("late", t1, 200, "", Result.DELIVERED, t1, "")));
+                new AttemptResult("gone", t1, 200, "", Result.DELIVERED, t1, "")));
         List<Integer> order = Collections.synchronizedList(new ArrayList<>());
         List<CompletableFuture<Integer>> writes = IntStream.range(0, 50).mapToObj(i -> journal.write(l -> {
             order.add(i);
@@ -247,10 +254,11 @@ class JournalTest {
         }
         assertThat(order).containsExactlyElementsOf(IntStream.range(0, 50).boxed().toList());
         IngestLog.Detail r = seen.get(30, TimeUnit.SECONDS).orElseThrow();
-        assertThat(r.state()).as("the results came after the append, in their order").isEqualTo("quarantined");
+        assertThat(r.state()).as("the results applied in their order").isEqualTo("quarantined");
         assertThat(r.attempts()).extracting(IngestLog.Attempt::status).containsExactly(503, 400);
-        assertThat(real.find("track", "late", 0)).as("appended before its result was applied").isEmpty();
+        assertThat(real.find("track", "late", 0)).as("the group's append").isPresent();
         assertThat(gate.recordCalls.get()).as("both results in one record call").isEqualTo(1);
+        assertThat(gate.recordFlush).as("unflushed: the group's append flushed them").containsExactly(false);
         assertThat(journal.stats().resultCommits()).isEqualTo(1);
         assertThat(journal.stats().results()).isEqualTo(3);
         assertThat(journal.stats().writes()).isEqualTo(51);

@@ -227,6 +227,32 @@ class SqliteIngestLogTest {
         }
     }
 
+    /**
+     * The journal's shared fsync: results recorded without flush are committed at synchronous=NORMAL and the writer
+     * is back at FULL afterwards; the next FULL append flushes them (sync() then has nothing to do), and without one,
+     * sync() flushes them with the marker commit.
+     */
+    @Test
+    void record_unflushed_underAlways_isCommitted_andTheNextAppendOrSyncFlushesIt() throws Exception {
+        SqliteIngestLog always = (SqliteIngestLog) log;
+        log.append(List.of(record("r1", "track", utf8("a")), record("r2", "track", utf8("b"))), T0);
+        log.record(List.of(new AttemptResult("r1", T0.plusSeconds(1), 204, "", Result.DELIVERED, T0, "")), false);
+        assertThat(always.writerSynchronous()).as("FULL again after the unflushed commit").isEqualTo(2);
+        assertThat(log.find("track", "r1", 10)).as("committed: readers see it").isEmpty();
+
+        log.append(List.of(record("r3", "track", utf8("c"))), T0);
+        log.sync();
+        assertThat(always.lockedSyncs()).as("the append's fsync flushed it: nothing left to sync").isZero();
+
+        log.record(List.of(new AttemptResult("r2", T0.plusSeconds(2), 204, "", Result.DELIVERED, T0, "")), false);
+        log.sync();
+        log.sync();
+        assertThat(always.lockedSyncs()).as("one marker commit, then nothing left").isEqualTo(1);
+        assertThat(syncMarker()).isEqualTo(1);
+        assertThat(always.writerSynchronous()).isEqualTo(2);
+        assertThat(ids(log.due("track", T0.plusSeconds(5), 10))).containsExactly("r3");
+    }
+
     @Test
     void record_quarantine_movesItWithItsReason_andResultsForGoneRecordsAreIgnored() {
         log.append(List.of(record("r1", "track", utf8("a")), record("r2", "track", utf8("bb"))), T0);
