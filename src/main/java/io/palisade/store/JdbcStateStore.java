@@ -18,7 +18,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 
 /**
@@ -55,8 +54,7 @@ final class JdbcStateStore implements StateStore {
             throw new StoreException("opening " + engine.description(), e);
         }
         try {
-            Flyway.configure().dataSource(pool).locations("classpath:db/migration").failOnMissingLocations(true)
-                    .load().migrate();
+            Migrations.migrate(pool, Migrations.STATE);
         } catch (FlywayException e) {
             pool.close();
             throw new StoreException("migrating " + engine.description(), e);

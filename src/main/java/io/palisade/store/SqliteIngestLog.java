@@ -29,7 +29,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
@@ -168,8 +167,7 @@ final class SqliteIngestLog implements IngestLog {
             // The first connection runs SQLite's recovery of the WAL (the scan above measured what it cuts).
             writer = writes.getConnection();
             try {
-                Flyway.configure().dataSource(writes).locations("classpath:db/ingest").failOnMissingLocations(true)
-                        .load().migrate();
+                Migrations.migrate(writes, Migrations.INGEST);
             } catch (FlywayException e) {
                 throw new StoreException("migrating the ingest log " + path, e);
             }
