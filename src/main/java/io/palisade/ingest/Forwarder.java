@@ -396,6 +396,11 @@ final class Forwarder implements AutoCloseable {
         int limit = inboxLimit();
         while ((p = inbox.poll()) != null) {
             inboxSize.decrementAndGet();
+            if (held.containsKey(p.id())) {
+                // A log read took it before its offer came in: it is being delivered. (So nothing in memory is
+                // ever held: the log is read only when memory is empty.)
+                continue;
+            }
             if (behind || fresh.size() >= limit || freshBytes + p.body().length > FRESH_BYTES) {
                 behind = true; // the log read finds it
             } else {
@@ -669,8 +674,8 @@ final class Forwarder implements AutoCloseable {
     }
 
     private void release(Flight f) {
-        // An offer of this record made before its result was committed is taken in while it is still held, and so
-        // passed over; taken in after the release it would be delivered again.
+        // An offer of this record made before its result was committed is taken in (and dropped: absorbOffers passes
+        // over held records) while it is still held; taken in after the release it would be delivered again.
         absorbOffers();
         held.remove(f.record.id(), f);
         land(f);
