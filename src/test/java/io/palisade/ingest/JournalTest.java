@@ -264,6 +264,33 @@ class JournalTest {
         assertThat(journal.stats().writes()).isEqualTo(51);
     }
 
+    /**
+     * Results committed unflushed ahead of appends that then fail (a full disk): no append's fsync covers them, so the
+     * journal syncs before completing them; the results stand, the appends fail alone, and the writer goes on.
+     */
+    @Test
+    void resultsAheadOfAFailingAppend_areSyncedAndComplete_andTheWriterGoesOn() throws Exception {
+        start(Optional.empty(), 1_000);
+        journal.append(record("r")).get(30, TimeUnit.SECONDS);
+        CompletableFuture<IngestLog.Appended> first = holdTheWriter();
+        Instant t1 = T0.plusSeconds(1);
+        CompletableFuture<Void> delivered = journal.record(List.of(
+                new AttemptResult("r", t1, 200, "", Result.DELIVERED, t1, "")));
+        CompletableFuture<IngestLog.Appended> poison = journal.append(record("poison"));
+        await().atMost(WAIT).until(() -> journal.stats().queueDepth() == 2);
+        long syncsBefore = journal.stats().syncs();
+        gate.open();
+
+        first.get(30, TimeUnit.SECONDS);
+        delivered.get(30, TimeUnit.SECONDS);
+        assertThat(poison).failsWithin(30, TimeUnit.SECONDS).withThrowableOfType(ExecutionException.class)
+                .withCauseInstanceOf(StoreFullException.class);
+        assertThat(gate.recordFlush).as("unflushed: appends were to follow").containsExactly(false);
+        assertThat(journal.stats().syncs()).as("synced for them instead").isEqualTo(syncsBefore + 1);
+        assertThat(real.find("track", "r", 0)).as("the delivered record is gone").isEmpty();
+        assertThat(journal.append(record("after")).get(30, TimeUnit.SECONDS).id()).isEqualTo("after");
+    }
+
     @Test
     void aFailingBatch_failsOnlyItsOwnFutures_andTheWriterGoesOn() throws Exception {
         start(Optional.empty(), 1_000);
